@@ -1,0 +1,166 @@
+import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateSecretCommand,
+  DescribeSecretCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { awsErrorName } from '../shared/aws-errors';
+import { readBundle, type StoredBundle } from '../shared/bundle-store';
+import { InputInvalid } from '../shared/errors';
+import type { DomainLogger } from '../shared/logger';
+
+/**
+ * Where the new certificate comes from, as named in the execution input:
+ * - `{ "secretId": "<name or ARN>" }`: a Secrets Manager secret the operator created under the
+ *   configured prefix, JSON `{certificate, privateKey, chain}`;
+ * - `{ "s3": { "prefix": "staged/2026-11-27/" } }`: `cert.pem`, `key.pem` and optional
+ *   `chain.pem` uploaded to the staging bucket. The key is imported into Secrets Manager and the
+ *   staged key object deleted (the runbook's "delete the local copies of the key").
+ */
+export type CertificateSource =
+  | { readonly secretId: string }
+  | { readonly s3: { readonly prefix: string; readonly bucket?: string } }
+  | { readonly acme: Record<string, unknown> };
+
+export interface ObtainParams {
+  readonly s3: S3Client;
+  readonly secrets: SecretsManagerClient;
+  readonly logger: DomainLogger;
+  readonly source: unknown;
+  readonly executionName: string;
+  readonly stagingBucket: string;
+  /** Staged and imported secrets live under this name prefix (least privilege), e.g. `cert-rotation/gitter.im/`. */
+  readonly secretPrefix: string;
+  readonly domain: string;
+}
+
+export interface ObtainResult {
+  /** The only handle on the key that travels through the workflow. */
+  readonly secretArn: string;
+  readonly origin: 'secret' | 's3';
+  readonly stagedAt?: string;
+}
+
+const SOURCE_HELP =
+  'the execution input needs "source": {"secretId": "<secret under the configured prefix>"} or {"s3": {"prefix": "<folder in the staging bucket holding cert.pem, key.pem, chain.pem>"}}';
+
+export function parseSource(source: unknown): CertificateSource {
+  if (typeof source !== 'object' || source === null || Array.isArray(source)) throw new InputInvalid(SOURCE_HELP);
+  const s = source as Record<string, unknown>;
+  const keys = Object.keys(s);
+  if (keys.length !== 1) throw new InputInvalid(`"source" must name exactly one of secretId, s3, acme; ${SOURCE_HELP}`);
+  if (typeof s.secretId === 'string' && s.secretId !== '') return { secretId: s.secretId };
+  if (typeof s.s3 === 'object' && s.s3 !== null) {
+    const o = s.s3 as Record<string, unknown>;
+    if (typeof o.prefix !== 'string') throw new InputInvalid(`"source.s3.prefix" is required; ${SOURCE_HELP}`);
+    if (o.bucket !== undefined && typeof o.bucket !== 'string') throw new InputInvalid('"source.s3.bucket" must be a string');
+    return { s3: { prefix: o.prefix, ...(typeof o.bucket === 'string' ? { bucket: o.bucket } : {}) } };
+  }
+  if (s.acme !== undefined) return { acme: {} };
+  throw new InputInvalid(SOURCE_HELP);
+}
+
+async function readStagedObject(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+  try {
+    const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return await out.Body?.transformToString('utf-8');
+  } catch (error) {
+    if (awsErrorName(error) === 'NoSuchKey' || awsErrorName(error) === 'NotFound') return undefined;
+    throw error;
+  }
+}
+
+async function existingSecretArn(secrets: SecretsManagerClient, name: string): Promise<string | undefined> {
+  try {
+    const out = await secrets.send(new DescribeSecretCommand({ SecretId: name }));
+    return out.ARN;
+  } catch (error) {
+    if (awsErrorName(error) === 'ResourceNotFoundException') return undefined;
+    throw error;
+  }
+}
+
+function normalisePrefix(prefix: string): string {
+  const p = prefix.replace(/^\/+/, '');
+  return p === '' || p.endsWith('/') ? p : `${p}/`;
+}
+
+/** Imports S3-staged files into a secret named after the execution, then deletes the staged key. */
+async function obtainFromS3(params: ObtainParams, bucket: string, rawPrefix: string): Promise<ObtainResult> {
+  const prefix = normalisePrefix(rawPrefix);
+  const secretName = `${params.secretPrefix}${params.executionName}`;
+  const keyObject = `${prefix}key.pem`;
+  const where = `s3://${bucket}/${prefix}`;
+
+  const [certificate, chain, privateKey] = await Promise.all([
+    readStagedObject(params.s3, bucket, `${prefix}cert.pem`),
+    readStagedObject(params.s3, bucket, `${prefix}chain.pem`),
+    readStagedObject(params.s3, bucket, keyObject),
+  ]);
+
+  let secretArn = await existingSecretArn(params.secrets, secretName);
+  if (!secretArn) {
+    if (certificate === undefined) throw new InputInvalid(`${where}cert.pem does not exist; stage cert.pem, key.pem and chain.pem there`);
+    if (privateKey === undefined) throw new InputInvalid(`${where}key.pem does not exist; stage cert.pem, key.pem and chain.pem there`);
+    const bundle: StoredBundle = { certificate, privateKey, ...(chain ? { chain } : {}) };
+    try {
+      const out = await params.secrets.send(
+        new CreateSecretCommand({
+          Name: secretName,
+          Description: `New ${params.domain} certificate imported from ${where} by rotation ${params.executionName}`,
+          SecretString: JSON.stringify(bundle),
+          Tags: [
+            { Key: 'cert-rotation:domain', Value: params.domain },
+            { Key: 'cert-rotation:execution', Value: params.executionName },
+          ],
+        }),
+      );
+      secretArn = out.ARN;
+    } catch (error) {
+      // A retry after CreateSecret took effect: the secret is there, use it.
+      if (awsErrorName(error) !== 'ResourceExistsException') throw error;
+      secretArn = await existingSecretArn(params.secrets, secretName);
+    }
+    if (!secretArn) throw new Error(`secret ${secretName} was created but cannot be described`);
+    params.logger.info('staged certificate imported into Secrets Manager', { secretName, from: where });
+  } else {
+    // Retried or re-run: the import happened; make sure it is the same certificate still staged.
+    const stored = await readBundle(params.secrets, secretArn);
+    if (certificate !== undefined && stored.certificate.trim() !== certificate.trim()) {
+      throw new InputInvalid(`${where}cert.pem differs from what this execution already imported into ${secretName}; start a new execution`);
+    }
+  }
+
+  if (privateKey !== undefined) {
+    await params.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: keyObject }));
+    params.logger.info('staged private key deleted from S3', { object: `${where}key.pem` });
+  }
+  return { secretArn, origin: 's3', stagedAt: where };
+}
+
+export async function obtainCertificate(params: ObtainParams): Promise<ObtainResult> {
+  const source = parseSource(params.source);
+  if ('acme' in source) {
+    throw new InputInvalid('ACME issuance is not available in this deployment yet; stage the certificate with "secretId" or "s3"');
+  }
+  if ('s3' in source) {
+    const bucket = source.s3.bucket ?? params.stagingBucket;
+    if (bucket !== params.stagingBucket) {
+      throw new InputInvalid(`stage certificates in the rotation's staging bucket ${params.stagingBucket}, not ${bucket}`);
+    }
+    return obtainFromS3(params, bucket, source.s3.prefix);
+  }
+  const id = source.secretId;
+  const name = id.startsWith('arn:') ? (id.split(':secret:')[1] ?? '') : id;
+  if (!name.startsWith(params.secretPrefix)) {
+    throw new InputInvalid(`secret "${id}" is not under the staging prefix "${params.secretPrefix}"; create it there so the rotation may read it`);
+  }
+  const out = await params.secrets.send(new DescribeSecretCommand({ SecretId: id })).catch((error: unknown) => {
+    if (awsErrorName(error) === 'ResourceNotFoundException') throw new InputInvalid(`secret ${id} does not exist`);
+    throw error;
+  });
+  if (!out.ARN) throw new InputInvalid(`secret ${id} has no ARN`);
+  // Read it once here so a malformed secret is refused at the start with a clear message.
+  await readBundle(params.secrets, out.ARN);
+  return { secretArn: out.ARN, origin: 'secret' };
+}

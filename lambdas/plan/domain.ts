@@ -1,0 +1,116 @@
+import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ArtifactStore } from '../shared/artifacts';
+import { TargetNotFound } from '../shared/errors';
+import type { DomainLogger } from '../shared/logger';
+import { targetKey, targetLabel, type EdgeTarget, type ElbListenerTarget, type NodeTarget } from '../shared/targets';
+import { findClassicListeners, findDistributions, findInstances, findV2Listeners } from './discovery';
+
+export interface NodePhaseSpec {
+  readonly name: string;
+  readonly targets: { readonly tags?: Readonly<Record<string, readonly string[]>>; readonly instanceIds?: readonly string[] };
+}
+
+export interface PlanParams {
+  readonly elb: ElasticLoadBalancingClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly cloudfront: CloudFrontClient;
+  readonly ec2: EC2Client;
+  readonly store: ArtifactStore;
+  readonly logger: DomainLogger;
+  readonly executionName: string;
+  readonly current: { readonly arn: string; readonly id: string };
+  readonly canary: { readonly loadBalancerName: string; readonly port: number };
+  readonly edge: { readonly include: readonly string[]; readonly exclude: readonly string[] };
+  readonly nodePhases: readonly NodePhaseSpec[];
+}
+
+/** The whole plan, stored in S3 (it grows with the fleet). */
+export interface PlanDocument {
+  readonly createdAt: string;
+  readonly current: { readonly arn: string; readonly id: string };
+  readonly canary: ElbListenerTarget;
+  readonly edge: EdgeTarget[];
+  readonly nodePhases: Array<{ readonly name: string; readonly nodes: NodeTarget[] }>;
+}
+
+/** What the state carries: counts and a bounded list of names, for the approval email. */
+export interface PlanSummary {
+  readonly planKey: string;
+  readonly counts: { readonly canary: number; readonly elb: number; readonly elbv2: number; readonly cloudfront: number; readonly nodes: Record<string, number> };
+  readonly edgeNames: string[];
+  readonly nodeNames: Record<string, string[]>;
+  readonly truncated: boolean;
+}
+
+const MAX_NAMES = 25;
+
+/** Matches a target against an include/exclude entry: ELB name, `name:port`, distribution id, or target key. */
+export function matchesSelector(target: EdgeTarget, selector: string): boolean {
+  switch (target.kind) {
+    case 'elb':
+    case 'elbv2':
+      return selector === target.loadBalancerName || selector === `${target.loadBalancerName}:${target.port}` || selector === targetKey(target);
+    case 'cloudfront':
+      return selector === target.distributionId || selector === targetKey(target) || target.aliases.includes(selector);
+  }
+}
+
+export async function planRotation(params: PlanParams): Promise<PlanSummary> {
+  const { arn, id } = params.current;
+  const [classic, v2, distributions] = await Promise.all([
+    findClassicListeners(params.elb, arn),
+    findV2Listeners(params.elbv2, arn),
+    findDistributions(params.cloudfront, id),
+  ]);
+
+  const isCanary = (t: EdgeTarget) =>
+    t.kind === 'elb' && t.loadBalancerName === params.canary.loadBalancerName && t.port === params.canary.port;
+  const canary = classic.find(isCanary);
+  if (!canary) {
+    throw new TargetNotFound(
+      `canary listener ${params.canary.loadBalancerName}:${params.canary.port} does not serve the current certificate ${arn}`,
+    );
+  }
+  const { include, exclude } = params.edge;
+  const edge = [...classic, ...v2, ...distributions]
+    .filter((t) => !isCanary(t))
+    .filter((t) => include.length === 0 || include.some((s) => matchesSelector(t, s)))
+    .filter((t) => !exclude.some((s) => matchesSelector(t, s)));
+
+  // Each instance belongs to the first phase that selects it: "prod" = prod minus the prod canary.
+  const claimed = new Set<string>();
+  const nodePhases: PlanDocument['nodePhases'] = [];
+  for (const phase of params.nodePhases) {
+    const found = await findInstances(params.ec2, phase.targets);
+    const nodes = found
+      .filter((i) => !claimed.has(i.instanceId))
+      .map<NodeTarget>((i) => ({ kind: 'node', instanceId: i.instanceId, name: i.name, phase: phase.name }));
+    nodes.forEach((n) => claimed.add(n.instanceId));
+    nodePhases.push({ name: phase.name, nodes });
+  }
+
+  const planKey = `${ArtifactStore.executionPrefix(params.executionName)}plan.json`;
+  const doc: PlanDocument = { createdAt: new Date().toISOString(), current: { arn, id }, canary, edge, nodePhases };
+  await params.store.putJson(planKey, doc);
+
+  const edgeNames = edge.map(targetLabel);
+  const nodeNames = Object.fromEntries(nodePhases.map((p) => [p.name, p.nodes.slice(0, MAX_NAMES).map((n) => n.name)]));
+  const summary: PlanSummary = {
+    planKey,
+    counts: {
+      canary: 1,
+      elb: edge.filter((t) => t.kind === 'elb').length,
+      elbv2: edge.filter((t) => t.kind === 'elbv2').length,
+      cloudfront: edge.filter((t) => t.kind === 'cloudfront').length,
+      nodes: Object.fromEntries(nodePhases.map((p) => [p.name, p.nodes.length])),
+    },
+    edgeNames: edgeNames.slice(0, MAX_NAMES),
+    nodeNames,
+    truncated: edgeNames.length > MAX_NAMES || nodePhases.some((p) => p.nodes.length > MAX_NAMES),
+  };
+  params.logger.info('rotation planned', { counts: summary.counts });
+  return summary;
+}

@@ -1,0 +1,42 @@
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ArtifactStore } from '../shared/artifacts';
+import { classifyAwsErrors } from '../shared/aws-errors';
+import { lazy, requireEnv } from '../shared/env';
+import { ChangeLedger } from '../shared/ledger';
+import { createLogger, withExecution } from '../shared/logger';
+import { rollBack, type RollbackResult } from './domain';
+
+export interface RollbackEvent {
+  readonly executionName: string;
+  /** The whole (small) state: `uploaded` is there when the upload happened. */
+  readonly state: { readonly uploaded?: { readonly name: string; readonly reused: boolean } };
+}
+
+const deps = lazy(() => ({
+  store: new ArtifactStore(new S3Client({}), requireEnv('ARTIFACT_BUCKET')),
+  iam: new IAMClient({}),
+  clients: {
+    elb: new ElasticLoadBalancingClient({}),
+    elbv2: new ElasticLoadBalancingV2Client({}),
+    cloudfront: new CloudFrontClient({}),
+  },
+  logger: createLogger('rollback'),
+}));
+
+export const handler = async (event: RollbackEvent): Promise<RollbackResult> => {
+  const d = deps();
+  return classifyAwsErrors(() =>
+    rollBack({
+      clients: d.clients,
+      iam: d.iam,
+      ledger: new ChangeLedger(d.store, event.executionName),
+      logger: withExecution(d.logger, event.executionName),
+      ...(event.state.uploaded ? { uploaded: event.state.uploaded } : {}),
+      now: () => new Date(),
+    }),
+  );
+};

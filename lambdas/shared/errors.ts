@@ -1,0 +1,63 @@
+/**
+ * Errors that the state machine's Retry/Catch match by name. Each class sets `this.name` to the
+ * exact `ErrorEquals` string used in lib/; keep the two in step (test/construct checks them).
+ */
+
+/** Base class: `name` is what Step Functions sees as the error. */
+export abstract class RotationError extends Error {
+  abstract override readonly name: string;
+}
+
+/** The new certificate failed validation. `problem` is a stable code; the message says what is wrong. */
+export class CertificateInvalid extends RotationError {
+  override readonly name = 'CertificateInvalid';
+  constructor(
+    readonly problem: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The execution input or a staged source is unusable (missing secret, bad S3 key...). Nothing changed. */
+export class InputInvalid extends RotationError {
+  override readonly name = 'InputInvalid';
+}
+
+/** Another rotation for the same domain is running. */
+export class ConcurrentRotation extends RotationError {
+  override readonly name = 'ConcurrentRotation';
+}
+
+/** A configured target (canary ELB, listener) does not exist or does not serve the current certificate. */
+export class TargetNotFound extends RotationError {
+  override readonly name = 'TargetNotFound';
+}
+
+/** IAM already holds a certificate with the dated name but a different body. */
+export class CertificateNameConflict extends RotationError {
+  override readonly name = 'CertificateNameConflict';
+}
+
+/** A load balancer does not see a just-uploaded IAM certificate yet (propagation delay): retry. */
+export class CertificateNotPropagated extends RotationError {
+  override readonly name = 'CertificateNotPropagated';
+}
+
+/** A throttling or transient AWS error that survived the SDK's own retries: retry the state. */
+export class AwsTransient extends RotationError {
+  override readonly name = 'AwsTransient';
+}
+
+/** A TLS check kept seeing the wrong certificate until its deadline. */
+export class VerificationFailed extends RotationError {
+  override readonly name = 'VerificationFailed';
+}
+
+/** Rollback could not restore every change; the report lists what is left. */
+export class RollbackIncomplete extends RotationError {
+  override readonly name = 'RollbackIncomplete';
+}
+
+/** Error names sent by approvers through SendTaskFailure. */
+export const APPROVAL_REJECTED = 'ApprovalRejected';

@@ -1,0 +1,40 @@
+import {
+  GetServerCertificateCommand,
+  ListServerCertificatesCommand,
+  type IAMClient,
+  type ServerCertificateMetadata,
+} from '@aws-sdk/client-iam';
+import { awsErrorName } from './aws-errors';
+
+/** Finds IAM server certificate metadata by ARN or ServerCertificateId (paginates every path). */
+export async function findServerCertificate(
+  iam: IAMClient,
+  match: { readonly arn?: string; readonly id?: string },
+): Promise<ServerCertificateMetadata | undefined> {
+  let marker: string | undefined;
+  do {
+    const out = await iam.send(new ListServerCertificatesCommand({ Marker: marker }));
+    const hit = (out.ServerCertificateMetadataList ?? []).find(
+      (m) => (match.arn !== undefined && m.Arn === match.arn) || (match.id !== undefined && m.ServerCertificateId === match.id),
+    );
+    if (hit) return hit;
+    marker = out.IsTruncated ? out.Marker : undefined;
+  } while (marker);
+  return undefined;
+}
+
+/** The public body of an IAM server certificate (IAM never returns the key), or undefined. */
+export async function getCertificateBody(
+  iam: IAMClient,
+  name: string,
+): Promise<{ body: string; chain?: string; metadata: ServerCertificateMetadata } | undefined> {
+  try {
+    const out = await iam.send(new GetServerCertificateCommand({ ServerCertificateName: name }));
+    const sc = out.ServerCertificate;
+    if (!sc?.CertificateBody || !sc.ServerCertificateMetadata) return undefined;
+    return { body: sc.CertificateBody, ...(sc.CertificateChain ? { chain: sc.CertificateChain } : {}), metadata: sc.ServerCertificateMetadata };
+  } catch (error) {
+    if (awsErrorName(error) === 'NoSuchEntityException' || awsErrorName(error) === 'NoSuchEntity') return undefined;
+    throw error;
+  }
+}

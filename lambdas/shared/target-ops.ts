@@ -1,0 +1,141 @@
+import {
+  GetDistributionConfigCommand,
+  UpdateDistributionCommand,
+  type CloudFrontClient,
+} from '@aws-sdk/client-cloudfront';
+import {
+  DescribeLoadBalancersCommand,
+  SetLoadBalancerListenerSSLCertificateCommand,
+  type ElasticLoadBalancingClient,
+} from '@aws-sdk/client-elastic-load-balancing';
+import {
+  AddListenerCertificatesCommand,
+  DescribeListenerCertificatesCommand,
+  DescribeListenersCommand,
+  ModifyListenerCommand,
+  RemoveListenerCertificatesCommand,
+  type ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { awsErrorName } from './aws-errors';
+import { AwsTransient, CertificateNotPropagated, TargetNotFound } from './errors';
+import { targetLabel, type EdgeTarget } from './targets';
+
+/**
+ * Reading and switching the certificate of one edge target. Values are IAM certificate ARNs for
+ * ELB/ELBv2 and IAM ServerCertificateIds for CloudFront (what each API takes).
+ */
+export interface EdgeClients {
+  readonly elb: ElasticLoadBalancingClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly cloudfront: CloudFrontClient;
+}
+
+/** What a target is configured with, relative to a change: the old value, the new one, or neither. */
+export type TargetState = 'before' | 'after' | 'other';
+
+async function classicListenerCertificate(elb: ElasticLoadBalancingClient, name: string, port: number): Promise<string | undefined> {
+  try {
+    const out = await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: [name] }));
+    const listener = out.LoadBalancerDescriptions?.[0]?.ListenerDescriptions?.map((d) => d.Listener).find((l) => l?.LoadBalancerPort === port);
+    if (!listener) throw new TargetNotFound(`classic load balancer ${name} has no listener on port ${port}`);
+    return listener.SSLCertificateId;
+  } catch (error) {
+    if (awsErrorName(error) === 'AccessPointNotFoundException') throw new TargetNotFound(`classic load balancer ${name} does not exist`);
+    throw error;
+  }
+}
+
+async function v2ListenerCertificates(elbv2: ElasticLoadBalancingV2Client, listenerArn: string): Promise<{ default?: string; sni: string[] }> {
+  const sni: string[] = [];
+  let def: string | undefined;
+  let marker: string | undefined;
+  do {
+    const out = await elbv2.send(new DescribeListenerCertificatesCommand({ ListenerArn: listenerArn, Marker: marker }));
+    for (const c of out.Certificates ?? []) {
+      if (c.IsDefault) def = c.CertificateArn;
+      else if (c.CertificateArn) sni.push(c.CertificateArn);
+    }
+    marker = out.NextMarker;
+  } while (marker);
+  if (def === undefined) {
+    const ls = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
+    def = ls.Listeners?.[0]?.Certificates?.[0]?.CertificateArn;
+  }
+  return { ...(def ? { default: def } : {}), sni };
+}
+
+/** Where the target stands between `before` and `after`. */
+export async function readTargetState(clients: EdgeClients, target: EdgeTarget, before: string, after: string): Promise<{ state: TargetState; value: string }> {
+  const classify = (value: string | undefined): TargetState => (value === after ? 'after' : value === before ? 'before' : 'other');
+  switch (target.kind) {
+    case 'elb': {
+      const value = (await classicListenerCertificate(clients.elb, target.loadBalancerName, target.port)) ?? '';
+      return { state: classify(value), value };
+    }
+    case 'elbv2': {
+      const certs = await v2ListenerCertificates(clients.elbv2, target.listenerArn);
+      if (target.role === 'default') return { state: classify(certs.default), value: certs.default ?? '' };
+      const hasAfter = certs.sni.includes(after);
+      const hasBefore = certs.sni.includes(before);
+      return { state: hasAfter && !hasBefore ? 'after' : hasBefore && !hasAfter ? 'before' : 'other', value: certs.sni.join(',') };
+    }
+    case 'cloudfront': {
+      const out = await clients.cloudfront.send(new GetDistributionConfigCommand({ Id: target.distributionId }));
+      const value = out.DistributionConfig?.ViewerCertificate?.IAMCertificateId ?? '';
+      return { state: classify(value), value };
+    }
+  }
+}
+
+function propagationAware(target: EdgeTarget, error: unknown): never {
+  const code = awsErrorName(error);
+  if (code === 'CertificateNotFoundException' || code === 'CertificateNotFound') {
+    throw new CertificateNotPropagated(`${targetLabel(target)} does not see the IAM certificate yet (${code}); retrying`);
+  }
+  if (code === 'PreconditionFailed') throw new AwsTransient(`${targetLabel(target)} changed while we updated it (ETag); retrying`);
+  if (code === 'AccessPointNotFoundException' || code === 'ListenerNotFoundException' || code === 'LoadBalancerNotFoundException' || code === 'NoSuchDistribution') {
+    throw new TargetNotFound(`${targetLabel(target)} no longer exists (${code})`);
+  }
+  throw error;
+}
+
+/** Switches the target from `from` to `to`. Safe to repeat. */
+export async function setTargetCertificate(clients: EdgeClients, target: EdgeTarget, from: string, to: string): Promise<void> {
+  try {
+    switch (target.kind) {
+      case 'elb':
+        await clients.elb.send(
+          new SetLoadBalancerListenerSSLCertificateCommand({
+            LoadBalancerName: target.loadBalancerName,
+            LoadBalancerPort: target.port,
+            SSLCertificateId: to,
+          }),
+        );
+        return;
+      case 'elbv2':
+        if (target.role === 'default') {
+          await clients.elbv2.send(new ModifyListenerCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: to }] }));
+        } else {
+          await clients.elbv2.send(new AddListenerCertificatesCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: to }] }));
+          await clients.elbv2.send(new RemoveListenerCertificatesCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: from }] }));
+        }
+        return;
+      case 'cloudfront': {
+        const out = await clients.cloudfront.send(new GetDistributionConfigCommand({ Id: target.distributionId }));
+        const config = out.DistributionConfig;
+        if (!config?.ViewerCertificate) throw new TargetNotFound(`${targetLabel(target)} has no viewer certificate`);
+        config.ViewerCertificate = {
+          ...config.ViewerCertificate,
+          IAMCertificateId: to,
+          Certificate: to,
+          CertificateSource: 'iam',
+          CloudFrontDefaultCertificate: false,
+        };
+        await clients.cloudfront.send(new UpdateDistributionCommand({ Id: target.distributionId, IfMatch: out.ETag, DistributionConfig: config }));
+        return;
+      }
+    }
+  } catch (error) {
+    propagationAware(target, error);
+  }
+}

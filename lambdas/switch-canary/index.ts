@@ -1,0 +1,44 @@
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { S3Client } from '@aws-sdk/client-s3';
+import { ArtifactStore } from '../shared/artifacts';
+import { classifyAwsErrors } from '../shared/aws-errors';
+import { lazy, requireEnv } from '../shared/env';
+import { ChangeLedger } from '../shared/ledger';
+import { createLogger, withExecution } from '../shared/logger';
+import { switchCanary, type SwitchResult } from './domain';
+
+export interface SwitchCanaryEvent {
+  readonly executionName: string;
+  readonly current: { readonly arn: string; readonly sha256: string };
+  readonly uploaded: { readonly arn: string };
+  readonly newSha256: string;
+}
+
+const deps = lazy(() => ({
+  canary: { loadBalancerName: requireEnv('CANARY_LOAD_BALANCER'), port: Number(requireEnv('CANARY_PORT')) },
+  store: new ArtifactStore(new S3Client({}), requireEnv('ARTIFACT_BUCKET')),
+  clients: {
+    elb: new ElasticLoadBalancingClient({}),
+    elbv2: new ElasticLoadBalancingV2Client({}),
+    cloudfront: new CloudFrontClient({}),
+  },
+  logger: createLogger('switch-canary'),
+}));
+
+export const handler = async (event: SwitchCanaryEvent): Promise<SwitchResult> => {
+  const d = deps();
+  return classifyAwsErrors(() =>
+    switchCanary({
+      clients: d.clients,
+      ledger: new ChangeLedger(d.store, event.executionName),
+      logger: withExecution(d.logger, event.executionName),
+      canary: d.canary,
+      current: event.current,
+      uploaded: event.uploaded,
+      newSha256: event.newSha256,
+      now: () => new Date(),
+    }),
+  );
+};

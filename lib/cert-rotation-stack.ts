@@ -1,0 +1,29 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import { RotationAlarms } from './alarms';
+import { CertRotation } from './cert-rotation';
+import type { ResolvedConfig } from './config';
+import { RotationNotifications } from './notifications';
+import { RotationStorage } from './storage';
+
+export interface CertRotationStackProps extends StackProps {
+  readonly config: ResolvedConfig;
+}
+
+/** The deployable unit: storage, notifications, the rotation workflow and its alarms. */
+export class CertRotationStack extends Stack {
+  public readonly rotation: CertRotation;
+
+  constructor(scope: Construct, id: string, props: CertRotationStackProps) {
+    super(scope, id, props);
+    const storage = new RotationStorage(this, 'Storage');
+    const notifications = new RotationNotifications(this, 'Notifications', { emails: props.config.notificationEmails });
+    this.rotation = new CertRotation(this, 'Rotation', { config: props.config, storage, notifications });
+    new RotationAlarms(this, 'Alarms', { stateMachine: this.rotation.stateMachine, topic: notifications.topic });
+
+    new CfnOutput(this, 'StateMachineArn', { value: this.rotation.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StagingBucket', { value: storage.stagingBucket.bucketName, description: 'Stage cert.pem, key.pem, chain.pem under a prefix here' });
+    new CfnOutput(this, 'ArtifactBucket', { value: storage.artifactBucket.bucketName, description: 'Plans, change ledgers, approval requests and reports' });
+    new CfnOutput(this, 'SecretPrefix', { value: this.rotation.secretPrefix, description: 'Or stage the certificate as a secret under this name prefix' });
+  }
+}

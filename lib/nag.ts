@@ -1,0 +1,121 @@
+import { Validations, type Stack } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+
+/**
+ * cdk-nag AwsSolutions acknowledgements. Each rule here pairs a finding pattern with the reason
+ * it is acceptable; a finding that matches no rule is NOT acknowledged and fails the synth, so
+ * a new wildcard needs a new, reasoned entry here.
+ */
+interface Acknowledgement {
+  readonly rule: string;
+  /** Matches the finding inside `Rule[...]`, or the whole rule when the rule has no findings. */
+  readonly finding?: RegExp;
+  /** Only on constructs whose path matches. @default any */
+  readonly path?: RegExp;
+  readonly reason: string;
+}
+
+export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
+  {
+    rule: 'AwsSolutions-IAM4',
+    finding: /^Policy::arn:<AWS::Partition>:iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole$/,
+    reason: 'The standard Lambda execution policy (CloudWatch Logs writes); each function logs to its own explicit log group.',
+  },
+  {
+    rule: 'AwsSolutions-L1',
+    reason: 'The project pins the Lambda runtime to Node.js 22 (nodejs22.x); a runtime upgrade is a deliberate, tested change.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::\*$/,
+    path: /\/(Current|Plan|SwitchCanary|Rollback|VerifyRollback)\/Function\//,
+    reason:
+      'X-Ray tracing, and discovery and read-back calls (elasticloadbalancing:Describe*, iam:ListServerCertificates, cloudfront:ListDistributions, cloudfront:GetDistributionConfig, ec2:DescribeInstances): none support resource-level permissions.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::\*$/,
+    path: /\/(Guard|Obtain|Validate|RequestApproval|Upload|VerifyTls|Finish)\/Function\/|\/StateMachine\/Role\//,
+    reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, sampling rules) supports no resource-level permissions.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Action::s3:(GetObject\*|GetBucket\*|List\*|DeleteObject\*|PutObject\*|PutObjectLegalHold|PutObjectRetention|PutObjectTagging|PutObjectVersionTagging|Abort\*)$/,
+    reason: 'CDK bucket grants (object-level read/write/delete) on the rotation\'s own staging or artifacts bucket only.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::<Storage(Artifacts|Staging)[0-9A-F]{8}\.Arn>\/\*$/,
+    reason: 'Objects of the rotation\'s own bucket: per-execution documents (plan, ledger, approvals, report) or staged files under operator-chosen prefixes.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::arn:<AWS::Partition>:secretsmanager:(<AWS::Region>|[a-z0-9-]+):<AWS::AccountId>:secret:cert-rotation\/[^*]+\/\*$/,
+    reason: 'Certificate secrets are named per execution under the rotation prefix cert-rotation/<domain>/; nothing outside it.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:server-certificate\/cloudfront\/.*\*$/,
+    reason: 'Certificate names are dated and new on each rotation; upload, read-back and deletion are limited to the configured /cloudfront/... path.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:server-certificate\/\*$/,
+    path: /\/Current\/Function\//,
+    reason: 'Reads the public body of whichever IAM certificate the canary listener serves (IAM never returns private keys).',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::arn:<AWS::Partition>:(elasticloadbalancing:(<AWS::Region>|[a-z0-9-]+):<AWS::AccountId>:(loadbalancer\/\*|listener\/\*\/\*)|cloudfront::<AWS::AccountId>:distribution\/\*)$/,
+    path: /\/Rollback\/Function\//,
+    reason: 'Rollback restores whichever ELB/ELBv2 listener or CloudFront distribution this execution\'s change ledger recorded; those are discovered at run time, not known at synth.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Action::kms:(GenerateDataKey\*|ReEncrypt\*)$/,
+    reason: 'Publishing to the encrypted notifications topic needs data keys of its own KMS key only.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::<Rotation\w+Function[0-9A-F]{8}\.Arn>:\*$/,
+    path: /\/StateMachine\/Role\//,
+    reason: 'CDK grants lambda:InvokeFunction on the rotation functions and their versions (<function arn>:*); nothing else.',
+  },
+];
+
+function reasonFor(ruleName: string, constructPath: string): string | undefined {
+  const m = /^([^[]+)(?:\[(.*)\])?$/.exec(ruleName);
+  if (!m) return undefined;
+  const [, rule, finding] = m;
+  return ACKNOWLEDGEMENTS.find(
+    (a) =>
+      a.rule === rule &&
+      (a.finding === undefined || (finding !== undefined && a.finding.test(finding))) &&
+      (a.path === undefined || a.path.test(constructPath)),
+  )?.reason;
+}
+
+/**
+ * Runs the AwsSolutions pack over the stack once, and acknowledges each finding that the table
+ * above explains, on the exact construct and finding id. Call after the stack is complete.
+ */
+export function acknowledgeNagFindings(stack: Stack): { acknowledged: number; unexplained: string[] } {
+  const report = new AwsSolutionsChecks().validateScope(stack);
+  const byPath = new Map<string, IConstruct>(stack.node.findAll().map((c) => [c.node.path, c]));
+  let acknowledged = 0;
+  const unexplained: string[] = [];
+  for (const violation of report.violations) {
+    for (const resource of violation.violatingResources) {
+      const reason = reasonFor(violation.ruleName, resource.constructPath);
+      const construct = byPath.get(resource.constructPath);
+      if (reason && construct) {
+        Validations.of(construct).acknowledge({ id: violation.ruleName, reason });
+        acknowledged += 1;
+      } else {
+        unexplained.push(`${violation.ruleName} at ${resource.constructPath}`);
+      }
+    }
+  }
+  return { acknowledged, unexplained };
+}

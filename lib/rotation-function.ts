@@ -1,0 +1,84 @@
+import * as path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The handler folders under `lambdas/`. */
+export type HandlerName =
+  | 'guard'
+  | 'obtain'
+  | 'current'
+  | 'validate'
+  | 'plan'
+  | 'request-approval'
+  | 'upload'
+  | 'switch-canary'
+  | 'verify-tls'
+  | 'rollback'
+  | 'verify-rollback'
+  | 'finish';
+
+export interface RotationFunctionProps {
+  /** Folder under `lambdas/` holding `index.ts` that exports `handler`. */
+  readonly handler: HandlerName;
+  readonly description: string;
+  /** Merged over the defaults (never replaces them). @default {} */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** @default 60 seconds */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default one month */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/** Where the handler sources live; the local rehearsal loads the same files. */
+export function handlerEntry(handler: HandlerName): string {
+  return path.join(__dirname, '..', 'lambdas', handler, 'index.ts');
+}
+
+/**
+ * The one place that sets the Lambda defaults: Node.js 22 on arm64, X-Ray tracing, source maps,
+ * an explicit log group, minified esbuild bundles with the AWS SDK taken from the runtime.
+ */
+export class RotationFunction extends Construct {
+  public readonly function: nodejs.NodejsFunction;
+  public readonly logGroup: logs.LogGroup;
+  public readonly handlerName: HandlerName;
+  public readonly entry: string;
+
+  constructor(scope: Construct, id: string, props: RotationFunctionProps) {
+    super(scope, id);
+    this.handlerName = props.handler;
+    this.entry = handlerEntry(props.handler);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.function = new nodejs.NodejsFunction(this, 'Function', {
+      entry: this.entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      tracing: lambda.Tracing.ACTIVE,
+      timeout: props.timeout ?? Duration.seconds(60),
+      memorySize: props.memorySize ?? 256,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        ...(props.environment ?? {}),
+      },
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        target: 'node22',
+        externalModules: ['@aws-sdk/*'],
+      },
+    });
+  }
+}

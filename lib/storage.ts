@@ -1,0 +1,50 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+/**
+ * Buckets of the rotation:
+ * - staging: where an operator uploads `cert.pem`, `key.pem`, `chain.pem` under a prefix; the key
+ *   object is deleted once imported into Secrets Manager, and anything left expires after 7 days;
+ * - artifacts: per-execution plan, change ledger, approval requests and reports.
+ * Both private, encrypted, TLS-only, versioned, with access logs in a third bucket.
+ */
+export class RotationStorage extends Construct {
+  public readonly stagingBucket: s3.Bucket;
+  public readonly artifactBucket: s3.Bucket;
+  public readonly accessLogBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const common = {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+    } as const;
+    // S3 server access log delivery writes with an ACL: this bucket keeps the ObjectWriter default.
+    this.accessLogBucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+    });
+    this.stagingBucket = new s3.Bucket(this, 'Staging', {
+      ...common,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'staging/',
+      // A staged key must not linger: current objects expire after a week, old versions after a day.
+      lifecycleRules: [{ expiration: Duration.days(7), noncurrentVersionExpiration: Duration.days(1) }],
+    });
+    this.artifactBucket = new s3.Bucket(this, 'Artifacts', {
+      ...common,
+      versioned: true,
+      serverAccessLogsBucket: this.accessLogBucket,
+      serverAccessLogsPrefix: 'artifacts/',
+      lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(90) }],
+    });
+  }
+}
