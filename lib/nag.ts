@@ -107,13 +107,14 @@ export function acknowledgeNagFindings(stack: Stack): { acknowledged: number; un
   const unexplained: string[] = [];
   for (const violation of report.violations) {
     for (const resource of violation.violatingResources) {
-      const reason = reasonFor(violation.ruleName, resource.constructPath);
-      const construct = byPath.get(resource.constructPath);
+      const path = resource.constructPath ?? '';
+      const reason = reasonFor(violation.ruleName, path);
+      const construct = byPath.get(path);
       if (reason && construct) {
         Validations.of(construct).acknowledge({ id: violation.ruleName, reason });
         acknowledged += 1;
       } else {
-        unexplained.push(`${violation.ruleName} at ${resource.constructPath}`);
+        unexplained.push(`${violation.ruleName} at ${path}`);
       }
     }
   }
