@@ -1,0 +1,131 @@
+import './polyfill';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, CONFIG_CONTEXT_KEY, resolveConfig, type ResolvedConfig } from '../lib/config';
+import { parseApprove } from './approver';
+import { runRehearsal, type RehearsalReport } from './rehearsal';
+import { defaultFleet, parseFaults, parseFleet, checkFaultsAgainstFleet, UsageError, type FaultSpec, type FleetSpec } from './sim';
+
+const USAGE = `usage: npm start -- [--config FILE] [--fleet FILE] [--faults FILE]
+                   [--approve auto|prompt|web|reject:GATE] [--source staged|acme]
+                   [--certificate DIR] [--report FILE] [--quiet]`;
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${what} ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new UsageError(`${what} ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** A config file is the certRotation block itself, or a cdk.json that holds it. */
+export function loadConfig(file?: string): ResolvedConfig {
+  const path = file ?? join(__dirname, '..', 'cdk.json');
+  const raw = readJson(path, 'config') as Record<string, unknown>;
+  const context = raw.context as Record<string, unknown> | undefined;
+  const block = context && CONFIG_CONTEXT_KEY in context ? context[CONFIG_CONTEXT_KEY] : raw;
+  try {
+    return resolveConfig(block);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new UsageError(`config ${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+function summaryLine(report: RehearsalReport): string {
+  const changed = report.targets.filter((t) => t.changed).length;
+  const newSha = report.certificate.new?.sha256 ?? '?';
+  const served = report.targets.filter((t) => t.servedAfter === newSha).length;
+  return [
+    `rehearsal ${report.status}${report.error ? `: ${report.error}` : ''}`,
+    `  targets: ${report.targets.length} (${changed} changed, ${served} serving the new certificate, ${report.targets.filter((t) => t.rolledBack).length} rolled back)`,
+    `  approvals: ${report.approvals.map((a) => `${a.gate} -> ${a.decision}`).join('; ') || 'none'}`,
+    `  state transitions: ${report.stateTransitions}, largest state payload: ${report.maxStatePayloadBytes} bytes, simulated time: ${report.simulatedSeconds}s`,
+    `  secret scan: ${report.secretScan.findings} findings in ${report.secretScan.places.join(', ')}`,
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        fleet: { type: 'string' },
+        faults: { type: 'string' },
+        approve: { type: 'string', default: 'auto' },
+        source: { type: 'string', default: 'staged' },
+        certificate: { type: 'string' },
+        report: { type: 'string' },
+        quiet: { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const log = values.quiet ? () => undefined : (line: string) => process.stderr.write(`${line}\n`);
+  try {
+    const config = loadConfig(values.config as string | undefined);
+    const fleet: FleetSpec = values.fleet ? parseFleet(readJson(values.fleet as string, 'fleet'), values.fleet as string) : defaultFleet();
+    const faults: FaultSpec[] = values.faults ? parseFaults(readJson(values.faults as string, 'faults'), values.faults as string) : [];
+    if (values.faults) checkFaultsAgainstFleet(faults, fleet, values.faults as string);
+    let approve;
+    try {
+      approve = parseApprove(values.approve as string);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (approve.mode === 'web') {
+      throw new UsageError('--approve web needs the approval page, which this version does not have yet; use auto, prompt or reject:GATE');
+    }
+    if (values.source === 'acme') {
+      throw new UsageError('--source acme: ACME issuance is not built yet; use --source staged (the default) or --certificate DIR');
+    }
+    if (values.source !== 'staged') throw new UsageError(`--source must be staged or acme (got "${String(values.source)}")`);
+
+    log(`rehearsing a rotation of ${config.domain}: ${fleet.elbs.length} ELBs, ${fleet.albs.length} ALBs, ${fleet.distributions.length} distributions, ${fleet.instances.length} instances`);
+    const report = await runRehearsal({
+      config,
+      fleet,
+      faults,
+      approve,
+      ...(values.certificate ? { certificateDir: values.certificate as string } : {}),
+      progress: log,
+    });
+    if (values.report) writeFileSync(values.report as string, `${JSON.stringify(report, null, 2)}\n`);
+    log(summaryLine(report));
+    return report.status === 'SUCCEEDED' ? 0 : 1;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      process.stderr.write(`rehearsal crashed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exit(3);
+    },
+  );
+}

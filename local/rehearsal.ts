@@ -1,0 +1,418 @@
+import './polyfill';
+import { randomUUID } from 'node:crypto';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { ResolvedConfig } from '../lib/config';
+import { STATE } from '../lib/cert-rotation';
+import { summarizeCertificate, type CertificateSummary } from '../lambdas/shared/certificate';
+import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
+import type { LedgerEntry } from '../lambdas/shared/ledger';
+import { probeTls } from '../lambdas/shared/tls-probe';
+import { decide, gateMatches, type ApproveMode, type Decision } from './approver';
+import { prepareCertificates } from './certificates';
+import { invokeHandler } from './invoke';
+import { scanForKeys, type ScanPlace, type SecretScanResult } from './secret-scan';
+import { SimulatedAccount, UsageError, type FaultSpec, type FleetSpec, type SimTarget } from './sim';
+import { synthesizeWorkflow, SIM_ACCOUNT, SIM_REGION } from './template';
+
+export interface RehearsalOptions {
+  readonly config: ResolvedConfig;
+  readonly fleet: FleetSpec;
+  readonly faults?: readonly FaultSpec[];
+  readonly approve?: ApproveMode;
+  readonly source?: 'staged';
+  /** Stage DIR/cert.pem, key.pem, chain.pem (and trust DIR/root.pem) instead of a generated certificate. */
+  readonly certificateDir?: string;
+  /** Live progress lines; omitted = silent. */
+  readonly progress?: (line: string) => void;
+  /** Real milliseconds a simulated retry pause or Wait takes. @default 5 */
+  readonly pauseMs?: number;
+}
+
+export interface CertificateFacts {
+  readonly serial: string;
+  readonly sha256: string;
+  readonly md5: string;
+  readonly notAfter: string;
+}
+
+export interface TargetReport {
+  readonly kind: SimTarget['kind'];
+  readonly id: string;
+  readonly name?: string;
+  readonly port: number;
+  readonly before: string;
+  readonly after: string;
+  readonly servedAfter: string | null;
+  readonly changed: boolean;
+  readonly rolledBack: boolean;
+}
+
+export interface RehearsalReport {
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'REJECTED';
+  readonly error?: string;
+  readonly execution: string;
+  readonly certificate: { readonly new: CertificateFacts | null; readonly previous: CertificateFacts };
+  readonly phases: Array<{ readonly name: string; readonly status: string; readonly simulatedSeconds: number }>;
+  readonly targets: TargetReport[];
+  readonly approvals: Array<{ readonly gate: string; readonly decision: Decision | 'timeout' }>;
+  readonly stateTransitions: number;
+  readonly maxStatePayloadBytes: number;
+  readonly apiCalls: Record<string, number>;
+  readonly notifications: Array<{ readonly subject: string }>;
+  readonly secretScan: SecretScanResult;
+  readonly simulatedSeconds: number;
+}
+
+/** Which report phase a state belongs to. */
+const PHASE_OF: Record<string, string> = {
+  [STATE.guard]: 'guard',
+  [STATE.obtain]: 'obtain',
+  [STATE.current]: 'validate',
+  [STATE.validate]: 'validate',
+  [STATE.plan]: 'plan',
+  [STATE.gateStart]: 'approval: start',
+  [STATE.upload]: 'upload',
+  [STATE.canarySwitch]: 'canary edge',
+  [STATE.canaryPrepare]: 'canary edge',
+  [STATE.canaryVerify]: 'canary edge',
+  [STATE.canaryChoice]: 'canary edge',
+  [STATE.canaryWait]: 'canary edge',
+  [STATE.gateCanary]: 'approval: canary',
+  [STATE.finishSuccess]: 'finish',
+  [STATE.rollback]: 'rollback',
+  [STATE.verifyRollback]: 'rollback',
+  [STATE.finishFailure]: 'finish',
+};
+const PHASE_ORDER = ['guard', 'obtain', 'validate', 'plan', 'approval: start', 'upload', 'canary edge', 'approval: canary', 'rollback', 'finish'];
+
+/** The engine's execution events, as far as the rehearsal reads them. */
+type EventLog =
+  | { type: 'StateEntered' | 'StateExited'; state: { name: string; input?: unknown; output?: unknown } }
+  | { type: 'StateRetried'; state: { name: string }; retry: { retrier: unknown; attempt: number } }
+  | { type: 'StateFailed'; state: { name: string }; Error: string; Cause: unknown }
+  | { type: 'StateCaught'; state: { name: string } }
+  | { type: 'ExecutionStarted' | 'ExecutionSucceeded' | 'ExecutionFailed' | 'ExecutionAborted' | 'ExecutionTimeout' | 'MapIterationStarted' | 'MapIterationSucceeded' | 'MapIterationFailed' | 'ParallelBranchStarted' | 'ParallelBranchSucceeded' | 'ParallelBranchFailed' };
+
+const CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+interface TaskState {
+  readonly Type: string;
+  readonly Resource?: string;
+  readonly Seconds?: number;
+  readonly Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number }>;
+}
+
+function facts(s: CertificateSummary): CertificateFacts {
+  return { serial: s.serial, sha256: s.sha256, md5: s.md5, notAfter: s.notAfter };
+}
+
+function tryFacts(pem: string): CertificateFacts | null {
+  try {
+    return facts(summarizeCertificate(pem));
+  } catch {
+    return null;
+  }
+}
+
+/** Captures what handlers log (Powertools writes JSON lines to stdout) for the secret scan. */
+function captureStdout(): { lines: string[]; restore: () => void } {
+  const lines: string[] = [];
+  const original = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
+    cb?.();
+    return true;
+  }) as typeof process.stdout.write;
+  return { lines, restore: () => (process.stdout.write = original) };
+}
+
+/**
+ * Runs one rehearsal: the real synthesized state machine in the local ASL engine, the real
+ * handlers in-process, a simulated account behind the SDK clients and real TLS on 127.0.0.1.
+ */
+export async function runRehearsal(options: RehearsalOptions): Promise<RehearsalReport> {
+  const progress = options.progress ?? (() => undefined);
+  const approve = options.approve ?? { mode: 'auto' };
+  const pauseMs = options.pauseMs ?? 5;
+  const certs = await prepareCertificates({
+    names: options.config.certificateNames,
+    currentDaysLeft: options.fleet.currentCertDaysLeft,
+    ...(options.certificateDir ? { certificateDir: options.certificateDir } : {}),
+  });
+  // Roots of the rehearsal's own CA (and DIR/root.pem) are trusted for this rehearsal only.
+  const config: ResolvedConfig = { ...options.config, trustedRootCertificates: [...options.config.trustedRootCertificates, ...certs.trustedRoots] };
+  const workflow = synthesizeWorkflow(config);
+  const states = (workflow.definition.States ?? {}) as Record<string, TaskState>;
+  const gateNames = Object.entries(states).filter(([, s]) => s.Resource === CALLBACK_RESOURCE).map(([n]) => n);
+  if (approve.mode === 'reject' && !gateNames.some((g) => gateMatches(g, approve.gate))) {
+    throw new UsageError(`--approve reject:${approve.gate} matches no approval gate; gates: ${gateNames.map((g) => `"${g}"`).join(', ')}`);
+  }
+
+  const sim = await SimulatedAccount.create({
+    fleet: options.fleet,
+    faults: [...(options.faults ?? [])],
+    current: certs.current,
+    other: certs.other,
+    iamPath: config.iamPath,
+    region: SIM_REGION,
+    accountId: SIM_ACCOUNT,
+  });
+  const stdout = captureStdout();
+  sim.install();
+  try {
+    sim.s3.createBucket(workflow.buckets.staging);
+    sim.s3.createBucket(workflow.buckets.artifacts);
+    const canaryTarget = sim
+      .targets()
+      .find((t) => t.kind === 'elb' && t.id === config.canary.loadBalancerName && t.port === config.canary.port);
+    if (canaryTarget) sim.addDnsAlias(config.canary.host, { host: canaryTarget.host });
+    const before = new Map(sim.targets().map((t) => [`${t.kind}/${t.id}/${t.port}`, t.servedSha256()]));
+
+    const executionName = `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    const secretName = `cert-rotation/${config.domain}/staged-${executionName}`;
+    sim.putSecret(secretName, JSON.stringify(certs.staged));
+    const input = { source: { secretId: secretName } };
+    const executionArn = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:execution:${workflow.stateMachineName}:${executionName}`;
+    const startTime = new Date();
+    sim.sfn.registerExecution({
+      executionArn,
+      stateMachineArn: workflow.stateMachineArn,
+      name: executionName,
+      status: 'RUNNING',
+      startDate: startTime,
+      input: JSON.stringify(input),
+    });
+
+    // Crash faults: the handler's side effects happen, then the invocation "fails" as a Lambda
+    // service error would, and the state machine retries it.
+    const crashes = sim.stateFaults.map((f) => ({ state: f.state, remaining: f.count ?? 1 }));
+    const approvals: RehearsalReport['approvals'] = [];
+    const sfnClient = new SFNClient({});
+    const s3Client = new S3Client({});
+
+    const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, state] of Object.entries(states)) {
+      if (state.Type !== 'Task' || !state.Resource) continue;
+      const crash = () => {
+        const c = crashes.find((x) => stateName.includes(x.state) && x.remaining > 0);
+        if (c) {
+          c.remaining -= 1;
+          const err = new Error(`simulated crash of "${stateName}" after its side effects`);
+          err.name = 'Lambda.ServiceException';
+          throw err;
+        }
+      };
+      if (state.Resource === CALLBACK_RESOURCE) {
+        localHandlers[stateName] = async (raw) => {
+          const { FunctionName, Payload } = raw as { FunctionName: string; Payload: Record<string, unknown> };
+          const fn = workflow.functions.get(FunctionName);
+          if (!fn) throw new Error(`no handler for ${FunctionName}`);
+          // The engine does not mint task tokens; give each gate invocation its own.
+          const token = `rehearsal-token-${randomUUID()}`;
+          sim.sfn.expectTaskToken(token);
+          const requested = (await invokeHandler(fn.handler, fn.environment, { ...Payload, taskToken: token })) as { requestKey: string };
+          crash();
+          // The approver reads the request (and its token) where an operator would, then answers.
+          const object = await s3Client.send(new GetObjectCommand({ Bucket: workflow.buckets.artifacts, Key: requested.requestKey }));
+          const request = JSON.parse((await object.Body?.transformToString()) ?? '{}') as { taskToken: string; gate: string };
+          const summary = JSON.stringify(Payload.details ?? {}, null, 2);
+          progress(`  waiting for approval: ${stateName}`);
+          const decision = await decide(approve, stateName, summary);
+          approvals.push({ gate: stateName, decision });
+          progress(`  ${decision}: ${stateName}`);
+          if (decision === 'approved') {
+            await sfnClient.send(new SendTaskSuccessCommand({ taskToken: request.taskToken, output: JSON.stringify({ decision, approvedBy: 'rehearsal', at: sim.clock.now().toISOString() }) }));
+          } else {
+            await sfnClient.send(new SendTaskFailureCommand({ taskToken: request.taskToken, error: APPROVAL_REJECTED, cause: `rejected in the rehearsal (--approve ${approve.mode === 'reject' ? `reject:${approve.gate}` : approve.mode})` }));
+          }
+          const result = await sim.sfn.waitForTaskToken(token);
+          if ('error' in result) {
+            const err = new Error(result.cause);
+            err.name = result.error;
+            throw err;
+          }
+          return JSON.parse(result.output) as unknown;
+        };
+      } else {
+        const fn = workflow.functions.get(state.Resource);
+        if (!fn) continue;
+        localHandlers[stateName] = async (payload) => {
+          const out = await invokeHandler(fn.handler, fn.environment, payload);
+          crash();
+          return out;
+        };
+      }
+    }
+
+    // Waits and retry pauses take `pauseMs` of real time; their simulated length is added to the clock.
+    const waitTimeOverrides: Record<string, number> = {};
+    const retryIntervalOverrides: Record<string, number> = {};
+    for (const [name, s] of Object.entries(states)) {
+      if (s.Type === 'Wait') waitTimeOverrides[name] = pauseMs;
+      if (s.Retry) retryIntervalOverrides[name] = pauseMs;
+    }
+
+    const machine = new StateMachine(workflow.definition as never, { validationOptions: { checkArn: false } });
+    const execution = machine.run(input, {
+      overrides: { taskResourceLocalHandlers: localHandlers as never, waitTimeOverrides, retryIntervalOverrides },
+      context: {
+        Execution: { Id: executionArn, Name: executionName, StartTime: startTime.toISOString(), Input: input, RoleArn: `arn:aws:iam::${SIM_ACCOUNT}:role/rehearsal` },
+        StateMachine: { Id: workflow.stateMachineArn, Name: workflow.stateMachineName },
+        Task: { Token: 'filled-per-gate-by-the-rehearsal' },
+      } as never,
+    });
+
+    const history: string[] = [];
+    let stateTransitions = 0;
+    let maxStatePayloadBytes = 0;
+    const phaseTimes = new Map<string, { start: number; end: number; failed: boolean }>();
+    const phaseOf = (state: string) => PHASE_OF[state] ?? 'other';
+    const touch = (state: string, failed = false) => {
+      const phase = phaseOf(state);
+      const now = sim.clock.simulatedSeconds();
+      const t = phaseTimes.get(phase) ?? { start: now, end: now, failed: false };
+      t.end = now;
+      t.failed ||= failed;
+      phaseTimes.set(phase, t);
+    };
+    const retryCounts = new Map<string, number>();
+    const consume = (async () => {
+      for await (const event of execution.eventLogs as unknown as AsyncIterable<EventLog>) {
+        const text = JSON.stringify(event);
+        history.push(text);
+        switch (event.type) {
+          case 'StateEntered': {
+            stateTransitions += 1;
+            maxStatePayloadBytes = Math.max(maxStatePayloadBytes, Buffer.byteLength(JSON.stringify(event.state.input ?? null)));
+            const s = states[event.state.name];
+            if (s?.Type === 'Wait' && typeof s.Seconds === 'number') {
+              sim.clock.advance(s.Seconds);
+              progress(`  waiting ${s.Seconds}s (simulated): ${event.state.name}`);
+            }
+            touch(event.state.name);
+            if (s?.Type === 'Task') progress(`[${sim.clock.simulatedSeconds().toFixed(1).padStart(7)}s] ${event.state.name}`);
+            break;
+          }
+          case 'StateExited':
+            maxStatePayloadBytes = Math.max(maxStatePayloadBytes, Buffer.byteLength(JSON.stringify(event.state.output ?? null)));
+            touch(event.state.name);
+            if (event.state.name === STATE.plan) {
+              const out = event.state.output as { plan?: { counts?: unknown } } | undefined;
+              progress(`  targets: ${JSON.stringify(out?.plan?.counts ?? {})}`);
+            }
+            break;
+          case 'StateRetried': {
+            const s = states[event.state.name];
+            const attempt = (retryCounts.get(event.state.name) ?? 0) + 1;
+            retryCounts.set(event.state.name, attempt);
+            const retrier = event.retry.retrier as { IntervalSeconds?: number; BackoffRate?: number };
+            const pause = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (event.retry.attempt - 1);
+            sim.clock.advance(pause);
+            progress(`  retry ${event.retry.attempt} of "${event.state.name}" after ${pause}s (simulated)${s ? '' : ''}`);
+            break;
+          }
+          case 'StateFailed':
+            touch(event.state.name, true);
+            progress(`  ${event.state.name} failed: ${event.Error}: ${String(event.Cause).slice(0, 300)}`);
+            break;
+          case 'StateCaught':
+            progress(`  caught: rolling back`);
+            break;
+          default:
+            break;
+        }
+      }
+    })();
+
+    let status: RehearsalReport['status'] = 'SUCCEEDED';
+    let error: string | undefined;
+    let output: unknown;
+    try {
+      output = await execution.result;
+    } catch (e) {
+      const err = e as { name?: string; message?: string; cause?: unknown };
+      const name = err.name ?? 'Error';
+      status = name === APPROVAL_REJECTED || name === 'States.Timeout' ? 'REJECTED' : 'FAILED';
+      error = `${name}: ${typeof err.cause === 'string' ? err.cause : (err.message ?? '')}`;
+      history.push(JSON.stringify({ error }));
+    }
+    await consume;
+    history.push(JSON.stringify(output ?? null));
+    sim.sfn.setExecutionStatus(executionArn, status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED');
+
+    // The ledger says what was switched and restored.
+    const ledgerPrefix = `executions/${executionName}/ledger/`;
+    const ledger: LedgerEntry[] = [...(sim.s3.buckets.get(workflow.buckets.artifacts)?.keys() ?? [])]
+      .filter((k) => k.startsWith(ledgerPrefix))
+      .map((k) => JSON.parse(sim.s3.getText(workflow.buckets.artifacts, k) ?? '{}') as LedgerEntry);
+    const rolledBackKeys = new Set(
+      ledger
+        .filter((e) => e.status === 'rolled-back' && e.note !== 'was not switched')
+        .map((e) => (e.target.kind === 'cloudfront' ? `cloudfront/${e.target.distributionId}` : e.target.kind === 'elb' ? `elb/${e.target.loadBalancerName}/${e.target.port}` : `elbv2/${e.target.listenerArn}/${e.target.port}`)),
+    );
+
+    const targets: TargetReport[] = [];
+    for (const t of sim.targets()) {
+      let servedAfter: string | null = null;
+      try {
+        servedAfter = (await probeTls({ host: '127.0.0.1', port: t.localPort, servername: config.domain })).sha256;
+      } catch {
+        servedAfter = null;
+      }
+      const key = `${t.kind}/${t.id}/${t.port}`;
+      const b = before.get(key) ?? '';
+      const a = t.servedSha256();
+      const rolledKey = t.kind === 'cloudfront' ? `cloudfront/${t.id}` : key;
+      targets.push({
+        kind: t.kind,
+        id: t.id,
+        ...(t.name ?? t.loadBalancerName ? { name: t.name ?? t.loadBalancerName } : {}),
+        port: t.port,
+        before: b,
+        after: a,
+        servedAfter,
+        changed: a !== b,
+        rolledBack: rolledBackKeys.has(rolledKey),
+      });
+    }
+
+    const newFacts = tryFacts(certs.staged.certificate);
+    const previous = facts(summarizeCertificate(certs.current.certPem));
+    const phases = PHASE_ORDER.filter((p) => phaseTimes.has(p)).map((p) => {
+      const t = phaseTimes.get(p)!;
+      return { name: p, status: t.failed ? 'FAILED' : 'SUCCEEDED', simulatedSeconds: Math.round((t.end - t.start) * 10) / 10 };
+    });
+    const notifications = sim.sns.messages.map((m) => ({ subject: m.subject ?? '' }));
+    const partial = {
+      status,
+      ...(error ? { error } : {}),
+      execution: executionName,
+      certificate: { new: newFacts, previous },
+      phases,
+      targets,
+      approvals,
+      stateTransitions,
+      maxStatePayloadBytes,
+      apiCalls: sim.apiCallCounts(),
+      notifications,
+      simulatedSeconds: Math.round(sim.clock.simulatedSeconds() * 10) / 10,
+    };
+    const docs: Array<{ place: ScanPlace; name: string; text: string }> = [
+      ...history.map((text, i) => ({ place: 'execution history' as const, name: `event ${i}`, text })),
+      ...stdout.lines.map((text, i) => ({ place: 'logs' as const, name: `line ${i}`, text })),
+      ...sim
+        .recorded()
+        .filter((r) => r.place !== 'secrets')
+        .map((r) => ({ place: r.place as ScanPlace, name: r.name, text: r.text })),
+      { place: 'report', name: 'report', text: JSON.stringify(partial) },
+    ];
+    const secretScan = scanForKeys(docs, [certs.staged.privateKey, certs.current.keyPem]);
+    return { ...partial, secretScan };
+  } finally {
+    stdout.restore();
+    await sim.close();
+  }
+}

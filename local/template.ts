@@ -1,0 +1,136 @@
+import { buildApp } from '../lib/app';
+import type { ResolvedConfig } from '../lib/config';
+import type { HandlerName } from '../lib/rotation-function';
+
+/** A synthesized template's resource. */
+interface CfnResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+}
+
+export interface SynthesizedWorkflow {
+  /** The state machine definition with every CloudFormation token resolved to a simulated value. */
+  readonly definition: Record<string, unknown>;
+  readonly stateMachineArn: string;
+  readonly stateMachineName: string;
+  /** Lambda function ARN (as the definition names it) -> handler folder and its environment. */
+  readonly functions: ReadonlyMap<string, { readonly handler: HandlerName; readonly environment: Record<string, string> }>;
+  /** Resolved physical names of the resources the simulated account must hold. */
+  readonly buckets: { readonly staging: string; readonly artifacts: string };
+  readonly topicArn: string;
+}
+
+export const SIM_REGION = 'us-east-1';
+export const SIM_ACCOUNT = '123456789012';
+
+/** Gives each resource the physical value a deployment would: names for buckets, ARNs otherwise. */
+function physicalRef(logicalId: string, resource: CfnResource | undefined): string {
+  switch (resource?.Type) {
+    case 'AWS::S3::Bucket':
+      return `rehearsal-${logicalId.toLowerCase()}`;
+    case 'AWS::SNS::Topic':
+      return `arn:aws:sns:${SIM_REGION}:${SIM_ACCOUNT}:${logicalId}`;
+    case 'AWS::Lambda::Function':
+      return logicalId;
+    case 'AWS::StepFunctions::StateMachine':
+      return `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:stateMachine:${String(resource.Properties?.StateMachineName ?? logicalId)}`;
+    default:
+      return logicalId;
+  }
+}
+
+function physicalAttr(logicalId: string, attr: string, resource: CfnResource | undefined): string {
+  if (attr === 'Arn') {
+    switch (resource?.Type) {
+      case 'AWS::Lambda::Function':
+        return `arn:aws:lambda:${SIM_REGION}:${SIM_ACCOUNT}:function:${logicalId}`;
+      case 'AWS::S3::Bucket':
+        return `arn:aws:s3:::${physicalRef(logicalId, resource)}`;
+      default:
+        return `arn:aws:${(resource?.Type ?? 'unknown').split('::')[1]?.toLowerCase()}:${SIM_REGION}:${SIM_ACCOUNT}:${logicalId}`;
+    }
+  }
+  return `${logicalId}.${attr}`;
+}
+
+/** Resolves the intrinsic functions CDK emits in definitions and environments. */
+export function resolveIntrinsics(value: unknown, resources: Record<string, CfnResource>): unknown {
+  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, resources));
+  if (typeof value !== 'object' || value === null) return value;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj);
+  if (keys.length === 1) {
+    const [k] = keys;
+    const arg = obj[k];
+    switch (k) {
+      case 'Ref': {
+        const id = String(arg);
+        if (id === 'AWS::Region') return SIM_REGION;
+        if (id === 'AWS::AccountId') return SIM_ACCOUNT;
+        if (id === 'AWS::Partition') return 'aws';
+        if (id === 'AWS::URLSuffix') return 'amazonaws.com';
+        return physicalRef(id, resources[id]);
+      }
+      case 'Fn::GetAtt': {
+        const [id, attr] = arg as [string, string];
+        return physicalAttr(id, attr, resources[id]);
+      }
+      case 'Fn::Join': {
+        const [sep, parts] = arg as [string, unknown[]];
+        return parts.map((p) => String(resolveIntrinsics(p, resources))).join(sep);
+      }
+      case 'Fn::Select': {
+        const [index, list] = arg as [number, unknown];
+        return (resolveIntrinsics(list, resources) as unknown[])[Number(index)];
+      }
+      case 'Fn::Split': {
+        const [sep, str] = arg as [string, unknown];
+        return String(resolveIntrinsics(str, resources)).split(sep);
+      }
+      default:
+        break;
+    }
+  }
+  return Object.fromEntries(keys.map((k) => [k, resolveIntrinsics(obj[k], resources)]));
+}
+
+/**
+ * Synthesizes the real CDK app in-process (bundling skipped: the rehearsal runs the handler
+ * sources) and returns the state machine definition exactly as deployed, tokens resolved.
+ */
+export function synthesizeWorkflow(config: ResolvedConfig): SynthesizedWorkflow {
+  const { app, stack } = buildApp({ config, context: { 'aws:cdk:bundling-stacks': [] }, nag: false });
+  const assembly = app.synth();
+  const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, CfnResource> };
+  const resources = template.Resources;
+
+  const smEntry = Object.entries(resources).find(([, r]) => r.Type === 'AWS::StepFunctions::StateMachine');
+  if (!smEntry) throw new Error('the synthesized template has no state machine');
+  const [smId, sm] = smEntry;
+  const definitionString = resolveIntrinsics(sm.Properties?.DefinitionString, resources);
+  const definition = JSON.parse(String(definitionString)) as Record<string, unknown>;
+
+  const functions = new Map<string, { handler: HandlerName; environment: Record<string, string> }>();
+  for (const rf of Object.values(stack.rotation.functions)) {
+    const logicalId = stack.getLogicalId(rf.function.node.defaultChild as never);
+    const props = resources[logicalId]?.Properties ?? {};
+    const env = resolveIntrinsics((props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}, resources) as Record<string, string>;
+    functions.set(physicalAttr(logicalId, 'Arn', resources[logicalId]), { handler: rf.handlerName, environment: env });
+  }
+  const logical = (c: unknown) => stack.getLogicalId(c as never);
+  const storage = stack.node.findChild('Storage') as unknown as {
+    stagingBucket: { node: { defaultChild: unknown } };
+    artifactBucket: { node: { defaultChild: unknown } };
+  };
+  const stagingId = logical(storage.stagingBucket.node.defaultChild);
+  const artifactsId = logical(storage.artifactBucket.node.defaultChild);
+  const topicEntry = Object.entries(resources).find(([, r]) => r.Type === 'AWS::SNS::Topic');
+  return {
+    definition,
+    stateMachineArn: physicalRef(smId, sm),
+    stateMachineName: String(sm.Properties?.StateMachineName ?? smId),
+    functions,
+    buckets: { staging: physicalRef(stagingId, resources[stagingId]), artifacts: physicalRef(artifactsId, resources[artifactsId]) },
+    topicArn: topicEntry ? physicalRef(topicEntry[0], topicEntry[1]) : '',
+  };
+}
