@@ -1,4 +1,8 @@
 import './polyfill';
+
+// The rehearsal runs on the local Node.js (20 is supported here); the Lambda runtime is Node.js 22.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

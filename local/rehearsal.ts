@@ -333,10 +333,13 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     try {
       output = await execution.result;
     } catch (e) {
-      const err = e as { name?: string; message?: string; cause?: unknown };
+      // The engine wraps the execution's error (ExecutionError); its cause carries the name
+      // and cause the Fail state reported (the original error, through ErrorPath/CausePath).
+      const wrapped = e as { cause?: unknown };
+      const err = (wrapped.cause instanceof Error ? wrapped.cause : e) as { name?: string; message?: string };
       const name = err.name ?? 'Error';
       status = name === APPROVAL_REJECTED || name === 'States.Timeout' ? 'REJECTED' : 'FAILED';
-      error = `${name}: ${typeof err.cause === 'string' ? err.cause : (err.message ?? '')}`;
+      error = `${name}: ${err.message ?? ''}`;
       history.push(JSON.stringify({ error }));
     }
     await consume;
