@@ -276,6 +276,9 @@ export class CertRotation extends Construct {
       resultPath: `$.approvals.${gate}`,
       taskTimeout: sfn.Timeout.duration(Duration.seconds(this.config.approvals.timeoutSeconds)),
     });
+    // A throttled request (email or token store) is asked again; a retry mints a new token.
+    const t = this.config.timing;
+    task.addRetry({ errors: [ERR.transient], interval: Duration.seconds(t.retryIntervalSeconds), maxAttempts: t.retryMaxAttempts, backoffRate: 2 });
     task.addCatch(failure, { errors: ['States.ALL'], resultPath: '$.error' });
     return task;
   }

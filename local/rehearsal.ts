@@ -190,8 +190,9 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     // service error would, and the state machine retries it.
     const crashes = sim.stateFaults.map((f) => ({ state: f.state, remaining: f.count ?? 1 }));
     const approvals: RehearsalReport['approvals'] = [];
-    const sfnClient = new SFNClient({});
-    const s3Client = new S3Client({});
+    // The operator's own CLI calls retry patiently through injected throttling.
+    const sfnClient = new SFNClient({ maxAttempts: 10 });
+    const s3Client = new S3Client({ maxAttempts: 10 });
 
     const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, state] of Object.entries(states)) {

@@ -1,0 +1,222 @@
+/**
+ * The faults file (REHEARSAL.md "Faults file"): errors injected into AWS calls, node faults and
+ * state crashes. `parseFaults` validates; `FaultInjector` decides, call by call, which API call fails.
+ */
+import { SERVICE_PREFIXES } from './errors';
+import type { FleetSpec } from './fleet';
+import { SIMULATED_OPERATIONS } from './operations';
+import { isIntegerIn, isObject, Problems } from './validate';
+
+/** Fails the first `count` calls that match `operation` with `error`. */
+export interface ApiCountFault {
+  /** `service:Operation`, `service:*` or `*`. */
+  readonly operation: string;
+  /** The AWS error code, e.g. `Throttling`, `CertificateNotFound`, `PreconditionFailed`. */
+  readonly error: string;
+  readonly count: number;
+}
+
+/** Fails a `rate` fraction of the calls that match `operation`, drawn from a PRNG seeded with `seed`. */
+export interface ApiRateFault {
+  readonly operation: string;
+  readonly error: string;
+  /** In [0, 1]. */
+  readonly rate: number;
+  /** @default 1 */
+  readonly seed: number;
+}
+
+/** A fault of a simulated instance, acted on by the node phases. */
+export interface NodeFault {
+  readonly instance: string;
+  readonly fault: 'nginx-config-invalid' | 'offline';
+}
+
+/** Makes the handler of a task state whose name contains `state` throw after its AWS calls took effect. */
+export interface StateFault {
+  readonly state: string;
+  readonly fault: 'crash-after-side-effects';
+  /** How many times (the first N runs of that state). @default 1 */
+  readonly count: number;
+}
+
+/** One entry of the faults file. */
+export type FaultSpec = ApiCountFault | ApiRateFault | NodeFault | StateFault;
+
+/** An API fault (count or rate). */
+export type ApiFault = ApiCountFault | ApiRateFault;
+
+/** True for `{operation, error, count|rate}` entries. */
+export function isApiFault(f: FaultSpec): f is ApiFault {
+  return 'operation' in f;
+}
+
+/** True for `{operation, error, rate, seed}` entries. */
+export function isRateFault(f: FaultSpec): f is ApiRateFault {
+  return 'rate' in f;
+}
+
+/** True for `{instance, fault}` entries. */
+export function isNodeFault(f: FaultSpec): f is NodeFault {
+  return 'instance' in f;
+}
+
+/** True for `{state, fault, count}` entries. */
+export function isStateFault(f: FaultSpec): f is StateFault {
+  return 'state' in f;
+}
+
+const NODE_FAULTS = ['nginx-config-invalid', 'offline'] as const;
+const ERROR_CODE_RE = /^[A-Za-z][A-Za-z0-9.]{0,127}$/;
+
+function checkOperation(value: unknown, path: string, p: Problems): string {
+  if (typeof value !== 'string') {
+    p.add(path, 'must be a string "service:Operation" or "*"');
+    return '';
+  }
+  if (value === '*') return value;
+  const m = /^([a-z0-9]+):(\*|[A-Za-z0-9]+)$/.exec(value);
+  if (!m || !(SERVICE_PREFIXES as readonly string[]).includes(m[1]!)) {
+    p.add(path, `"${value}" must be "service:Operation", "service:*" or "*" with service one of ${SERVICE_PREFIXES.join(', ')}`);
+  } else if (m[2] !== '*' && !(SIMULATED_OPERATIONS as readonly string[]).includes(value)) {
+    const sameService = SIMULATED_OPERATIONS.filter((o) => o.startsWith(`${m[1]}:`));
+    p.add(path, `"${value}" is not a simulated operation (${m[1]}: ${sameService.map((o) => o.split(':')[1]).join(', ')})`);
+  }
+  return value;
+}
+
+/**
+ * Validates a faults file (already JSON-parsed: an array). Throws a UsageError that names `source`
+ * and every bad field, e.g. `faults[2].rate: must be a number in [0,1]`. Instance names are checked
+ * against the fleet by {@link checkFaultsAgainstFleet}.
+ */
+export function parseFaults(json: unknown, source: string): FaultSpec[] {
+  const p = new Problems();
+  if (!Array.isArray(json)) {
+    p.add('faults', 'must be a JSON array');
+    p.throwIfAny(source, 'faults file');
+  }
+  const out: FaultSpec[] = [];
+  (json as unknown[]).forEach((raw, i) => {
+    const path = `faults[${i}]`;
+    if (!isObject(raw)) {
+      p.add(path, 'must be an object');
+      return;
+    }
+    if ('operation' in raw) {
+      p.unknownFields(raw, path, ['operation', 'error', 'count', 'rate', 'seed']);
+      const operation = checkOperation(raw.operation, `${path}.operation`, p);
+      const error = typeof raw.error === 'string' ? raw.error : '';
+      if (typeof raw.error !== 'string' || !ERROR_CODE_RE.test(raw.error)) {
+        p.add(`${path}.error`, 'must be an AWS error code like "Throttling" or "CertificateNotFound"');
+      }
+      const hasCount = raw.count !== undefined;
+      const hasRate = raw.rate !== undefined;
+      if (hasCount === hasRate) {
+        p.add(path, 'needs exactly one of "count" (fail the first N calls) or "rate" (fail that fraction)');
+        return;
+      }
+      if (hasCount) {
+        if (!isIntegerIn(raw.count, 1, 1_000_000)) p.add(`${path}.count`, 'must be an integer >= 1');
+        if (raw.seed !== undefined) p.add(`${path}.seed`, 'only goes with "rate"');
+        out.push({ operation, error, count: Number(raw.count) });
+      } else {
+        const rate = raw.rate;
+        if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
+          p.add(`${path}.rate`, 'must be a number in [0,1]');
+        }
+        if (raw.seed !== undefined && !isIntegerIn(raw.seed, -(2 ** 31), 2 ** 32 - 1)) {
+          p.add(`${path}.seed`, 'must be a 32-bit integer');
+        }
+        out.push({ operation, error, rate: Number(rate), seed: raw.seed === undefined ? 1 : Number(raw.seed) });
+      }
+    } else if ('instance' in raw) {
+      p.unknownFields(raw, path, ['instance', 'fault']);
+      if (typeof raw.instance !== 'string' || raw.instance.length === 0) p.add(`${path}.instance`, 'must be an instance id');
+      if (!(NODE_FAULTS as readonly unknown[]).includes(raw.fault)) {
+        p.add(`${path}.fault`, `must be one of ${NODE_FAULTS.map((f) => `"${f}"`).join(', ')}`);
+      }
+      out.push({ instance: String(raw.instance), fault: raw.fault as NodeFault['fault'] });
+    } else if ('state' in raw) {
+      p.unknownFields(raw, path, ['state', 'fault', 'count']);
+      if (typeof raw.state !== 'string' || raw.state.trim().length === 0) {
+        p.add(`${path}.state`, 'must be a non-empty substring of a task state name');
+      }
+      if (raw.fault !== 'crash-after-side-effects') p.add(`${path}.fault`, 'must be "crash-after-side-effects"');
+      if (raw.count !== undefined && !isIntegerIn(raw.count, 1, 1000)) p.add(`${path}.count`, 'must be an integer >= 1');
+      out.push({ state: String(raw.state), fault: 'crash-after-side-effects', count: raw.count === undefined ? 1 : Number(raw.count) });
+    } else {
+      p.add(path, 'must have an "operation" (API fault), "instance" (node fault) or "state" (state fault) field');
+    }
+  });
+  p.throwIfAny(source, 'faults file');
+  return out;
+}
+
+/** Checks the node faults against the fleet: each instance must exist. Throws a UsageError. */
+export function checkFaultsAgainstFleet(faults: readonly FaultSpec[], fleet: FleetSpec, source: string): void {
+  const p = new Problems();
+  const ids = new Set(fleet.instances.map((i) => i.id));
+  faults.forEach((f, i) => {
+    if (isNodeFault(f) && !ids.has(f.instance)) {
+      p.add(`faults[${i}].instance`, `"${f.instance}" is not an instance of the fleet (${[...ids].join(', ') || 'none'})`);
+    }
+  });
+  p.throwIfAny(source, 'faults file');
+}
+
+/** mulberry32: a tiny deterministic PRNG; returns floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** True when the fault's `operation` pattern matches `operation`. */
+export function operationMatches(pattern: string, operation: string): boolean {
+  if (pattern === '*') return true;
+  if (pattern.endsWith(':*')) return operation.startsWith(pattern.slice(0, -1));
+  return pattern === operation;
+}
+
+/**
+ * Decides which calls fail. Faults are evaluated in file order; each matching count fault counts
+ * the call, each matching rate fault draws one number from its own PRNG; the first that fires wins
+ * (later faults are not evaluated for that call). Deterministic for a given sequence of calls.
+ */
+export class FaultInjector {
+  private readonly entries: Array<{ fault: ApiFault; seen: number; random?: () => number; fired: number }>;
+
+  constructor(faults: readonly FaultSpec[]) {
+    this.entries = faults.filter(isApiFault).map((fault) => ({
+      fault,
+      seen: 0,
+      fired: 0,
+      random: isRateFault(fault) ? mulberry32(fault.seed) : undefined,
+    }));
+  }
+
+  /** The fault to fail this call with, or undefined to let it through. */
+  check(operation: string): ApiFault | undefined {
+    for (const entry of this.entries) {
+      if (!operationMatches(entry.fault.operation, operation)) continue;
+      entry.seen += 1;
+      const fires = entry.random ? entry.random() < (entry.fault as ApiRateFault).rate : entry.seen <= (entry.fault as ApiCountFault).count;
+      if (fires) {
+        entry.fired += 1;
+        return entry.fault;
+      }
+    }
+    return undefined;
+  }
+
+  /** How many calls each API fault failed so far, in file order (for the report). */
+  firedCounts(): Array<{ fault: ApiFault; fired: number }> {
+    return this.entries.map((e) => ({ fault: e.fault, fired: e.fired }));
+  }
+}

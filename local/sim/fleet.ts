@@ -1,0 +1,351 @@
+/**
+ * The fleet file (REHEARSAL.md "Fleet file"): the shape of the simulated account. `parseFleet`
+ * validates a parsed JSON value field by field and returns it with every default filled in.
+ */
+import { DNS_NAME_RE, isDnsNameOrWildcard, isIntegerIn, isObject, Problems, type JsonObject } from './validate';
+
+/** Which certificate a place serves at the start: the one being rotated, or an unrelated one. */
+export type CertificateRef = 'current' | 'other';
+
+/** Classic ELB listener protocols. */
+export type ElbProtocol = 'HTTPS' | 'SSL' | 'HTTP' | 'TCP';
+
+/** A classic ELB listener. `certificate` is set exactly for HTTPS/SSL listeners. */
+export interface FleetElbListener {
+  readonly port: number;
+  readonly protocol: ElbProtocol;
+  /** @default 'current' for HTTPS/SSL; undefined for HTTP/TCP */
+  readonly certificate?: CertificateRef;
+}
+
+/** A classic ELB. */
+export interface FleetElb {
+  readonly name: string;
+  readonly listeners: readonly FleetElbListener[];
+}
+
+/** An ELBv2 listener (HTTPS on an ALB, TLS on an NLB). */
+export interface FleetAlbListener {
+  readonly port: number;
+  /** @default 'HTTPS' */
+  readonly protocol: 'HTTPS' | 'TLS';
+  /** The default certificate. @default 'current' */
+  readonly certificate: CertificateRef;
+  /** Extra SNI certificates. @default [] */
+  readonly sni: readonly CertificateRef[];
+}
+
+/** An ELBv2 load balancer: an ALB when its listeners are HTTPS, an NLB when they are TLS. */
+export interface FleetAlb {
+  readonly name: string;
+  readonly listeners: readonly FleetAlbListener[];
+}
+
+/** A CloudFront distribution. */
+export interface FleetDistribution {
+  readonly id: string;
+  /** @default [] */
+  readonly aliases: readonly string[];
+  /** Simulated propagation time of an update. @default 60 */
+  readonly deploySeconds: number;
+  /** @default 'current' */
+  readonly certificate: CertificateRef;
+}
+
+/** An EC2 instance running nginx with the certificate. */
+export interface FleetInstance {
+  readonly id: string;
+  /** @default {} */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Served by a real nginx (a later node phase); otherwise simulated in memory. @default false */
+  readonly nginx: boolean;
+}
+
+/** A parsed, validated fleet file with defaults filled in. */
+export interface FleetSpec {
+  readonly domain: string;
+  /** Days the current certificate has left. @default 20 */
+  readonly currentCertDaysLeft: number;
+  readonly elbs: readonly FleetElb[];
+  readonly albs: readonly FleetAlb[];
+  readonly distributions: readonly FleetDistribution[];
+  readonly instances: readonly FleetInstance[];
+}
+
+const ELB_PROTOCOLS: readonly ElbProtocol[] = ['HTTPS', 'SSL', 'HTTP', 'TCP'];
+const CERT_REFS: readonly CertificateRef[] = ['current', 'other'];
+// Load balancer names: 1-32 letters, digits and hyphens, not starting or ending with a hyphen.
+const LB_NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
+const DISTRIBUTION_ID_RE = /^[A-Z0-9]{1,32}$/;
+const INSTANCE_ID_RE = /^i-[0-9A-Za-z]{1,32}$/;
+
+/** Default days left on the current certificate when the fleet file does not say. */
+export const DEFAULT_DAYS_LEFT = 20;
+/** Default simulated CloudFront propagation time. */
+export const DEFAULT_DEPLOY_SECONDS = 60;
+
+function arrayField(obj: JsonObject, key: string, path: string, p: Problems): unknown[] {
+  const value = obj[key];
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    p.add(`${path}.${key}`, 'must be an array');
+    return [];
+  }
+  return value;
+}
+
+function certRef(value: unknown, path: string, p: Problems): CertificateRef {
+  if (value === undefined) return 'current';
+  if (typeof value === 'string' && (CERT_REFS as readonly string[]).includes(value)) return value as CertificateRef;
+  p.add(path, `must be "current" or "other"`);
+  return 'current';
+}
+
+function port(value: unknown, path: string, p: Problems): number {
+  if (!isIntegerIn(value, 1, 65535)) p.add(path, 'must be an integer 1..65535');
+  return typeof value === 'number' ? value : 0;
+}
+
+function lbName(value: unknown, path: string, p: Problems, seen: Set<string>): string {
+  if (typeof value !== 'string' || !LB_NAME_RE.test(value)) {
+    p.add(path, 'must be 1-32 letters, digits and hyphens, not starting or ending with a hyphen');
+    return String(value);
+  }
+  if (seen.has(value)) p.add(path, `"${value}" is used by another load balancer`);
+  seen.add(value);
+  return value;
+}
+
+function parseElb(raw: unknown, path: string, p: Problems, seen: Set<string>): FleetElb | undefined {
+  if (!isObject(raw)) {
+    p.add(path, 'must be an object');
+    return undefined;
+  }
+  p.unknownFields(raw, path, ['name', 'listeners']);
+  const name = lbName(raw.name, `${path}.name`, p, seen);
+  const rawListeners = arrayField(raw, 'listeners', path, p);
+  if (raw.listeners === undefined || rawListeners.length === 0) p.add(`${path}.listeners`, 'must list at least one listener');
+  const ports = new Set<number>();
+  const listeners: FleetElbListener[] = [];
+  rawListeners.forEach((l, j) => {
+    const lp = `${path}.listeners[${j}]`;
+    if (!isObject(l)) {
+      p.add(lp, 'must be an object');
+      return;
+    }
+    p.unknownFields(l, lp, ['port', 'protocol', 'certificate']);
+    const listenerPort = port(l.port, `${lp}.port`, p);
+    if (ports.has(listenerPort)) p.add(`${lp}.port`, `port ${listenerPort} is used by another listener of this load balancer`);
+    ports.add(listenerPort);
+    let protocol: ElbProtocol = 'HTTPS';
+    if (typeof l.protocol === 'string' && (ELB_PROTOCOLS as readonly string[]).includes(l.protocol)) {
+      protocol = l.protocol as ElbProtocol;
+    } else {
+      p.add(`${lp}.protocol`, `must be one of ${ELB_PROTOCOLS.join(', ')}`);
+    }
+    const secure = protocol === 'HTTPS' || protocol === 'SSL';
+    if (!secure && l.certificate !== undefined) {
+      p.add(`${lp}.certificate`, 'only HTTPS and SSL listeners have a certificate');
+    }
+    listeners.push(
+      secure
+        ? { port: listenerPort, protocol, certificate: certRef(l.certificate, `${lp}.certificate`, p) }
+        : { port: listenerPort, protocol },
+    );
+  });
+  return { name, listeners };
+}
+
+function parseAlb(raw: unknown, path: string, p: Problems, seen: Set<string>): FleetAlb | undefined {
+  if (!isObject(raw)) {
+    p.add(path, 'must be an object');
+    return undefined;
+  }
+  p.unknownFields(raw, path, ['name', 'listeners']);
+  const name = lbName(raw.name, `${path}.name`, p, seen);
+  const rawListeners = arrayField(raw, 'listeners', path, p);
+  if (raw.listeners === undefined || rawListeners.length === 0) p.add(`${path}.listeners`, 'must list at least one listener');
+  const ports = new Set<number>();
+  const listeners: FleetAlbListener[] = [];
+  rawListeners.forEach((l, j) => {
+    const lp = `${path}.listeners[${j}]`;
+    if (!isObject(l)) {
+      p.add(lp, 'must be an object');
+      return;
+    }
+    p.unknownFields(l, lp, ['port', 'protocol', 'certificate', 'sni']);
+    const listenerPort = port(l.port, `${lp}.port`, p);
+    if (ports.has(listenerPort)) p.add(`${lp}.port`, `port ${listenerPort} is used by another listener of this load balancer`);
+    ports.add(listenerPort);
+    let protocol: 'HTTPS' | 'TLS' = 'HTTPS';
+    if (l.protocol === 'TLS' || l.protocol === 'HTTPS') protocol = l.protocol;
+    else if (l.protocol !== undefined) p.add(`${lp}.protocol`, 'must be "HTTPS" (ALB) or "TLS" (NLB)');
+    const sni: CertificateRef[] = [];
+    if (l.sni !== undefined) {
+      if (!Array.isArray(l.sni)) p.add(`${lp}.sni`, 'must be an array of "current" / "other"');
+      else l.sni.forEach((s, k) => sni.push(certRef(s, `${lp}.sni[${k}]`, p)));
+    }
+    listeners.push({ port: listenerPort, protocol, certificate: certRef(l.certificate, `${lp}.certificate`, p), sni });
+  });
+  if (new Set(listeners.map((l) => l.protocol)).size > 1) {
+    p.add(`${path}.listeners`, 'mixes HTTPS (ALB) and TLS (NLB) listeners: one load balancer is either an ALB or an NLB');
+  }
+  return { name, listeners };
+}
+
+function parseDistribution(
+  raw: unknown,
+  path: string,
+  p: Problems,
+  seenIds: Set<string>,
+  seenAliases: Set<string>,
+): FleetDistribution | undefined {
+  if (!isObject(raw)) {
+    p.add(path, 'must be an object');
+    return undefined;
+  }
+  p.unknownFields(raw, path, ['id', 'aliases', 'deploySeconds', 'certificate']);
+  const id = typeof raw.id === 'string' ? raw.id : String(raw.id);
+  if (typeof raw.id !== 'string' || !DISTRIBUTION_ID_RE.test(raw.id)) {
+    p.add(`${path}.id`, 'must be an upper-case distribution id like "E2EXAMPLE"');
+  } else if (seenIds.has(id)) {
+    p.add(`${path}.id`, `"${id}" is used by another distribution`);
+  }
+  seenIds.add(id);
+  const aliases: string[] = [];
+  arrayField(raw, 'aliases', path, p).forEach((a, k) => {
+    if (typeof a !== 'string' || !isDnsNameOrWildcard(a)) {
+      p.add(`${path}.aliases[${k}]`, 'must be a lower-case DNS name (optionally *.wildcard)');
+      return;
+    }
+    if (seenAliases.has(a)) p.add(`${path}.aliases[${k}]`, `"${a}" is an alias of another distribution (CNAMEAlreadyExists)`);
+    seenAliases.add(a);
+    aliases.push(a);
+  });
+  let deploySeconds = DEFAULT_DEPLOY_SECONDS;
+  if (raw.deploySeconds !== undefined) {
+    if (typeof raw.deploySeconds !== 'number' || !Number.isFinite(raw.deploySeconds) || raw.deploySeconds < 0) {
+      p.add(`${path}.deploySeconds`, 'must be a number of seconds >= 0');
+    } else {
+      deploySeconds = raw.deploySeconds;
+    }
+  }
+  return { id, aliases, deploySeconds, certificate: certRef(raw.certificate, `${path}.certificate`, p) };
+}
+
+function parseInstance(raw: unknown, path: string, p: Problems, seen: Set<string>): FleetInstance | undefined {
+  if (!isObject(raw)) {
+    p.add(path, 'must be an object');
+    return undefined;
+  }
+  p.unknownFields(raw, path, ['id', 'tags', 'nginx']);
+  const id = String(raw.id);
+  if (typeof raw.id !== 'string' || !INSTANCE_ID_RE.test(raw.id)) p.add(`${path}.id`, 'must be an instance id like "i-0ws01"');
+  else if (seen.has(id)) p.add(`${path}.id`, `"${id}" is used by another instance`);
+  seen.add(id);
+  const tags: Record<string, string> = {};
+  if (raw.tags !== undefined) {
+    if (!isObject(raw.tags)) {
+      p.add(`${path}.tags`, 'must be an object of tag name to string value');
+    } else {
+      for (const [k, v] of Object.entries(raw.tags)) {
+        if (typeof v !== 'string') p.add(`${path}.tags.${k}`, 'must be a string');
+        else if (k.length === 0 || k.length > 128 || k.startsWith('aws:')) p.add(`${path}.tags.${k}`, 'is not a valid EC2 tag key');
+        else tags[k] = v;
+      }
+    }
+  }
+  let nginx = false;
+  if (raw.nginx !== undefined) {
+    if (typeof raw.nginx !== 'boolean') p.add(`${path}.nginx`, 'must be true or false');
+    else nginx = raw.nginx;
+  }
+  return { id, tags, nginx };
+}
+
+/**
+ * Validates a fleet file (already JSON-parsed) and fills in the defaults. Throws a UsageError that
+ * names `source` and every bad field, e.g. `fleet.elbs[0].listeners[1].port: must be an integer 1..65535`.
+ */
+export function parseFleet(json: unknown, source: string): FleetSpec {
+  const p = new Problems();
+  if (!isObject(json)) {
+    p.add('fleet', 'must be a JSON object');
+    p.throwIfAny(source, 'fleet file');
+  }
+  const raw = json as JsonObject;
+  p.unknownFields(raw, 'fleet', ['domain', 'currentCertDaysLeft', 'elbs', 'albs', 'distributions', 'instances']);
+  const domain = typeof raw.domain === 'string' ? raw.domain : '';
+  if (typeof raw.domain !== 'string' || !DNS_NAME_RE.test(raw.domain)) {
+    p.add('fleet.domain', 'must be a lower-case DNS name like "gitter.im"');
+  }
+  let currentCertDaysLeft = DEFAULT_DAYS_LEFT;
+  if (raw.currentCertDaysLeft !== undefined) {
+    if (!isIntegerIn(raw.currentCertDaysLeft, -3650, 3650)) {
+      p.add('fleet.currentCertDaysLeft', 'must be an integer number of days (negative: already expired)');
+    } else {
+      currentCertDaysLeft = raw.currentCertDaysLeft;
+    }
+  }
+  const elbNames = new Set<string>();
+  const elbs = arrayField(raw, 'elbs', 'fleet', p)
+    .map((e, i) => parseElb(e, `fleet.elbs[${i}]`, p, elbNames))
+    .filter((e): e is FleetElb => e !== undefined);
+  const albNames = new Set<string>();
+  const albs = arrayField(raw, 'albs', 'fleet', p)
+    .map((a, i) => parseAlb(a, `fleet.albs[${i}]`, p, albNames))
+    .filter((a): a is FleetAlb => a !== undefined);
+  const ids = new Set<string>();
+  const aliases = new Set<string>();
+  const distributions = arrayField(raw, 'distributions', 'fleet', p)
+    .map((d, i) => parseDistribution(d, `fleet.distributions[${i}]`, p, ids, aliases))
+    .filter((d): d is FleetDistribution => d !== undefined);
+  const instanceIds = new Set<string>();
+  const instances = arrayField(raw, 'instances', 'fleet', p)
+    .map((n, i) => parseInstance(n, `fleet.instances[${i}]`, p, instanceIds))
+    .filter((n): n is FleetInstance => n !== undefined);
+  p.throwIfAny(source, 'fleet file');
+  return { domain, currentCertDaysLeft, elbs, albs, distributions, instances };
+}
+
+/**
+ * The default fleet, shaped like the runbook: the IRC canary ELB (SSL 6667) and the other ELBs,
+ * an ALB with an unrelated SNI certificate, three distributions (one unrelated), the beta node,
+ * the ws-01 prod canary and the other prod nodes. Returned fresh (safe to modify).
+ */
+export function defaultFleet(): FleetSpec {
+  return {
+    domain: 'gitter.im',
+    currentCertDaysLeft: DEFAULT_DAYS_LEFT,
+    elbs: [
+      {
+        name: 'apps-servers-elb-prod',
+        listeners: [
+          { port: 6667, protocol: 'SSL', certificate: 'current' },
+          { port: 443, protocol: 'HTTPS', certificate: 'current' },
+        ],
+      },
+      { name: 'webapp-elb-prod', listeners: [{ port: 443, protocol: 'HTTPS', certificate: 'current' }] },
+      { name: 'ws-elb-prod', listeners: [{ port: 443, protocol: 'SSL', certificate: 'current' }] },
+      { name: 'legacy-elb', listeners: [{ port: 443, protocol: 'HTTPS', certificate: 'other' }] },
+    ],
+    albs: [
+      {
+        name: 'api-alb-prod',
+        listeners: [{ port: 443, protocol: 'HTTPS', certificate: 'current', sni: ['other'] }],
+      },
+    ],
+    distributions: [
+      { id: 'E1GITTERCDN', aliases: ['cdn.gitter.im'], deploySeconds: 120, certificate: 'current' },
+      { id: 'E2GITTERAVATARS', aliases: ['avatars.gitter.im'], deploySeconds: DEFAULT_DEPLOY_SECONDS, certificate: 'current' },
+      { id: 'E3OTHER', aliases: [], deploySeconds: DEFAULT_DEPLOY_SECONDS, certificate: 'other' },
+    ],
+    instances: [
+      { id: 'i-0beta', tags: { Name: 'gitter-beta', Env: 'beta' }, nginx: true },
+      { id: 'i-0ws01', tags: { Name: 'ws-01', Env: 'prod' }, nginx: false },
+      { id: 'i-0ws02', tags: { Name: 'ws-02', Env: 'prod' }, nginx: false },
+      { id: 'i-0ws03', tags: { Name: 'ws-03', Env: 'prod' }, nginx: false },
+      { id: 'i-0webapp01', tags: { Name: 'webapp-01', Env: 'prod' }, nginx: false },
+    ],
+  };
+}

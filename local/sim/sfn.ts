@@ -1,0 +1,188 @@
+/**
+ * Simulated Step Functions API, for the handlers that call it: ListExecutions / DescribeExecution
+ * (the concurrency guard) over executions the rehearsal registers, and SendTaskSuccess /
+ * SendTaskFailure / SendTaskHeartbeat (the approval page) over task tokens the rehearsal expects.
+ * The rehearsal awaits an approver's decision with {@link SimSfn.waitForTaskToken}.
+ */
+import type {
+  DescribeExecutionCommandInput,
+  DescribeExecutionCommandOutput,
+  ExecutionListItem,
+  ExecutionStatus,
+  ListExecutionsCommandInput,
+  ListExecutionsCommandOutput,
+  SendTaskFailureCommandInput,
+  SendTaskFailureCommandOutput,
+  SendTaskHeartbeatCommandInput,
+  SendTaskHeartbeatCommandOutput,
+  SendTaskSuccessCommandInput,
+  SendTaskSuccessCommandOutput,
+} from '@aws-sdk/client-sfn';
+import type { SimClock } from './clock';
+import { awsError } from './errors';
+import type { Out } from './iam';
+import { paginate } from './util';
+
+/** An execution the rehearsal registered. */
+export interface SimExecution {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  status: ExecutionStatus;
+  readonly startDate: Date;
+  stopDate?: Date;
+  readonly input?: string;
+  output?: string;
+}
+
+/** How a callback task ended. */
+export type TaskTokenResult = { output: string } | { error: string; cause: string };
+
+interface TokenState {
+  result?: TaskTokenResult;
+  /** Set when the task ended (decided or timed out): later calls get TaskTimedOut. */
+  closed: boolean;
+  heartbeats: number;
+  waiters: Array<(r: TaskTokenResult) => void>;
+}
+
+/** Simulated Step Functions API. */
+export class SimSfn {
+  readonly executions: SimExecution[] = [];
+  readonly #tokens = new Map<string, TokenState>();
+
+  constructor(private readonly clock: SimClock) {}
+
+  /** Registers (or replaces) an execution that ListExecutions / DescribeExecution will show. */
+  registerExecution(e: {
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    status: ExecutionStatus;
+    startDate?: Date;
+    input?: string;
+  }): void {
+    const i = this.executions.findIndex((x) => x.executionArn === e.executionArn);
+    const item: SimExecution = { ...e, startDate: e.startDate ?? this.clock.now() };
+    if (i >= 0) this.executions[i] = item;
+    else this.executions.push(item);
+  }
+
+  /** Updates a registered execution's status (and stop date when it is no longer RUNNING). */
+  setExecutionStatus(executionArn: string, status: ExecutionStatus, output?: string): void {
+    const e = this.executions.find((x) => x.executionArn === executionArn);
+    if (!e) throw new Error(`sfn.setExecutionStatus: no registered execution ${executionArn}`);
+    e.status = status;
+    if (output !== undefined) e.output = output;
+    if (status !== 'RUNNING') e.stopDate = this.clock.now();
+  }
+
+  /** Declares a task token the engine handed to a callback task, so Send* calls can complete it. */
+  expectTaskToken(token: string): void {
+    if (!this.#tokens.has(token)) this.#tokens.set(token, { closed: false, heartbeats: 0, waiters: [] });
+  }
+
+  /** Resolves when the token's task gets SendTaskSuccess / SendTaskFailure (or {@link timeOutTaskToken}). */
+  waitForTaskToken(token: string): Promise<TaskTokenResult> {
+    const state = this.#tokens.get(token);
+    if (!state) return Promise.reject(new Error('sfn.waitForTaskToken: unknown task token (call expectTaskToken first)'));
+    if (state.result) return Promise.resolve(state.result);
+    return new Promise((resolve) => state.waiters.push(resolve));
+  }
+
+  /** Ends a waiting task as the engine's TimeoutSeconds would: later Send* calls get TaskTimedOut. */
+  timeOutTaskToken(token: string): void {
+    const state = this.#tokens.get(token);
+    if (!state || state.closed) return;
+    this.close(state, { error: 'States.Timeout', cause: 'The callback task timed out' });
+  }
+
+  /** Tokens expected and not yet completed. Counts only, never the tokens' use elsewhere. */
+  pendingTaskTokens(): string[] {
+    return [...this.#tokens.entries()].filter(([, s]) => !s.closed).map(([t]) => t);
+  }
+
+  /** Heartbeats received for a token. */
+  heartbeats(token: string): number {
+    return this.#tokens.get(token)?.heartbeats ?? 0;
+  }
+
+  /** The SDK operations, by name. */
+  readonly operations = {
+    ListExecutions: (input: ListExecutionsCommandInput): Out<ListExecutionsCommandOutput> => {
+      if (!input.stateMachineArn && !input.mapRunArn) {
+        throw awsError('ValidationException', 'Must provide a StateMachine ARN or MapRun ARN');
+      }
+      // Lenient on purpose: an unknown state machine lists nothing (the rehearsal registers only what it runs).
+      const matching = this.executions
+        .filter((e) => e.stateMachineArn === input.stateMachineArn)
+        .filter((e) => !input.statusFilter || e.status === input.statusFilter)
+        .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
+      const max = input.maxResults && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
+      const { page, next } = paginate(matching, { marker: input.nextToken, pageSize: max, kind: 'sfn', errorCode: 'InvalidToken' });
+      return {
+        executions: page.map(
+          (e): ExecutionListItem => ({
+            executionArn: e.executionArn,
+            stateMachineArn: e.stateMachineArn,
+            name: e.name,
+            status: e.status,
+            startDate: new Date(e.startDate),
+            stopDate: e.stopDate ? new Date(e.stopDate) : undefined,
+          }),
+        ),
+        nextToken: next,
+      };
+    },
+    DescribeExecution: (input: DescribeExecutionCommandInput): Out<DescribeExecutionCommandOutput> => {
+      const e = this.executions.find((x) => x.executionArn === input.executionArn);
+      if (!e) throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(input.executionArn)}'`);
+      return {
+        executionArn: e.executionArn,
+        stateMachineArn: e.stateMachineArn,
+        name: e.name,
+        status: e.status,
+        startDate: new Date(e.startDate),
+        stopDate: e.stopDate ? new Date(e.stopDate) : undefined,
+        input: e.input,
+        output: e.output,
+      };
+    },
+    SendTaskSuccess: (input: SendTaskSuccessCommandInput): Out<SendTaskSuccessCommandOutput> => {
+      const state = this.openToken(input.taskToken);
+      const output = input.output ?? '';
+      try {
+        JSON.parse(output);
+      } catch {
+        throw awsError('InvalidOutput', 'Invalid State Machine Execution Output: output must be valid JSON');
+      }
+      this.close(state, { output });
+      return {};
+    },
+    SendTaskFailure: (input: SendTaskFailureCommandInput): Out<SendTaskFailureCommandOutput> => {
+      const state = this.openToken(input.taskToken);
+      if ((input.error ?? '').length > 256) throw awsError('ValidationException', 'error must be at most 256 characters');
+      if ((input.cause ?? '').length > 32768) throw awsError('ValidationException', 'cause must be at most 32768 characters');
+      this.close(state, { error: input.error ?? '', cause: input.cause ?? '' });
+      return {};
+    },
+    SendTaskHeartbeat: (input: SendTaskHeartbeatCommandInput): Out<SendTaskHeartbeatCommandOutput> => {
+      this.openToken(input.taskToken).heartbeats += 1;
+      return {};
+    },
+  };
+
+  private openToken(token: string | undefined): TokenState {
+    if (!token || token.length > 2048) throw awsError('InvalidToken', 'Invalid Token');
+    const state = this.#tokens.get(token);
+    if (!state) throw awsError('TaskDoesNotExist', 'Task Does Not Exist');
+    if (state.closed) throw awsError('TaskTimedOut', "Task Timed Out: 'Provided task does not exist anymore'");
+    return state;
+  }
+
+  private close(state: TokenState, result: TaskTokenResult): void {
+    state.closed = true;
+    state.result = result;
+    for (const w of state.waiters.splice(0)) w(result);
+  }
+}
