@@ -6,6 +6,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { ResolvedConfig } from '../lib/config';
 import { STATE } from '../lib/cert-rotation';
 import { summarizeCertificate, type CertificateSummary } from '../lambdas/shared/certificate';
+import { coldStartAll } from '../lambdas/shared/env';
 import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
 import type { LedgerEntry } from '../lambdas/shared/ledger';
 import { probeTls } from '../lambdas/shared/tls-probe';
@@ -162,6 +163,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   });
   const stdout = captureStdout();
   sim.install();
+  // A new rehearsal is a new set of Lambda containers: no configuration from an earlier run.
+  coldStartAll();
   try {
     sim.s3.createBucket(workflow.buckets.staging);
     sim.s3.createBucket(workflow.buckets.artifacts);

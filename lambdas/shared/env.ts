@@ -23,6 +23,17 @@ export function optionalEnv(name: string): string | undefined {
   return value === undefined || value === '' ? undefined : value;
 }
 
+const resets = new Set<() => void>();
+
+/**
+ * Forgets every memoised dependency: the next invocation of each handler starts cold and reads
+ * its environment again. The local rehearsal calls this at the start of each run (a new run is
+ * a new set of Lambda containers); Lambda itself never needs it.
+ */
+export function coldStartAll(): void {
+  for (const reset of resets) reset();
+}
+
 /**
  * Memoises a handler's dependencies (env + SDK clients), built on the first invocation and then
  * reused by the warm container. Building is synchronous so that a whole init reads one environment.
@@ -30,6 +41,10 @@ export function optionalEnv(name: string): string | undefined {
 export function lazy<T>(build: () => T): () => T {
   let value: T | undefined;
   let built = false;
+  resets.add(() => {
+    value = undefined;
+    built = false;
+  });
   return () => {
     if (!built) {
       value = build();

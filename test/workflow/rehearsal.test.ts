@@ -1,0 +1,166 @@
+import { createIntermediateCa, createRootCa, issueCertificate, issueWithFreshPki } from '../../local/certs';
+import { canaryOf, certificateDir, mutatingCalls, rehearse } from '../support/rehearsal';
+
+/**
+ * The real synthesized state machine, run by the local ASL engine against the simulated account,
+ * with the real handlers and real TLS handshakes on 127.0.0.1.
+ */
+describe('rehearsal of a rotation (workflow)', () => {
+  test('happy path: the canary serves the new certificate, unrelated listeners are untouched, no key leaks', async () => {
+    // Act
+    const report = await rehearse();
+
+    // Assert
+    expect(report.status).toBe('SUCCEEDED');
+    const newSha = report.certificate.new?.sha256;
+    expect(newSha).toMatch(/^[0-9a-f]{64}$/);
+    const canary = canaryOf(report);
+    expect(canary).toMatchObject({ changed: true, rolledBack: false, after: newSha, servedAfter: newSha });
+    // Everything else still serves what it served (edge and node phases are not part of this workflow yet).
+    for (const t of report.targets.filter((x) => x !== canary)) {
+      expect({ id: t.id, port: t.port, changed: t.changed, servedAfter: t.servedAfter }).toEqual({ id: t.id, port: t.port, changed: false, servedAfter: t.before });
+    }
+    const other = report.targets.find((t) => t.id === 'legacy-elb');
+    expect(other?.before).not.toBe(report.certificate.previous.sha256);
+    expect(report.approvals.map((a) => a.decision)).toEqual(['approved', 'approved']);
+    expect(report.apiCalls['iam:UploadServerCertificate']).toBe(1);
+    expect(report.notifications.map((n) => n.subject)).toEqual(
+      expect.arrayContaining([expect.stringContaining('Approval needed'), expect.stringContaining('Rotation SUCCEEDED')]),
+    );
+    expect(report.secretScan).toMatchObject({ findings: 0 });
+    expect(report.secretScan.places).toEqual(
+      expect.arrayContaining(['execution history', 'logs', 'notifications', 'ssm parameters', 'ssm output', 'report']),
+    );
+    expect(report.maxStatePayloadBytes).toBeLessThan(256 * 1024);
+    expect(report.stateTransitions).toBeGreaterThan(10);
+    expect(report.phases.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['guard', 'obtain', 'validate', 'plan', 'upload', 'canary edge', 'finish']),
+    );
+  });
+
+  test('rejection at the gate after the canary rolls the canary back and verifies it', async () => {
+    // Act
+    const report = await rehearse({ approve: { mode: 'reject', gate: 'canary' } });
+
+    // Assert
+    expect(report.status).toBe('REJECTED');
+    expect(report.error).toMatch(/^ApprovalRejected/);
+    expect(report.approvals).toEqual([
+      { gate: expect.stringContaining('start'), decision: 'approved' },
+      { gate: expect.stringContaining('canary'), decision: 'rejected' },
+    ]);
+    for (const t of report.targets) expect({ id: t.id, port: t.port, served: t.servedAfter }).toEqual({ id: t.id, port: t.port, served: t.before });
+    expect(canaryOf(report)).toMatchObject({ changed: false, rolledBack: true });
+    // Switched twice (forward, back) and the rollback verified over the API and TLS.
+    expect(report.apiCalls['elb:SetLoadBalancerListenerSSLCertificate']).toBe(2);
+    expect(report.apiCalls['iam:DeleteServerCertificate']).toBe(1);
+    expect(report.phases.find((p) => p.name === 'rollback')?.status).toBe('SUCCEEDED');
+    expect(report.notifications.map((n) => n.subject)).toContainEqual(expect.stringContaining('Rotation REJECTED'));
+    expect(report.secretScan.findings).toBe(0);
+  });
+
+  test('rejection at the first gate changes nothing', async () => {
+    const report = await rehearse({ approve: { mode: 'reject', gate: 'start' } });
+
+    expect(report.status).toBe('REJECTED');
+    expect(mutatingCalls(report)).toEqual([]);
+    for (const t of report.targets) expect(t.changed).toBe(false);
+  });
+
+  test('CertificateNotFound x3 and 20% throttling are retried: the rotation still succeeds', async () => {
+    // Arrange
+    const faults = [
+      { operation: 'elb:SetLoadBalancerListenerSSLCertificate', error: 'CertificateNotFound', count: 3 },
+      { operation: '*', error: 'Throttling', rate: 0.2, seed: 7 },
+    ] as const;
+
+    // Act
+    const report = await rehearse({ faults: faults as never });
+
+    // Assert
+    expect(report.error).toBeUndefined();
+    expect(report.status).toBe('SUCCEEDED');
+    expect(canaryOf(report).servedAfter).toBe(report.certificate.new?.sha256);
+    expect(report.apiCalls['elb:SetLoadBalancerListenerSSLCertificate']).toBeGreaterThanOrEqual(4);
+    // Simulated retry pauses are counted (5 + 10 + 20 s of backoff at least).
+    expect(report.simulatedSeconds).toBeGreaterThan(35);
+    expect(report.secretScan.findings).toBe(0);
+  });
+
+  test('a crash after the canary switch took effect is retried without losing the ledger', async () => {
+    const report = await rehearse({
+      faults: [{ state: 'Canary: switch', fault: 'crash-after-side-effects', count: 1 }] as never,
+      approve: { mode: 'reject', gate: 'canary' },
+    });
+
+    // The retried switch found the listener switched already; rollback still knew the old certificate.
+    expect(report.status).toBe('REJECTED');
+    expect(report.apiCalls['elb:SetLoadBalancerListenerSSLCertificate']).toBe(2);
+    expect(canaryOf(report)).toMatchObject({ rolledBack: true, servedAfter: canaryOf(report).before });
+  });
+
+  test('a crash after the IAM upload is retried: the certificate is reused, not uploaded twice', async () => {
+    const report = await rehearse({ faults: [{ state: 'Upload', fault: 'crash-after-side-effects', count: 1 }] as never });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.apiCalls['iam:UploadServerCertificate']).toBe(1);
+  });
+});
+
+describe('bad certificates are refused before any change', () => {
+  const names = ['*.gitter.im', 'gitter.im'];
+  const DAY = 86_400_000;
+
+  async function expectRefused(files: Record<string, string>, problem: RegExp) {
+    // Act
+    const report = await rehearse({ certificateDir: certificateDir(files) });
+
+    // Assert
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toMatch(problem);
+    expect(mutatingCalls(report)).toEqual([]);
+    for (const t of report.targets) expect(t.servedAfter).toBe(t.before);
+    expect(report.secretScan.findings).toBe(0);
+    return report;
+  }
+
+  test('expired', async () => {
+    const pki = await issueWithFreshPki({ names, notBefore: new Date(Date.now() - 100 * DAY), notAfter: new Date(Date.now() - DAY) });
+    await expectRefused({ 'cert.pem': pki.certPem, 'key.pem': pki.keyPem, 'chain.pem': pki.chainPem, 'root.pem': pki.rootPem }, /CertificateInvalid: .*expired/i);
+  });
+
+  test('key does not match the certificate', async () => {
+    const a = await issueWithFreshPki({ names });
+    const b = await issueWithFreshPki({ names });
+    await expectRefused({ 'cert.pem': a.certPem, 'key.pem': b.keyPem, 'chain.pem': a.chainPem, 'root.pem': a.rootPem }, /CertificateInvalid: .*key/i);
+  });
+
+  test('does not cover the domain', async () => {
+    const pki = await issueWithFreshPki({ names: ['www.example.org'] });
+    await expectRefused({ 'cert.pem': pki.certPem, 'key.pem': pki.keyPem, 'chain.pem': pki.chainPem, 'root.pem': pki.rootPem }, /CertificateInvalid: .*gitter\.im/);
+  });
+
+  test('chain holds the root (CloudFront rejects it)', async () => {
+    const pki = await issueWithFreshPki({ names });
+    await expectRefused(
+      { 'cert.pem': pki.certPem, 'key.pem': pki.keyPem, 'chain.pem': `${pki.chainPem}\n${pki.rootPem}`, 'root.pem': pki.rootPem },
+      /CertificateInvalid: .*root/i,
+    );
+  });
+
+  test('issued by an untrusted CA', async () => {
+    const root = await createRootCa({ name: 'Unknown Root' });
+    const intermediate = await createIntermediateCa(root);
+    const leaf = await issueCertificate({ names, issuer: intermediate, chain: [intermediate], root });
+    await expectRefused({ 'cert.pem': leaf.certPem, 'key.pem': leaf.keyPem, 'chain.pem': leaf.chainPem }, /CertificateInvalid: .*(trust|root)/i);
+  });
+
+  test('no private key staged', async () => {
+    const pki = await issueWithFreshPki({ names });
+    await expectRefused({ 'cert.pem': pki.certPem, 'chain.pem': pki.chainPem, 'root.pem': pki.rootPem }, /InputInvalid: .*privateKey/);
+  });
+
+  test('not a certificate at all', async () => {
+    await expectRefused({ 'cert.pem': 'hello', 'key.pem': 'world' }, /CertificateInvalid/);
+  });
+});
