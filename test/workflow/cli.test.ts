@@ -1,0 +1,69 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { main } from '../../local/cli';
+
+/** `npm start -- ...` as the contract in REHEARSAL.md describes it: flags, files, report, exit codes. */
+describe('rehearsal command line', () => {
+  let dir: string;
+  let stderr: string[];
+  let spy: jest.SpyInstance;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rehearsal-cli-'));
+    stderr = [];
+    spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr.push(String(chunk));
+      return true;
+    });
+  });
+  afterEach(() => spy.mockRestore());
+
+  const file = (name: string, value: unknown) => {
+    const path = join(dir, name);
+    writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value));
+    return path;
+  };
+
+  test('--approve auto --report FILE exits 0 and writes the contract fields', async () => {
+    // Arrange
+    const report = join(dir, 'r.json');
+
+    // Act
+    const code = await main(['--approve', 'auto', '--report', report, '--quiet']);
+
+    // Assert
+    expect(code).toBe(0);
+    const r = JSON.parse(readFileSync(report, 'utf8')) as Record<string, unknown>;
+    for (const field of ['status', 'certificate', 'phases', 'targets', 'approvals', 'stateTransitions', 'maxStatePayloadBytes', 'apiCalls', 'notifications', 'secretScan']) {
+      expect(r).toHaveProperty(field);
+    }
+    expect(r.status).toBe('SUCCEEDED');
+    expect(stderr.join('')).toBe('');
+  });
+
+  test('a rejection exits 1 and progress is shown live without --quiet', async () => {
+    const code = await main(['--approve', 'reject:canary']);
+
+    expect(code).toBe(1);
+    const out = stderr.join('');
+    expect(out).toContain('Canary: switch IRC ELB listener');
+    expect(out).toContain('rejected: Approval 2');
+    expect(out).toContain('rehearsal REJECTED');
+  });
+
+  test.each([
+    ['a fleet file with a bad field', () => ['--fleet', file('fleet.json', { domain: 'gitter.im', elbs: [{ name: 'x', listeners: [{ port: 99999, protocol: 'SSL' }] }] })], /elbs\[0\]\.listeners\[0\]\.port/],
+    ['a faults file with an unknown field', () => ['--faults', file('faults.json', [{ operation: '*', error: 'Throttling', count: 1, bogus: 1 }])], /faults\[0\]\.bogus/],
+    ['a config file with a bad iamPath', () => ['--config', file('config.json', { context: { certRotation: { ...JSON.parse(readFileSync('cdk.json', 'utf8')).context.certRotation, iamPath: '/' } } })], /iamPath/],
+    ['a fleet file that is not JSON', () => ['--fleet', file('fleet.json', '{nope')], /not valid JSON/],
+    ['an unknown flag', () => ['--bogus'], /bogus/],
+    ['a gate that does not exist', () => ['--approve', 'reject:no-such-gate'], /matches no approval gate/],
+    ['a certificate directory that does not exist', () => ['--certificate', join(dir, 'missing')], /not a directory/],
+  ])('%s is a usage error (exit 2) naming the problem', async (_name, args, message) => {
+    const code = await main(args());
+
+    expect(code).toBe(2);
+    expect(stderr.join('')).toMatch(message);
+  });
+});
