@@ -6,7 +6,7 @@ try {
   buildApp();
 } catch (error) {
   if (error instanceof ConfigError) {
-    console.error(error.message);
+    process.stderr.write(`${error.message}\n`);
     process.exit(1);
   }
   throw error;

@@ -22,8 +22,17 @@ export class CertRotationStack extends Stack {
     new RotationAlarms(this, 'Alarms', { stateMachine: this.rotation.stateMachine, topic: notifications.topic });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.rotation.stateMachine.stateMachineArn });
-    new CfnOutput(this, 'StagingBucket', { value: storage.stagingBucket.bucketName, description: 'Stage cert.pem, key.pem, chain.pem under a prefix here' });
-    new CfnOutput(this, 'ArtifactBucket', { value: storage.artifactBucket.bucketName, description: 'Plans, change ledgers, approval requests and reports' });
-    new CfnOutput(this, 'SecretPrefix', { value: this.rotation.secretPrefix, description: 'Or stage the certificate as a secret under this name prefix' });
+    new CfnOutput(this, 'StagingBucket', {
+      value: storage.stagingBucket.bucketName,
+      description: 'Stage cert.pem, key.pem, chain.pem under a prefix here',
+    });
+    new CfnOutput(this, 'ArtifactBucket', {
+      value: storage.artifactBucket.bucketName,
+      description: 'Plans, change ledgers, approval requests and reports',
+    });
+    new CfnOutput(this, 'SecretPrefix', {
+      value: this.rotation.secretPrefix,
+      description: 'Or stage the certificate as a secret under this name prefix',
+    });
   }
 }

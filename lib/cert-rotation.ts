@@ -111,13 +111,21 @@ export class CertRotation extends Construct {
     const canaryEnv = { CANARY_LOAD_BALANCER: c.canary.loadBalancerName, CANARY_PORT: String(c.canary.port) };
     const fn = (id: string, p: RotationFunctionProps) => new RotationFunction(this, id, p);
     return {
-      guard: fn('Guard', { handler: 'guard', description: 'Refuses to start while another rotation runs', environment: { DOMAIN: c.domain } }),
+      guard: fn('Guard', {
+        handler: 'guard',
+        description: 'Refuses to start while another rotation runs',
+        environment: { DOMAIN: c.domain },
+      }),
       obtain: fn('Obtain', {
         handler: 'obtain',
         description: 'Reads the staged certificate (Secrets Manager or S3) into a secret',
         environment: { DOMAIN: c.domain, STAGING_BUCKET: this.props.storage.stagingBucket.bucketName, SECRET_PREFIX: this.secretPrefix },
       }),
-      current: fn('Current', { handler: 'current', description: 'Finds the certificate the canary listener serves', environment: canaryEnv }),
+      current: fn('Current', {
+        handler: 'current',
+        description: 'Finds the certificate the canary listener serves',
+        environment: canaryEnv,
+      }),
       validate: fn('Validate', {
         handler: 'validate',
         description: 'Validates the new certificate before anything changes',
@@ -181,20 +189,41 @@ export class CertRotation extends Construct {
     const { artifactBucket, stagingBucket } = this.props.storage;
     const allow = (target: RotationFunction, actions: string[], resources: string[]) =>
       target.function.addToRolePolicy(new iam.PolicyStatement({ actions, resources }));
-    const secretArns = [stack.formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${this.secretPrefix}*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME })];
-    const serverCertArn = (path: string) => stack.formatArn({ service: 'iam', region: '', resource: 'server-certificate', resourceName: `${path.replace(/^\//, '')}*` });
+    const secretArns = [
+      stack.formatArn({
+        service: 'secretsmanager',
+        resource: 'secret',
+        resourceName: `${this.secretPrefix}*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    ];
+    const serverCertArn = (path: string) =>
+      stack.formatArn({ service: 'iam', region: '', resource: 'server-certificate', resourceName: `${path.replace(/^\//, '')}*` });
     const rotationCerts = serverCertArn(this.config.iamPath);
     const anyServerCert = stack.formatArn({ service: 'iam', region: '', resource: 'server-certificate', resourceName: '*' });
     const elbArn = (resource: string) => stack.formatArn({ service: 'elasticloadbalancing', resource, resourceName: '*' });
     const distributions = stack.formatArn({ service: 'cloudfront', region: '', resource: 'distribution', resourceName: '*' });
-    const stateMachineArn = stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: this.stateMachineName, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+    const stateMachineArn = stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: this.stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
 
     // Describe/List calls of ELB, ELBv2, CloudFront, EC2 and IAM support no resource-level scoping.
-    const describeEdge = ['elasticloadbalancing:DescribeLoadBalancers', 'elasticloadbalancing:DescribeListeners', 'elasticloadbalancing:DescribeListenerCertificates'];
+    const describeEdge = [
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeListenerCertificates',
+    ];
 
     allow(f.guard, ['states:ListExecutions'], [stateMachineArn]);
 
-    allow(f.obtain, ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:CreateSecret', 'secretsmanager:TagResource'], secretArns);
+    allow(
+      f.obtain,
+      ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
+      secretArns,
+    );
     stagingBucket.grantRead(f.obtain.function);
     stagingBucket.grantDelete(f.obtain.function);
 
@@ -213,15 +242,25 @@ export class CertRotation extends Construct {
     allow(f.upload, ['iam:UploadServerCertificate', 'iam:TagServerCertificate', 'iam:GetServerCertificate'], [rotationCerts]);
 
     allow(f['switch-canary'], ['elasticloadbalancing:DescribeLoadBalancers'], ['*']);
-    allow(f['switch-canary'], ['elasticloadbalancing:SetLoadBalancerListenerSSLCertificate'], [
-      stack.formatArn({ service: 'elasticloadbalancing', resource: 'loadbalancer', resourceName: this.config.canary.loadBalancerName }),
-    ]);
+    allow(
+      f['switch-canary'],
+      ['elasticloadbalancing:SetLoadBalancerListenerSSLCertificate'],
+      [stack.formatArn({ service: 'elasticloadbalancing', resource: 'loadbalancer', resourceName: this.config.canary.loadBalancerName })],
+    );
     artifactBucket.grantReadWrite(f['switch-canary'].function);
 
     // Rollback may touch any target this execution's ledger recorded.
     allow(f.rollback, [...describeEdge, 'cloudfront:GetDistributionConfig'], ['*']);
     allow(f.rollback, ['elasticloadbalancing:SetLoadBalancerListenerSSLCertificate'], [elbArn('loadbalancer')]);
-    allow(f.rollback, ['elasticloadbalancing:ModifyListener', 'elasticloadbalancing:AddListenerCertificates', 'elasticloadbalancing:RemoveListenerCertificates'], [elbArn('listener/*')]);
+    allow(
+      f.rollback,
+      [
+        'elasticloadbalancing:ModifyListener',
+        'elasticloadbalancing:AddListenerCertificates',
+        'elasticloadbalancing:RemoveListenerCertificates',
+      ],
+      [elbArn('listener/*')],
+    );
     allow(f.rollback, ['cloudfront:UpdateDistribution', 'cloudfront:GetDistributionConfig'], [distributions]);
     allow(f.rollback, ['iam:DeleteServerCertificate'], [rotationCerts]);
     artifactBucket.grantReadWrite(f.rollback.function);
@@ -254,7 +293,12 @@ export class CertRotation extends Construct {
       resultPath,
       taskTimeout: sfn.Timeout.duration(fn.timeout ? Duration.seconds(fn.timeout.toSeconds() + 30) : Duration.minutes(2)),
     });
-    task.addRetry({ errors: [ERR.transient], interval: Duration.seconds(t.retryIntervalSeconds), maxAttempts: t.retryMaxAttempts, backoffRate: 2 });
+    task.addRetry({
+      errors: [ERR.transient],
+      interval: Duration.seconds(t.retryIntervalSeconds),
+      maxAttempts: t.retryMaxAttempts,
+      backoffRate: 2,
+    });
     if (catchTo) task.addCatch(catchTo, { errors: ['States.ALL'], resultPath: '$.error' });
     return task;
   }
@@ -278,110 +322,205 @@ export class CertRotation extends Construct {
     });
     // A throttled request (email or token store) is asked again; a retry mints a new token.
     const t = this.config.timing;
-    task.addRetry({ errors: [ERR.transient], interval: Duration.seconds(t.retryIntervalSeconds), maxAttempts: t.retryMaxAttempts, backoffRate: 2 });
+    task.addRetry({
+      errors: [ERR.transient],
+      interval: Duration.seconds(t.retryIntervalSeconds),
+      maxAttempts: t.retryMaxAttempts,
+      backoffRate: 2,
+    });
     task.addCatch(failure, { errors: ['States.ALL'], resultPath: '$.error' });
     return task;
   }
 
   /** Phases 0-3: nothing changes here; any refusal rolls back an empty ledger and reports. */
   private buildPreparation(failure: sfn.IChainable): sfn.IChainable {
-    const guard = this.task('Guard', STATE.guard, 'guard', {
-      executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
-      executionName: EXECUTION_NAME,
-      stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
-    }, '$.guard', failure);
-    const obtain = this.task('Obtain', STATE.obtain, 'obtain', {
-      executionName: EXECUTION_NAME,
-      // The whole input, so a missing "source" is a clear InputInvalid rather than a path error.
-      input: sfn.JsonPath.entirePayload,
-    }, '$.certificate', failure);
+    const guard = this.task(
+      'Guard',
+      STATE.guard,
+      'guard',
+      {
+        executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
+        executionName: EXECUTION_NAME,
+        stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
+      },
+      '$.guard',
+      failure,
+    );
+    const obtain = this.task(
+      'Obtain',
+      STATE.obtain,
+      'obtain',
+      {
+        executionName: EXECUTION_NAME,
+        // The whole input, so a missing "source" is a clear InputInvalid rather than a path error.
+        input: sfn.JsonPath.entirePayload,
+      },
+      '$.certificate',
+      failure,
+    );
     const current = this.task('Current', STATE.current, 'current', { executionName: EXECUTION_NAME }, '$.current', failure);
-    const validate = this.task('Validate', STATE.validate, 'validate', {
-      executionName: EXECUTION_NAME,
-      secretArn: sfn.JsonPath.stringAt('$.certificate.secretArn'),
-      current: sfn.JsonPath.objectAt('$.current'),
-    }, '$.validation', failure);
-    const plan = this.task('Plan', STATE.plan, 'plan', {
-      executionName: EXECUTION_NAME,
-      current: sfn.JsonPath.objectAt('$.current'),
-    }, '$.plan', failure);
+    const validate = this.task(
+      'Validate',
+      STATE.validate,
+      'validate',
+      {
+        executionName: EXECUTION_NAME,
+        secretArn: sfn.JsonPath.stringAt('$.certificate.secretArn'),
+        current: sfn.JsonPath.objectAt('$.current'),
+      },
+      '$.validation',
+      failure,
+    );
+    const plan = this.task(
+      'Plan',
+      STATE.plan,
+      'plan',
+      {
+        executionName: EXECUTION_NAME,
+        current: sfn.JsonPath.objectAt('$.current'),
+      },
+      '$.plan',
+      failure,
+    );
     return guard.next(obtain).next(current).next(validate).next(plan);
   }
 
   private buildStartGate(failure: sfn.IChainable): sfn.IChainable {
-    return this.gate('GateStart', STATE.gateStart, 'start', {
-      newCertificate: {
-        sha256: sfn.JsonPath.stringAt('$.validation.summary.sha256'),
-        notAfter: sfn.JsonPath.stringAt('$.validation.summary.notAfter'),
-        names: sfn.JsonPath.listAt('$.validation.summary.names'),
+    return this.gate(
+      'GateStart',
+      STATE.gateStart,
+      'start',
+      {
+        newCertificate: {
+          sha256: sfn.JsonPath.stringAt('$.validation.summary.sha256'),
+          notAfter: sfn.JsonPath.stringAt('$.validation.summary.notAfter'),
+          names: sfn.JsonPath.listAt('$.validation.summary.names'),
+        },
+        currentCertificate: {
+          name: sfn.JsonPath.stringAt('$.current.name'),
+          sha256: sfn.JsonPath.stringAt('$.current.sha256'),
+          notAfter: sfn.JsonPath.stringAt('$.current.notAfter'),
+        },
+        canary: `${this.config.canary.loadBalancerName}:${this.config.canary.port} (${this.config.canary.endpoint})`,
+        targets: sfn.JsonPath.objectAt('$.plan.counts'),
+        edge: sfn.JsonPath.listAt('$.plan.edgeNames'),
+        nodes: sfn.JsonPath.objectAt('$.plan.nodeNames'),
+        warnings: sfn.JsonPath.listAt('$.validation.warnings'),
       },
-      currentCertificate: {
-        name: sfn.JsonPath.stringAt('$.current.name'),
-        sha256: sfn.JsonPath.stringAt('$.current.sha256'),
-        notAfter: sfn.JsonPath.stringAt('$.current.notAfter'),
-      },
-      canary: `${this.config.canary.loadBalancerName}:${this.config.canary.port} (${this.config.canary.endpoint})`,
-      targets: sfn.JsonPath.objectAt('$.plan.counts'),
-      edge: sfn.JsonPath.listAt('$.plan.edgeNames'),
-      nodes: sfn.JsonPath.objectAt('$.plan.nodeNames'),
-      warnings: sfn.JsonPath.listAt('$.validation.warnings'),
-    }, failure);
+      failure,
+    );
   }
 
   private buildUpload(failure: sfn.IChainable): sfn.IChainable {
-    const upload = this.task('Upload', STATE.upload, 'upload', {
-      executionName: EXECUTION_NAME,
-      secretArn: sfn.JsonPath.stringAt('$.certificate.secretArn'),
-      expected: {
-        sha256: sfn.JsonPath.stringAt('$.validation.summary.sha256'),
-        notBefore: sfn.JsonPath.stringAt('$.validation.summary.notBefore'),
+    const upload = this.task(
+      'Upload',
+      STATE.upload,
+      'upload',
+      {
+        executionName: EXECUTION_NAME,
+        secretArn: sfn.JsonPath.stringAt('$.certificate.secretArn'),
+        expected: {
+          sha256: sfn.JsonPath.stringAt('$.validation.summary.sha256'),
+          notBefore: sfn.JsonPath.stringAt('$.validation.summary.notBefore'),
+        },
       },
-    }, '$.uploaded', failure);
-    upload.addRetry({ errors: [ERR.notPropagated], interval: Duration.seconds(this.config.timing.retryIntervalSeconds), maxAttempts: this.config.timing.retryMaxAttempts, backoffRate: 2 });
+      '$.uploaded',
+      failure,
+    );
+    upload.addRetry({
+      errors: [ERR.notPropagated],
+      interval: Duration.seconds(this.config.timing.retryIntervalSeconds),
+      maxAttempts: this.config.timing.retryMaxAttempts,
+      backoffRate: 2,
+    });
     return upload;
   }
 
   /** Phase 5: switch the IRC listener, then handshake until it serves the new certificate. */
   private buildCanary(failure: sfn.IChainable): sfn.IChainable {
     const t = this.config.timing;
-    const switchCanary = this.task('CanarySwitch', STATE.canarySwitch, 'switch-canary', {
-      executionName: EXECUTION_NAME,
-      current: { arn: sfn.JsonPath.stringAt('$.current.arn'), sha256: sfn.JsonPath.stringAt('$.current.sha256') },
-      uploaded: { arn: sfn.JsonPath.stringAt('$.uploaded.arn') },
-      newSha256: sfn.JsonPath.stringAt('$.validation.summary.sha256'),
-    }, '$.canarySwitch', failure);
-    switchCanary.addRetry({ errors: [ERR.notPropagated], interval: Duration.seconds(t.retryIntervalSeconds), maxAttempts: t.retryMaxAttempts, backoffRate: 2 });
+    const switchCanary = this.task(
+      'CanarySwitch',
+      STATE.canarySwitch,
+      'switch-canary',
+      {
+        executionName: EXECUTION_NAME,
+        current: { arn: sfn.JsonPath.stringAt('$.current.arn'), sha256: sfn.JsonPath.stringAt('$.current.sha256') },
+        uploaded: { arn: sfn.JsonPath.stringAt('$.uploaded.arn') },
+        newSha256: sfn.JsonPath.stringAt('$.validation.summary.sha256'),
+      },
+      '$.canarySwitch',
+      failure,
+    );
+    switchCanary.addRetry({
+      errors: [ERR.notPropagated],
+      interval: Duration.seconds(t.retryIntervalSeconds),
+      maxAttempts: t.retryMaxAttempts,
+      backoffRate: 2,
+    });
 
     const prepare = new sfn.Pass(this, 'CanaryPrepare', {
       stateName: STATE.canaryPrepare,
       result: sfn.Result.fromObject({ attempts: 0, matches: false }),
       resultPath: '$.canaryCheck',
     });
-    const verify = this.task('CanaryVerify', STATE.canaryVerify, 'verify-tls', {
-      executionName: EXECUTION_NAME,
-      endpoint: this.config.canary.endpoint,
-      expectedSha256: sfn.JsonPath.stringAt('$.validation.summary.sha256'),
-      previous: sfn.JsonPath.objectAt('$.canaryCheck'),
-      maxAttempts: this.verifyAttempts,
-      intervalSeconds: t.verifyIntervalSeconds,
-    }, '$.canaryCheck', failure);
-    const wait = new sfn.Wait(this, 'CanaryWait', { stateName: STATE.canaryWait, time: sfn.WaitTime.duration(Duration.seconds(t.verifyIntervalSeconds)) });
-    const gate = this.gate('GateCanary', STATE.gateCanary, 'canary', {
-      canary: this.config.canary.endpoint,
-      servedSha256: sfn.JsonPath.stringAt('$.canaryCheck.servedSha256'),
-      checks: sfn.JsonPath.numberAt('$.canaryCheck.attempts'),
-      next: 'every other ELB/ELBv2 listener and CloudFront distribution in the plan',
-      targets: sfn.JsonPath.objectAt('$.plan.counts'),
-    }, failure);
-    const finish = this.task('FinishSuccess', STATE.finishSuccess, 'finish', {
-      executionName: EXECUTION_NAME,
-      succeeded: true,
-      state: sfn.JsonPath.entirePayload,
-    }, '$.report');
-    finish.addCatch(new sfn.Fail(this, 'ReportFailed', { stateName: STATE.reportFailed, error: 'ReportFailed', cause: 'the rotation completed; writing the report or the notification failed' }), { errors: ['States.ALL'], resultPath: '$.error' });
+    const verify = this.task(
+      'CanaryVerify',
+      STATE.canaryVerify,
+      'verify-tls',
+      {
+        executionName: EXECUTION_NAME,
+        endpoint: this.config.canary.endpoint,
+        expectedSha256: sfn.JsonPath.stringAt('$.validation.summary.sha256'),
+        previous: sfn.JsonPath.objectAt('$.canaryCheck'),
+        maxAttempts: this.verifyAttempts,
+        intervalSeconds: t.verifyIntervalSeconds,
+      },
+      '$.canaryCheck',
+      failure,
+    );
+    const wait = new sfn.Wait(this, 'CanaryWait', {
+      stateName: STATE.canaryWait,
+      time: sfn.WaitTime.duration(Duration.seconds(t.verifyIntervalSeconds)),
+    });
+    const gate = this.gate(
+      'GateCanary',
+      STATE.gateCanary,
+      'canary',
+      {
+        canary: this.config.canary.endpoint,
+        servedSha256: sfn.JsonPath.stringAt('$.canaryCheck.servedSha256'),
+        checks: sfn.JsonPath.numberAt('$.canaryCheck.attempts'),
+        next: 'every other ELB/ELBv2 listener and CloudFront distribution in the plan',
+        targets: sfn.JsonPath.objectAt('$.plan.counts'),
+      },
+      failure,
+    );
+    const finish = this.task(
+      'FinishSuccess',
+      STATE.finishSuccess,
+      'finish',
+      {
+        executionName: EXECUTION_NAME,
+        succeeded: true,
+        state: sfn.JsonPath.entirePayload,
+      },
+      '$.report',
+    );
+    finish.addCatch(
+      new sfn.Fail(this, 'ReportFailed', {
+        stateName: STATE.reportFailed,
+        error: 'ReportFailed',
+        cause: 'the rotation completed; writing the report or the notification failed',
+      }),
+      { errors: ['States.ALL'], resultPath: '$.error' },
+    );
 
     const choice = new sfn.Choice(this, 'CanaryChoice', { stateName: STATE.canaryChoice })
-      .when(sfn.Condition.booleanEquals('$.canaryCheck.matches', true), gate.next(finish).next(new sfn.Succeed(this, 'Succeeded', { stateName: STATE.succeeded })))
+      .when(
+        sfn.Condition.booleanEquals('$.canaryCheck.matches', true),
+        gate.next(finish).next(new sfn.Succeed(this, 'Succeeded', { stateName: STATE.succeeded })),
+      )
       .otherwise(wait.next(verify));
     return switchCanary.next(prepare).next(verify).next(choice);
   }
@@ -395,23 +534,51 @@ export class CertRotation extends Construct {
   /** Rollback -> verify -> report -> fail. Rollback problems are reported, never hidden. */
   private buildFailurePath(): sfn.IChainable {
     const t = this.config.timing;
-    const report = this.task('FinishFailure', STATE.finishFailure, 'finish', {
-      executionName: EXECUTION_NAME,
-      succeeded: false,
-      state: sfn.JsonPath.entirePayload,
-    }, '$.report');
+    const report = this.task(
+      'FinishFailure',
+      STATE.finishFailure,
+      'finish',
+      {
+        executionName: EXECUTION_NAME,
+        succeeded: false,
+        state: sfn.JsonPath.entirePayload,
+      },
+      '$.report',
+    );
     const fail = new sfn.Fail(this, 'Failed', { stateName: STATE.failed, errorPath: '$.error.Error', causePath: '$.error.Cause' });
     report.addCatch(fail, { errors: ['States.ALL'], resultPath: '$.reportError' });
 
-    const rollback = this.task('Rollback', STATE.rollback, 'rollback', {
-      executionName: EXECUTION_NAME,
-      state: sfn.JsonPath.entirePayload,
-    }, '$.rollback');
-    rollback.addRetry({ errors: [ERR.notPropagated], interval: Duration.seconds(t.retryIntervalSeconds), maxAttempts: t.retryMaxAttempts, backoffRate: 2 });
+    const rollback = this.task(
+      'Rollback',
+      STATE.rollback,
+      'rollback',
+      {
+        executionName: EXECUTION_NAME,
+        state: sfn.JsonPath.entirePayload,
+      },
+      '$.rollback',
+    );
+    rollback.addRetry({
+      errors: [ERR.notPropagated],
+      interval: Duration.seconds(t.retryIntervalSeconds),
+      maxAttempts: t.retryMaxAttempts,
+      backoffRate: 2,
+    });
     rollback.addCatch(report, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
 
-    const verify = this.task('VerifyRollback', STATE.verifyRollback, 'verify-rollback', { executionName: EXECUTION_NAME }, '$.rollbackVerification');
-    verify.addRetry({ errors: [ERR.verification], interval: Duration.seconds(t.verifyIntervalSeconds), maxAttempts: this.verifyAttempts, backoffRate: 1 });
+    const verify = this.task(
+      'VerifyRollback',
+      STATE.verifyRollback,
+      'verify-rollback',
+      { executionName: EXECUTION_NAME },
+      '$.rollbackVerification',
+    );
+    verify.addRetry({
+      errors: [ERR.verification],
+      interval: Duration.seconds(t.verifyIntervalSeconds),
+      maxAttempts: this.verifyAttempts,
+      backoffRate: 1,
+    });
     verify.addCatch(report, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
 
     rollback.next(verify).next(report).next(fail);

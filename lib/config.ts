@@ -145,8 +145,21 @@ export class ConfigError extends Error {
 
 const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': [
-    'domain', 'certificateNames', 'iamPath', 'certificateNamePrefix', 'canary', 'edge', 'nodePhases', 'nginx',
-    'approvals', 'notificationEmails', 'schedule', 'trustedRootCertificates', 'timing', 'pagerDuty', 'monit',
+    'domain',
+    'certificateNames',
+    'iamPath',
+    'certificateNamePrefix',
+    'canary',
+    'edge',
+    'nodePhases',
+    'nginx',
+    'approvals',
+    'notificationEmails',
+    'schedule',
+    'trustedRootCertificates',
+    'timing',
+    'pagerDuty',
+    'monit',
   ],
   canary: ['loadBalancerName', 'port', 'endpoint'],
   edge: ['include', 'exclude'],
@@ -242,8 +255,7 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
   const domain = str(raw, 'domain', 'domain', true);
   if (domain !== undefined && !DOMAIN_RE.test(domain)) p('domain', `"${domain}" is not a lower-case DNS name like "gitter.im"`);
 
-  const certificateNames = strList(raw, 'certificateNames', 'certificateNames') ??
-    (domain ? [`*.${domain}`, domain] : []);
+  const certificateNames = strList(raw, 'certificateNames', 'certificateNames') ?? (domain ? [`*.${domain}`, domain] : []);
   certificateNames.forEach((n, i) => {
     if (!CERT_NAME_RE.test(n)) p(`certificateNames[${i}]`, `"${n}" is not a DNS name or *.wildcard`);
   });
@@ -251,11 +263,17 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
 
   const iamPath = str(raw, 'iamPath', 'iamPath', true);
   if (iamPath !== undefined && !IAM_PATH_RE.test(iamPath)) {
-    p('iamPath', `"${iamPath}" must start with "/cloudfront" and end with "/" (CloudFront only sees certificates under /cloudfront/...), e.g. "/cloudfront/gitter-production/"`);
+    p(
+      'iamPath',
+      `"${iamPath}" must start with "/cloudfront" and end with "/" (CloudFront only sees certificates under /cloudfront/...), e.g. "/cloudfront/gitter-production/"`,
+    );
   }
   const certificateNamePrefix = str(raw, 'certificateNamePrefix', 'certificateNamePrefix', true);
   if (certificateNamePrefix !== undefined && !IAM_NAME_RE.test(certificateNamePrefix)) {
-    p('certificateNamePrefix', `"${certificateNamePrefix}" may only hold letters, digits and +=,.@_- (at most 117 characters; a date is appended)`);
+    p(
+      'certificateNamePrefix',
+      `"${certificateNamePrefix}" may only hold letters, digits and +=,.@_- (at most 117 characters; a date is appended)`,
+    );
   }
 
   const canaryRaw = section('canary', true);
@@ -268,7 +286,8 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
     let endpointPort = 0;
     if (endpoint !== undefined) {
       const m = /^([a-z0-9.-]+):(\d{1,5})$/i.exec(endpoint);
-      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) p('canary.endpoint', `"${endpoint}" must be host:port, e.g. "irc.gitter.im:6667"`);
+      if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+        p('canary.endpoint', `"${endpoint}" must be host:port, e.g. "irc.gitter.im:6667"`);
       else {
         host = m[1].toLowerCase();
         endpointPort = Number(m[2]);
@@ -319,7 +338,8 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
         });
         let tags: Record<string, string[]> | undefined;
         if (t.tags !== undefined) {
-          if (!isObject(t.tags) || Object.keys(t.tags).length === 0) p(`${f}.targets.tags`, 'must be an object of tag name to list of values');
+          if (!isObject(t.tags) || Object.keys(t.tags).length === 0)
+            p(`${f}.targets.tags`, 'must be an object of tag name to list of values');
           else {
             tags = {};
             for (const [k, v] of Object.entries(t.tags)) {
@@ -334,7 +354,7 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
         if (!tags && !instanceIds?.length) p(`${f}.targets`, 'needs "tags" or "instanceIds"');
         targets = { ...(tags ? { tags } : {}), ...(instanceIds ? { instanceIds } : {}) };
       }
-      if (name) nodePhases.push({ name, targets, maxConcurrency: String(maxConcurrency), maxErrors: String(maxErrors) });
+      if (name) nodePhases.push({ name, targets, maxConcurrency: maxConcurrency as string, maxErrors: maxErrors as string });
     });
   }
 
@@ -343,7 +363,10 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
   if (nginxRaw) {
     const certificatePath = str(nginxRaw, 'certificatePath', 'nginx.certificatePath', true);
     const keyPath = str(nginxRaw, 'keyPath', 'nginx.keyPath', true);
-    for (const [k, v] of [['certificatePath', certificatePath], ['keyPath', keyPath]] as const) {
+    for (const [k, v] of [
+      ['certificatePath', certificatePath],
+      ['keyPath', keyPath],
+    ] as const) {
       if (v !== undefined && !/^\/[\w./-]+$/.test(v)) p(`nginx.${k}`, `"${v}" must be an absolute path of letters, digits, . _ - /`);
     }
     const testCommand = str(nginxRaw, 'testCommand', 'nginx.testCommand', false) ?? 'nginx -t';
@@ -355,7 +378,8 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
   const approvals = { timeoutSeconds: int(approvalsRaw, 'timeoutSeconds', 'approvals.timeoutSeconds', 60, 7 * 86400, 86400)! };
 
   const notificationEmails = strList(raw, 'notificationEmails', 'notificationEmails');
-  if (notificationEmails === undefined && raw.notificationEmails === undefined) p('notificationEmails', 'is required (who approves and hears the result)');
+  if (notificationEmails === undefined && raw.notificationEmails === undefined)
+    p('notificationEmails', 'is required (who approves and hears the result)');
   notificationEmails?.forEach((e, i) => {
     if (!EMAIL_RE.test(e)) p(`notificationEmails[${i}]`, `"${e}" is not an email address`);
   });
@@ -379,7 +403,10 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
     if (!PEM_CERT_RE.test(r)) p(`trustedRootCertificates[${i}]`, 'must be a PEM certificate (-----BEGIN CERTIFICATE-----...)');
   });
   if (roots.join('\n').length > MAX_TRUSTED_ROOTS_BYTES) {
-    p('trustedRootCertificates', `together must stay under ${MAX_TRUSTED_ROOTS_BYTES} characters (they travel in Lambda environment variables)`);
+    p(
+      'trustedRootCertificates',
+      `together must stay under ${MAX_TRUSTED_ROOTS_BYTES} characters (they travel in Lambda environment variables)`,
+    );
   }
 
   const timingRaw = section('timing', false) ?? {};

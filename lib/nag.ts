@@ -41,13 +41,15 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   },
   {
     rule: 'AwsSolutions-IAM5',
-    finding: /^Action::s3:(GetObject\*|GetBucket\*|List\*|DeleteObject\*|PutObject\*|PutObjectLegalHold|PutObjectRetention|PutObjectTagging|PutObjectVersionTagging|Abort\*)$/,
-    reason: 'CDK bucket grants (object-level read/write/delete) on the rotation\'s own staging or artifacts bucket only.',
+    finding:
+      /^Action::s3:(GetObject\*|GetBucket\*|List\*|DeleteObject\*|PutObject\*|PutObjectLegalHold|PutObjectRetention|PutObjectTagging|PutObjectVersionTagging|Abort\*)$/,
+    reason: "CDK bucket grants (object-level read/write/delete) on the rotation's own staging or artifacts bucket only.",
   },
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::<Storage(Artifacts|Staging)[0-9A-F]{8}\.Arn>\/\*$/,
-    reason: 'Objects of the rotation\'s own bucket: per-execution documents (plan, ledger, approvals, report) or staged files under operator-chosen prefixes.',
+    reason:
+      "Objects of the rotation's own bucket: per-execution documents (plan, ledger, approvals, report) or staged files under operator-chosen prefixes.",
   },
   {
     rule: 'AwsSolutions-IAM5',
@@ -57,7 +59,8 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:server-certificate\/cloudfront\/.*\*$/,
-    reason: 'Certificate names are dated and new on each rotation; upload, read-back and deletion are limited to the configured /cloudfront/... path.',
+    reason:
+      'Certificate names are dated and new on each rotation; upload, read-back and deletion are limited to the configured /cloudfront/... path.',
   },
   {
     rule: 'AwsSolutions-IAM5',
@@ -67,9 +70,11 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   },
   {
     rule: 'AwsSolutions-IAM5',
-    finding: /^Resource::arn:<AWS::Partition>:(elasticloadbalancing:(<AWS::Region>|[a-z0-9-]+):<AWS::AccountId>:(loadbalancer\/\*|listener\/\*\/\*)|cloudfront::<AWS::AccountId>:distribution\/\*)$/,
+    finding:
+      /^Resource::arn:<AWS::Partition>:(elasticloadbalancing:(<AWS::Region>|[a-z0-9-]+):<AWS::AccountId>:(loadbalancer\/\*|listener\/\*\/\*)|cloudfront::<AWS::AccountId>:distribution\/\*)$/,
     path: /\/Rollback\/Function\//,
-    reason: 'Rollback restores whichever ELB/ELBv2 listener or CloudFront distribution this execution\'s change ledger recorded; those are discovered at run time, not known at synth.',
+    reason:
+      "Rollback restores whichever ELB/ELBv2 listener or CloudFront distribution this execution's change ledger recorded; those are discovered at run time, not known at synth.",
   },
   {
     rule: 'AwsSolutions-IAM5',

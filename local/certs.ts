@@ -16,16 +16,7 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 /** Key algorithms the factory can generate. ed25519 and rsa-8192 exist for negative tests. */
-export type KeyType =
-  | 'rsa-1024'
-  | 'rsa-2048'
-  | 'rsa-3072'
-  | 'rsa-4096'
-  | 'rsa-8192'
-  | 'ec-p256'
-  | 'ec-p384'
-  | 'ec-p521'
-  | 'ed25519';
+export type KeyType = 'rsa-1024' | 'rsa-2048' | 'rsa-3072' | 'rsa-4096' | 'rsa-8192' | 'ec-p256' | 'ec-p384' | 'ec-p521' | 'ed25519';
 
 /** A CA able to sign certificates. `keys`, `cert`, `parent` are for the factory's own use. */
 export interface CertificateAuthority {
@@ -100,7 +91,7 @@ async function generateKeys(keyType: KeyType): Promise<CryptoKeyPair> {
   const usages: webcrypto.KeyUsage[] = ['sign', 'verify'];
   const params = keyGenParams(keyType);
   // ed25519 / RSA / EC all generate a key pair (only the symmetric overloads return a single key).
-  return (await webcrypto.subtle.generateKey(params as webcrypto.RsaHashedKeyGenParams, true, usages)) as CryptoKeyPair;
+  return await webcrypto.subtle.generateKey(params as webcrypto.RsaHashedKeyGenParams, true, usages);
 }
 
 async function privateKeyPem(key: CryptoKey): Promise<string> {
@@ -111,7 +102,7 @@ async function privateKeyPem(key: CryptoKey): Promise<string> {
 /** A random positive 16-byte hex serial (top bit cleared so DER keeps it positive and 16 bytes). */
 function randomSerial(): string {
   const bytes = webcrypto.getRandomValues(new Uint8Array(16));
-  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
+  bytes[0] = (bytes[0] & 0x7f) | 0x01;
   return Buffer.from(bytes).toString('hex');
 }
 
@@ -127,10 +118,7 @@ function randomSuffix(): string {
 async function caExtensions(publicKey: CryptoKey, issuerPublicKey: CryptoKey): Promise<x509.Extension[]> {
   return [
     new x509.BasicConstraintsExtension(true, undefined, true),
-    new x509.KeyUsagesExtension(
-      x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-      true,
-    ),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature, true),
     await x509.SubjectKeyIdentifierExtension.create(publicKey),
     await x509.AuthorityKeyIdentifierExtension.create(issuerPublicKey),
   ];
@@ -248,7 +236,7 @@ export async function issueCertificate(opts: {
   const usage = x509.KeyUsageFlags.digitalSignature | (isRsa(keyType) ? x509.KeyUsageFlags.keyEncipherment : 0);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: opts.serialNumber ?? randomSerial(),
-    subject: `CN=${dnValue(opts.names[0]!)}`,
+    subject: `CN=${dnValue(opts.names[0])}`,
     issuer: issuer.cert.subjectName,
     notBefore,
     notAfter,

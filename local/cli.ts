@@ -103,7 +103,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (values.source !== 'staged') throw new UsageError(`--source must be staged or acme (got "${String(values.source)}")`);
 
-    log(`rehearsing a rotation of ${config.domain}: ${fleet.elbs.length} ELBs, ${fleet.albs.length} ALBs, ${fleet.distributions.length} distributions, ${fleet.instances.length} instances`);
+    log(
+      `rehearsing a rotation of ${config.domain}: ${fleet.elbs.length} ELBs, ${fleet.albs.length} ALBs, ${fleet.distributions.length} distributions, ${fleet.instances.length} instances`,
+    );
     const report = await runRehearsal({
       config,
       fleet,

@@ -86,7 +86,18 @@ const PHASE_OF: Record<string, string> = {
   [STATE.verifyRollback]: 'rollback',
   [STATE.finishFailure]: 'finish',
 };
-const PHASE_ORDER = ['guard', 'obtain', 'validate', 'plan', 'approval: start', 'upload', 'canary edge', 'approval: canary', 'rollback', 'finish'];
+const PHASE_ORDER = [
+  'guard',
+  'obtain',
+  'validate',
+  'plan',
+  'approval: start',
+  'upload',
+  'canary edge',
+  'approval: canary',
+  'rollback',
+  'finish',
+];
 
 /** The engine's execution events, as far as the rehearsal reads them. */
 type EventLog =
@@ -94,7 +105,20 @@ type EventLog =
   | { type: 'StateRetried'; state: { name: string }; retry: { retrier: unknown; attempt: number } }
   | { type: 'StateFailed'; state: { name: string }; Error: string; Cause: unknown }
   | { type: 'StateCaught'; state: { name: string } }
-  | { type: 'ExecutionStarted' | 'ExecutionSucceeded' | 'ExecutionFailed' | 'ExecutionAborted' | 'ExecutionTimeout' | 'MapIterationStarted' | 'MapIterationSucceeded' | 'MapIterationFailed' | 'ParallelBranchStarted' | 'ParallelBranchSucceeded' | 'ParallelBranchFailed' };
+  | {
+      type:
+        | 'ExecutionStarted'
+        | 'ExecutionSucceeded'
+        | 'ExecutionFailed'
+        | 'ExecutionAborted'
+        | 'ExecutionTimeout'
+        | 'MapIterationStarted'
+        | 'MapIterationSucceeded'
+        | 'MapIterationFailed'
+        | 'ParallelBranchStarted'
+        | 'ParallelBranchSucceeded'
+        | 'ParallelBranchFailed';
+    };
 
 const CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 
@@ -121,12 +145,12 @@ function tryFacts(pem: string): CertificateFacts | null {
 function captureStdout(): { lines: string[]; restore: () => void } {
   const lines: string[] = [];
   const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => {
+  process.stdout.write = (chunk: unknown, ...rest: unknown[]) => {
     lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
     const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
     cb?.();
     return true;
-  }) as typeof process.stdout.write;
+  };
   return { lines, restore: () => (process.stdout.write = original) };
 }
 
@@ -144,10 +168,15 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     ...(options.certificateDir ? { certificateDir: options.certificateDir } : {}),
   });
   // Roots of the rehearsal's own CA (and DIR/root.pem) are trusted for this rehearsal only.
-  const config: ResolvedConfig = { ...options.config, trustedRootCertificates: [...options.config.trustedRootCertificates, ...certs.trustedRoots] };
+  const config: ResolvedConfig = {
+    ...options.config,
+    trustedRootCertificates: [...options.config.trustedRootCertificates, ...certs.trustedRoots],
+  };
   const workflow = synthesizeWorkflow(config);
   const states = (workflow.definition.States ?? {}) as Record<string, TaskState>;
-  const gateNames = Object.entries(states).filter(([, s]) => s.Resource === CALLBACK_RESOURCE).map(([n]) => n);
+  const gateNames = Object.entries(states)
+    .filter(([, s]) => s.Resource === CALLBACK_RESOURCE)
+    .map(([n]) => n);
   if (approve.mode === 'reject' && !gateNames.some((g) => gateMatches(g, approve.gate))) {
     throw new UsageError(`--approve reject:${approve.gate} matches no approval gate; gates: ${gateNames.map((g) => `"${g}"`).join(', ')}`);
   }
@@ -228,9 +257,20 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           approvals.push({ gate: stateName, decision });
           progress(`  ${decision}: ${stateName}`);
           if (decision === 'approved') {
-            await sfnClient.send(new SendTaskSuccessCommand({ taskToken: request.taskToken, output: JSON.stringify({ decision, approvedBy: 'rehearsal', at: sim.clock.now().toISOString() }) }));
+            await sfnClient.send(
+              new SendTaskSuccessCommand({
+                taskToken: request.taskToken,
+                output: JSON.stringify({ decision, approvedBy: 'rehearsal', at: sim.clock.now().toISOString() }),
+              }),
+            );
           } else {
-            await sfnClient.send(new SendTaskFailureCommand({ taskToken: request.taskToken, error: APPROVAL_REJECTED, cause: `rejected in the rehearsal (--approve ${approve.mode === 'reject' ? `reject:${approve.gate}` : approve.mode})` }));
+            await sfnClient.send(
+              new SendTaskFailureCommand({
+                taskToken: request.taskToken,
+                error: APPROVAL_REJECTED,
+                cause: `rejected in the rehearsal (--approve ${approve.mode === 'reject' ? `reject:${approve.gate}` : approve.mode})`,
+              }),
+            );
           }
           const result = await sim.sfn.waitForTaskToken(token);
           if ('error' in result) {
@@ -263,10 +303,16 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const execution = machine.run(input, {
       overrides: { taskResourceLocalHandlers: localHandlers as never, waitTimeOverrides, retryIntervalOverrides },
       context: {
-        Execution: { Id: executionArn, Name: executionName, StartTime: startTime.toISOString(), Input: input, RoleArn: `arn:aws:iam::${SIM_ACCOUNT}:role/rehearsal` },
+        Execution: {
+          Id: executionArn,
+          Name: executionName,
+          StartTime: startTime.toISOString(),
+          Input: input,
+          RoleArn: `arn:aws:iam::${SIM_ACCOUNT}:role/rehearsal`,
+        },
         StateMachine: { Id: workflow.stateMachineArn, Name: workflow.stateMachineName },
         Task: { Token: 'filled-per-gate-by-the-rehearsal' },
-      } as never,
+      },
     });
 
     const history: string[] = [];
@@ -358,7 +404,13 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const rolledBackKeys = new Set(
       ledger
         .filter((e) => e.status === 'rolled-back' && e.note !== 'was not switched')
-        .map((e) => (e.target.kind === 'cloudfront' ? `cloudfront/${e.target.distributionId}` : e.target.kind === 'elb' ? `elb/${e.target.loadBalancerName}/${e.target.port}` : `elbv2/${e.target.listenerArn}/${e.target.port}`)),
+        .map((e) =>
+          e.target.kind === 'cloudfront'
+            ? `cloudfront/${e.target.distributionId}`
+            : e.target.kind === 'elb'
+              ? `elb/${e.target.loadBalancerName}/${e.target.port}`
+              : `elbv2/${e.target.listenerArn}/${e.target.port}`,
+        ),
     );
 
     const targets: TargetReport[] = [];
@@ -376,7 +428,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       targets.push({
         kind: t.kind,
         id: t.id,
-        ...(t.name ?? t.loadBalancerName ? { name: t.name ?? t.loadBalancerName } : {}),
+        ...((t.name ?? t.loadBalancerName) ? { name: t.name ?? t.loadBalancerName } : {}),
         port: t.port,
         before: b,
         after: a,

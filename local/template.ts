@@ -33,7 +33,7 @@ function physicalRef(logicalId: string, resource: CfnResource | undefined): stri
     case 'AWS::Lambda::Function':
       return logicalId;
     case 'AWS::StepFunctions::StateMachine':
-      return `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:stateMachine:${String(resource.Properties?.StateMachineName ?? logicalId)}`;
+      return `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:stateMachine:${typeof resource.Properties?.StateMachineName === 'string' ? resource.Properties.StateMachineName : logicalId}`;
     default:
       return logicalId;
   }
@@ -114,7 +114,10 @@ export function synthesizeWorkflow(config: ResolvedConfig): SynthesizedWorkflow 
   for (const rf of Object.values(stack.rotation.functions)) {
     const logicalId = stack.getLogicalId(rf.function.node.defaultChild as never);
     const props = resources[logicalId]?.Properties ?? {};
-    const env = resolveIntrinsics((props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}, resources) as Record<string, string>;
+    const env = resolveIntrinsics((props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}, resources) as Record<
+      string,
+      string
+    >;
     functions.set(physicalAttr(logicalId, 'Arn', resources[logicalId]), { handler: rf.handlerName, environment: env });
   }
   const logical = (c: unknown) => stack.getLogicalId(c as never);
@@ -128,7 +131,7 @@ export function synthesizeWorkflow(config: ResolvedConfig): SynthesizedWorkflow 
   return {
     definition,
     stateMachineArn: physicalRef(smId, sm),
-    stateMachineName: String(sm.Properties?.StateMachineName ?? smId),
+    stateMachineName: typeof sm.Properties?.StateMachineName === 'string' ? sm.Properties.StateMachineName : smId,
     functions,
     buckets: { staging: physicalRef(stagingId, resources[stagingId]), artifacts: physicalRef(artifactsId, resources[artifactsId]) },
     topicArn: topicEntry ? physicalRef(topicEntry[0], topicEntry[1]) : '',

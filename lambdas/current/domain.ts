@@ -49,7 +49,10 @@ export async function findCurrentCertificate(params: CurrentParams): Promise<Cur
   const listener = lb.ListenerDescriptions?.map((d) => d.Listener).find((l) => l?.LoadBalancerPort === port);
   if (!listener) throw new TargetNotFound(`classic load balancer ${loadBalancerName} has no listener on port ${port}`);
   const arn = listener.SSLCertificateId;
-  if (!arn) throw new TargetNotFound(`listener ${loadBalancerName}:${port} (${listener.Protocol}) has no certificate; the canary must be an SSL or HTTPS listener`);
+  if (!arn)
+    throw new TargetNotFound(
+      `listener ${loadBalancerName}:${port} (${listener.Protocol}) has no certificate; the canary must be an SSL or HTTPS listener`,
+    );
   if (!arn.includes(':server-certificate/')) {
     throw new TargetNotFound(`listener ${loadBalancerName}:${port} serves ${arn}, which is not an IAM server certificate`);
   }

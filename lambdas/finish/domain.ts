@@ -10,8 +10,23 @@ export type Outcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED';
 /** The parts of the execution state the report reads (all optional: a run can stop anywhere). */
 export interface FinishState {
   readonly certificate?: { readonly secretArn?: string };
-  readonly current?: { readonly name?: string; readonly sha256?: string; readonly md5?: string; readonly serial?: string; readonly notAfter?: string };
-  readonly validation?: { readonly summary?: { readonly sha256?: string; readonly md5?: string; readonly serial?: string; readonly notAfter?: string; readonly names?: string[] }; readonly warnings?: string[] };
+  readonly current?: {
+    readonly name?: string;
+    readonly sha256?: string;
+    readonly md5?: string;
+    readonly serial?: string;
+    readonly notAfter?: string;
+  };
+  readonly validation?: {
+    readonly summary?: {
+      readonly sha256?: string;
+      readonly md5?: string;
+      readonly serial?: string;
+      readonly notAfter?: string;
+      readonly names?: string[];
+    };
+    readonly warnings?: string[];
+  };
   readonly plan?: { readonly planKey?: string; readonly counts?: unknown };
   readonly uploaded?: { readonly arn?: string; readonly name?: string; readonly reused?: boolean };
   readonly canaryCheck?: { readonly matches?: boolean; readonly attempts?: number; readonly servedSha256?: string | null };

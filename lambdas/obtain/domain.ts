@@ -1,9 +1,5 @@
 import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import {
-  CreateSecretCommand,
-  DescribeSecretCommand,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { CreateSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsErrorName } from '../shared/aws-errors';
 import { readBundle, type StoredBundle } from '../shared/bundle-store';
 import { InputInvalid } from '../shared/errors';
@@ -127,7 +123,9 @@ async function obtainFromS3(params: ObtainParams, bucket: string, rawPrefix: str
     // Retried or re-run: the import happened; make sure it is the same certificate still staged.
     const stored = await readBundle(params.secrets, secretArn);
     if (certificate !== undefined && stored.certificate.trim() !== certificate.trim()) {
-      throw new InputInvalid(`${where}cert.pem differs from what this execution already imported into ${secretName}; start a new execution`);
+      throw new InputInvalid(
+        `${where}cert.pem differs from what this execution already imported into ${secretName}; start a new execution`,
+      );
     }
   }
 
@@ -153,7 +151,9 @@ export async function obtainCertificate(params: ObtainParams): Promise<ObtainRes
   const id = source.secretId;
   const name = id.startsWith('arn:') ? (id.split(':secret:')[1] ?? '') : id;
   if (!name.startsWith(params.secretPrefix)) {
-    throw new InputInvalid(`secret "${id}" is not under the staging prefix "${params.secretPrefix}"; create it there so the rotation may read it`);
+    throw new InputInvalid(
+      `secret "${id}" is not under the staging prefix "${params.secretPrefix}"; create it there so the rotation may read it`,
+    );
   }
   const out = await params.secrets.send(new DescribeSecretCommand({ SecretId: id })).catch((error: unknown) => {
     if (awsErrorName(error) === 'ResourceNotFoundException') throw new InputInvalid(`secret ${id} does not exist`);

@@ -23,6 +23,11 @@ const deps = lazy(() => ({
 export const handler = async (event: ObtainEvent): Promise<ObtainResult> => {
   const d = deps();
   return classifyAwsErrors(() =>
-    obtainCertificate({ ...d, logger: withExecution(d.logger, event.executionName), source: event.input?.source, executionName: event.executionName }),
+    obtainCertificate({
+      ...d,
+      logger: withExecution(d.logger, event.executionName),
+      source: event.input?.source,
+      executionName: event.executionName,
+    }),
   );
 };

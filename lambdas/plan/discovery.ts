@@ -42,7 +42,9 @@ export async function findV2Listeners(elbv2: ElasticLoadBalancingV2Client, certi
           if (listener.Protocol !== 'HTTPS' && listener.Protocol !== 'TLS') continue;
           let certMarker: string | undefined;
           do {
-            const certs = await elbv2.send(new DescribeListenerCertificatesCommand({ ListenerArn: listener.ListenerArn, Marker: certMarker }));
+            const certs = await elbv2.send(
+              new DescribeListenerCertificatesCommand({ ListenerArn: listener.ListenerArn, Marker: certMarker }),
+            );
             for (const c of certs.Certificates ?? []) {
               if (c.CertificateArn === certificateArn && listener.ListenerArn && listener.Port !== undefined) {
                 found.push({

@@ -39,7 +39,13 @@ export interface PlanDocument {
 /** What the state carries: counts and a bounded list of names, for the approval email. */
 export interface PlanSummary {
   readonly planKey: string;
-  readonly counts: { readonly canary: number; readonly elb: number; readonly elbv2: number; readonly cloudfront: number; readonly nodes: Record<string, number> };
+  readonly counts: {
+    readonly canary: number;
+    readonly elb: number;
+    readonly elbv2: number;
+    readonly cloudfront: number;
+    readonly nodes: Record<string, number>;
+  };
   readonly edgeNames: string[];
   readonly nodeNames: Record<string, string[]>;
   readonly truncated: boolean;
@@ -52,7 +58,9 @@ export function matchesSelector(target: EdgeTarget, selector: string): boolean {
   switch (target.kind) {
     case 'elb':
     case 'elbv2':
-      return selector === target.loadBalancerName || selector === `${target.loadBalancerName}:${target.port}` || selector === targetKey(target);
+      return (
+        selector === target.loadBalancerName || selector === `${target.loadBalancerName}:${target.port}` || selector === targetKey(target)
+      );
     case 'cloudfront':
       return selector === target.distributionId || selector === targetKey(target) || target.aliases.includes(selector);
   }

@@ -29,6 +29,11 @@ const deps = lazy(() => ({
 export const handler = async (event: PlanEvent): Promise<PlanSummary> => {
   const d = deps();
   return classifyAwsErrors(() =>
-    planRotation({ ...d, logger: withExecution(d.logger, event.executionName), executionName: event.executionName, current: event.current }),
+    planRotation({
+      ...d,
+      logger: withExecution(d.logger, event.executionName),
+      executionName: event.executionName,
+      current: event.current,
+    }),
   );
 };

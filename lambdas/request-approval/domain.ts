@@ -39,7 +39,7 @@ export function approvalKey(executionName: string, gate: string): string {
 
 function describe(details: unknown, indent = ''): string {
   if (details === null || details === undefined) return '';
-  if (typeof details !== 'object') return String(details);
+  if (typeof details !== 'object') return typeof details === 'string' ? details : JSON.stringify(details);
   return Object.entries(details as Record<string, unknown>)
     .map(([k, v]) =>
       Array.isArray(v)

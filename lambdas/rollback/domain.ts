@@ -71,7 +71,8 @@ export async function rollBack(params: RollbackParams): Promise<RollbackResult> 
       } catch (error) {
         const code = awsErrorName(error);
         if (code === 'NoSuchEntityException') uploadDeleted = true;
-        else if (code === 'DeleteConflictException') uploadNote = `kept ${params.uploaded.name}: still attached while targets finish switching back; prune it later`;
+        else if (code === 'DeleteConflictException')
+          uploadNote = `kept ${params.uploaded.name}: still attached while targets finish switching back; prune it later`;
         else throw error;
       }
     }

@@ -28,7 +28,7 @@ export function parseBundleSecret(secretString: string | undefined, secretId: st
   if (typeof parsed !== 'object' || parsed === null) throw new InputInvalid(`secret ${secretId}: ${SECRET_FORMAT_HINT}`);
   const o = parsed as Record<string, unknown>;
   const chain = o.chain ?? o.certificateChain;
-  const missing = ['certificate', 'privateKey'].filter((k) => typeof o[k] !== 'string' || (o[k] as string).trim() === '');
+  const missing = ['certificate', 'privateKey'].filter((k) => typeof o[k] !== 'string' || o[k].trim() === '');
   if (missing.length > 0) throw new InputInvalid(`secret ${secretId} has no ${missing.join(' or ')}; ${SECRET_FORMAT_HINT}`);
   if (chain !== undefined && typeof chain !== 'string') throw new InputInvalid(`secret ${secretId}: "chain" must be a PEM string`);
   return {

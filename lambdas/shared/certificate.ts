@@ -7,7 +7,7 @@
  *   of the private key, nor echo raw input text (which could be a mis-pasted key).
  * - Every refusal is a `CertificateInvalid` with a stable kebab-case `problem` code.
  */
-import { createHash, createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
+import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import * as tls from 'node:tls';
 import { CertificateInvalid, InputInvalid } from './errors';
 
@@ -176,7 +176,7 @@ export function normalizeBundle(bundle: CertificateBundle, options: { dropRoot?:
   }
 
   if (!keepRawChain && chainBlocks && options.dropRoot && chainBlocks.length > 0) {
-    const last = tryParse(chainBlocks[chainBlocks.length - 1]!);
+    const last = tryParse(chainBlocks[chainBlocks.length - 1]);
     if (last && isSelfSigned(last)) chainBlocks = chainBlocks.slice(0, -1);
   }
   const chain = keepRawChain || !chainBlocks ? chainText : chainBlocks.join('');
@@ -353,7 +353,7 @@ function parseLeaf(certificate: string): X509Certificate {
     );
   }
   try {
-    return new X509Certificate(blocks[0]!);
+    return new X509Certificate(blocks[0]);
   } catch (err) {
     throw new CertificateInvalid(
       'certificate-unparseable',
@@ -401,7 +401,7 @@ function parseKey(privateKey: string): KeyObject {
 }
 
 function checkKeyMatches(leaf: X509Certificate, key: KeyObject): void {
-  let matches = false;
+  let matches: boolean;
   try {
     matches = leaf.checkPrivateKey(key);
   } catch {
@@ -519,16 +519,11 @@ function checkChainOrder(leaf: X509Certificate, chain: readonly X509Certificate[
 
 function checkChainLinks(leaf: X509Certificate, chain: readonly X509Certificate[]): void {
   chain.forEach((cert, index) => {
-    const child = index === 0 ? leaf : chain[index - 1]!;
+    const child = index === 0 ? leaf : chain[index - 1];
     const childName = index === 0 ? `the leaf ${describe(leaf)}` : `chain certificate #${index} ${describe(child)}`;
     if (!issued(cert, child)) {
-      const why = child.checkIssued(cert)
-        ? 'its name matches but its key did not sign it'
-        : `it is issued by "${oneLine(child.issuer)}"`;
-      throw new CertificateInvalid(
-        'chain-broken',
-        `chain certificate #${index + 1} ${describe(cert)} did not issue ${childName}: ${why}`,
-      );
+      const why = child.checkIssued(cert) ? 'its name matches but its key did not sign it' : `it is issued by "${oneLine(child.issuer)}"`;
+      throw new CertificateInvalid('chain-broken', `chain certificate #${index + 1} ${describe(cert)} did not issue ${childName}: ${why}`);
     }
     if (!cert.ca) {
       throw new CertificateInvalid(
@@ -583,7 +578,7 @@ function parseExtraRoots(pems: readonly string[] | undefined): X509Certificate[]
 /** Finds the trusted root that issued the top of the chain; returns its one-line subject. */
 function checkTrust(leaf: X509Certificate, chain: readonly X509Certificate[], extraRoots: readonly string[] | undefined): string {
   const roots = [...parseExtraRoots(extraRoots), ...bundledRoots()];
-  const top = chain.length > 0 ? chain[chain.length - 1]! : leaf;
+  const top = chain.length > 0 ? chain[chain.length - 1] : leaf;
   // Like OpenSSL's trusted-first path building: a trusted root may issue any certificate of the
   // path (e.g. a chain that ends with a cross-signed intermediate whose own issuer was retired).
   for (const cert of [leaf, ...chain]) {
@@ -624,10 +619,7 @@ function checkNames(leaf: X509Certificate, policy: ValidationPolicy): void {
   const covers = sans.length > 0 ? sans.join(', ') : 'no DNS names';
   const missing = policy.requiredNames.filter((name) => !isCovered(sans, name));
   if (missing.length > 0) {
-    throw new CertificateInvalid(
-      'names-not-covered',
-      `certificate does not cover ${missing.join(', ')} (it covers: ${covers})`,
-    );
+    throw new CertificateInvalid('names-not-covered', `certificate does not cover ${missing.join(', ')} (it covers: ${covers})`);
   }
   const dropped = (policy.current?.names ?? []).filter((name) => !isCovered(sans, name));
   if (dropped.length > 0) {

@@ -32,7 +32,11 @@ export async function getCertificateBody(
     const out = await iam.send(new GetServerCertificateCommand({ ServerCertificateName: name }));
     const sc = out.ServerCertificate;
     if (!sc?.CertificateBody || !sc.ServerCertificateMetadata) return undefined;
-    return { body: sc.CertificateBody, ...(sc.CertificateChain ? { chain: sc.CertificateChain } : {}), metadata: sc.ServerCertificateMetadata };
+    return {
+      body: sc.CertificateBody,
+      ...(sc.CertificateChain ? { chain: sc.CertificateChain } : {}),
+      metadata: sc.ServerCertificateMetadata,
+    };
   } catch (error) {
     if (awsErrorName(error) === 'NoSuchEntityException' || awsErrorName(error) === 'NoSuchEntity') return undefined;
     throw error;

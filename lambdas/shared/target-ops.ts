@@ -1,8 +1,4 @@
-import {
-  GetDistributionConfigCommand,
-  UpdateDistributionCommand,
-  type CloudFrontClient,
-} from '@aws-sdk/client-cloudfront';
+import { GetDistributionConfigCommand, UpdateDistributionCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import {
   DescribeLoadBalancersCommand,
   SetLoadBalancerListenerSSLCertificateCommand,
@@ -36,7 +32,9 @@ export type TargetState = 'before' | 'after' | 'other';
 async function classicListenerCertificate(elb: ElasticLoadBalancingClient, name: string, port: number): Promise<string | undefined> {
   try {
     const out = await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: [name] }));
-    const listener = out.LoadBalancerDescriptions?.[0]?.ListenerDescriptions?.map((d) => d.Listener).find((l) => l?.LoadBalancerPort === port);
+    const listener = out.LoadBalancerDescriptions?.[0]?.ListenerDescriptions?.map((d) => d.Listener).find(
+      (l) => l?.LoadBalancerPort === port,
+    );
     if (!listener) throw new TargetNotFound(`classic load balancer ${name} has no listener on port ${port}`);
     return listener.SSLCertificateId;
   } catch (error) {
@@ -45,7 +43,10 @@ async function classicListenerCertificate(elb: ElasticLoadBalancingClient, name:
   }
 }
 
-async function v2ListenerCertificates(elbv2: ElasticLoadBalancingV2Client, listenerArn: string): Promise<{ default?: string; sni: string[] }> {
+async function v2ListenerCertificates(
+  elbv2: ElasticLoadBalancingV2Client,
+  listenerArn: string,
+): Promise<{ default?: string; sni: string[] }> {
   const sni: string[] = [];
   let def: string | undefined;
   let marker: string | undefined;
@@ -65,7 +66,12 @@ async function v2ListenerCertificates(elbv2: ElasticLoadBalancingV2Client, liste
 }
 
 /** Where the target stands between `before` and `after`. */
-export async function readTargetState(clients: EdgeClients, target: EdgeTarget, before: string, after: string): Promise<{ state: TargetState; value: string }> {
+export async function readTargetState(
+  clients: EdgeClients,
+  target: EdgeTarget,
+  before: string,
+  after: string,
+): Promise<{ state: TargetState; value: string }> {
   const classify = (value: string | undefined): TargetState => (value === after ? 'after' : value === before ? 'before' : 'other');
   switch (target.kind) {
     case 'elb': {
@@ -93,7 +99,12 @@ function propagationAware(target: EdgeTarget, error: unknown): never {
     throw new CertificateNotPropagated(`${targetLabel(target)} does not see the IAM certificate yet (${code}); retrying`);
   }
   if (code === 'PreconditionFailed') throw new AwsTransient(`${targetLabel(target)} changed while we updated it (ETag); retrying`);
-  if (code === 'AccessPointNotFoundException' || code === 'ListenerNotFoundException' || code === 'LoadBalancerNotFoundException' || code === 'NoSuchDistribution') {
+  if (
+    code === 'AccessPointNotFoundException' ||
+    code === 'ListenerNotFoundException' ||
+    code === 'LoadBalancerNotFoundException' ||
+    code === 'NoSuchDistribution'
+  ) {
     throw new TargetNotFound(`${targetLabel(target)} no longer exists (${code})`);
   }
   throw error;
@@ -116,8 +127,12 @@ export async function setTargetCertificate(clients: EdgeClients, target: EdgeTar
         if (target.role === 'default') {
           await clients.elbv2.send(new ModifyListenerCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: to }] }));
         } else {
-          await clients.elbv2.send(new AddListenerCertificatesCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: to }] }));
-          await clients.elbv2.send(new RemoveListenerCertificatesCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: from }] }));
+          await clients.elbv2.send(
+            new AddListenerCertificatesCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: to }] }),
+          );
+          await clients.elbv2.send(
+            new RemoveListenerCertificatesCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: from }] }),
+          );
         }
         return;
       case 'cloudfront': {
@@ -131,7 +146,9 @@ export async function setTargetCertificate(clients: EdgeClients, target: EdgeTar
           CertificateSource: 'iam',
           CloudFrontDefaultCertificate: false,
         };
-        await clients.cloudfront.send(new UpdateDistributionCommand({ Id: target.distributionId, IfMatch: out.ETag, DistributionConfig: config }));
+        await clients.cloudfront.send(
+          new UpdateDistributionCommand({ Id: target.distributionId, IfMatch: out.ETag, DistributionConfig: config }),
+        );
         return;
       }
     }

@@ -1,4 +1,4 @@
-import { ChangeLedger } from '../shared/ledger';
+import { type ChangeLedger } from '../shared/ledger';
 import { describeClassicElb } from '../current/domain';
 import { TargetNotFound } from '../shared/errors';
 import type { DomainLogger } from '../shared/logger';
@@ -43,7 +43,9 @@ export async function switchCanary(params: SwitchCanaryParams): Promise<SwitchRe
   });
   const { state, value } = await readTargetState(params.clients, target, before, after);
   if (state === 'other') {
-    throw new TargetNotFound(`${label} now serves ${value}, neither the current nor the new certificate; someone else changed it, stopping`);
+    throw new TargetNotFound(
+      `${label} now serves ${value}, neither the current nor the new certificate; someone else changed it, stopping`,
+    );
   }
   if (state === 'before') {
     await setTargetCertificate(params.clients, target, before, after);

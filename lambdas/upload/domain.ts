@@ -43,7 +43,10 @@ export async function uploadCertificate(params: UploadParams): Promise<UploadRes
   const name = certificateName(params.namePrefix, params.expected.notBefore);
   const bundle = normalizeBundle(await readBundle(params.secrets, params.secretArn));
   if (sha256OfPem(bundle.certificate) !== params.expected.sha256) {
-    throw new CertificateInvalid('changed-after-validation', `secret ${params.secretArn} no longer holds the validated certificate ${params.expected.sha256}`);
+    throw new CertificateInvalid(
+      'changed-after-validation',
+      `secret ${params.secretArn} no longer holds the validated certificate ${params.expected.sha256}`,
+    );
   }
 
   const existing = await getCertificateBody(params.iam, name);
@@ -93,7 +96,9 @@ export async function uploadCertificate(params: UploadParams): Promise<UploadRes
   }
   const meta = readBack.metadata;
   if (meta.Path !== params.iamPath) {
-    throw new CertificateNameConflict(`IAM certificate ${name} exists on path ${meta.Path}, not ${params.iamPath}; CloudFront needs the configured path`);
+    throw new CertificateNameConflict(
+      `IAM certificate ${name} exists on path ${meta.Path}, not ${params.iamPath}; CloudFront needs the configured path`,
+    );
   }
   return { arn: meta.Arn ?? '', id: meta.ServerCertificateId ?? '', name, path: meta.Path ?? params.iamPath, reused };
 }

@@ -22,7 +22,5 @@ const deps = lazy(() => ({
 
 export const handler = async (event: UploadEvent): Promise<UploadResult> => {
   const d = deps();
-  return classifyAwsErrors(() =>
-    uploadCertificate({ ...d, logger: withExecution(d.logger, event.executionName), ...event }),
-  );
+  return classifyAwsErrors(() => uploadCertificate({ ...d, logger: withExecution(d.logger, event.executionName), ...event }));
 };

@@ -17,13 +17,7 @@ import { SimCloudFront } from './cloudfront';
 import { SimEc2 } from './ec2';
 import { SimElb } from './elb';
 import { SimElbv2, type SimElbv2Listener } from './elbv2';
-import {
-  NotSimulatedError,
-  SimServiceError,
-  THROTTLING_CODES,
-  toSdkException,
-  type ServicePrefix,
-} from './errors';
+import { NotSimulatedError, SimServiceError, THROTTLING_CODES, toSdkException, type ServicePrefix } from './errors';
 import {
   checkFaultsAgainstFleet,
   FaultInjector,
@@ -249,11 +243,17 @@ export class SimulatedAccount implements SimulatedBackend {
     const seed = (cert: SimCertificate, name: string, path: string) => {
       try {
         this.iam.upload(
-          { ServerCertificateName: name, Path: path, CertificateBody: cert.certPem, PrivateKey: cert.keyPem, CertificateChain: cert.chainPem || undefined },
+          {
+            ServerCertificateName: name,
+            Path: path,
+            CertificateBody: cert.certPem,
+            PrivateKey: cert.keyPem,
+            CertificateChain: cert.chainPem || undefined,
+          },
           { allowExpired: true },
         );
       } catch (e) {
-        throw new Error(`cannot seed IAM certificate ${name}: ${(e as Error).message}`);
+        throw new Error(`cannot seed IAM certificate ${name}: ${(e as Error).message}`, { cause: e });
       }
       return this.iam.byName(name)!;
     };
@@ -393,7 +393,7 @@ export class SimulatedAccount implements SimulatedBackend {
       loadBalancerName: t.loadBalancerName,
       name: t.name,
       port: t.port,
-      host: t.hosts[0]!,
+      host: t.hosts[0],
       hosts: [...t.hosts],
       localPort: this.nodeEndpointOverrides.get(t.key) ?? this.endpoints?.localPort(t.key) ?? 0,
       certificate: t.certificate(),
@@ -442,7 +442,11 @@ export class SimulatedAccount implements SimulatedBackend {
     }
     for (const [bucket, objects] of this.s3.buckets) {
       for (const o of objects.values()) {
-        out.push({ place: 's3 objects', name: `s3://${bucket}/${o.key}`, text: `${JSON.stringify(o.metadata)}\n${o.body.toString('utf8')}` });
+        out.push({
+          place: 's3 objects',
+          name: `s3://${bucket}/${o.key}`,
+          text: `${JSON.stringify(o.metadata)}\n${o.body.toString('utf8')}`,
+        });
       }
     }
     for (const s of this.secretsManager.secrets) {
@@ -485,7 +489,7 @@ export class SimulatedAccount implements SimulatedBackend {
     for (const h of hosts) {
       const name = normalizeHost(h);
       let ports = this.routes.get(name);
-      if (!ports) this.routes.set(name, (ports = new Map()));
+      if (!ports) this.routes.set(name, (ports = new Map<number, string>()));
       if (ports.has(port)) throw new Error(`internal: two simulated endpoints on ${name}:${port}`);
       ports.set(port, key);
     }

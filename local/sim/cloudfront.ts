@@ -169,7 +169,12 @@ export class SimCloudFront {
   readonly operations = {
     ListDistributions: (input: ListDistributionsCommandInput): Out<ListDistributionsCommandOutput> => {
       const max = pageSize(input.MaxItems, CLOUDFRONT_DEFAULT_PAGE, 1, 1000, 'InvalidArgument', 'MaxItems');
-      const { page, next } = paginate(this.distributions, { marker: input.Marker, pageSize: max, kind: 'cf', errorCode: 'InvalidArgument' });
+      const { page, next } = paginate(this.distributions, {
+        marker: input.Marker,
+        pageSize: max,
+        kind: 'cf',
+        errorCode: 'InvalidArgument',
+      });
       return {
         DistributionList: {
           Marker: input.Marker ?? '',
@@ -196,13 +201,17 @@ export class SimCloudFront {
         throw awsError('PreconditionFailed', 'The precondition given in one or more of the request-header fields evaluated to false.', 412);
       }
       const next = input.DistributionConfig;
-      if (!next) throw awsError('MissingBody', 'This operation requires a body. Ensure that the body is present and the Content-Type header is set.');
+      if (!next)
+        throw awsError(
+          'MissingBody',
+          'This operation requires a body. Ensure that the body is present and the Content-Type header is set.',
+        );
       if (next.CallerReference !== d.config.CallerReference) {
         throw awsError('IllegalUpdate', 'Origin and CallerReference cannot be updated.');
       }
       const aliases = next.Aliases?.Items ?? [];
       if ((next.Aliases?.Quantity ?? 0) !== aliases.length) {
-        throw awsError('InconsistentQuantities', 'The value of Quantity and the size of Items don\'t match.');
+        throw awsError('InconsistentQuantities', "The value of Quantity and the size of Items don't match.");
       }
       const viewer = this.checkViewerCertificate(next.ViewerCertificate, aliases);
       const stored = copy(next);
@@ -223,7 +232,9 @@ export class SimCloudFront {
     if (vc.ACMCertificateArn) throw invalid('ACM certificates are not simulated: use an IAM certificate');
     if (!vc.IAMCertificateId) {
       if (vc.CloudFrontDefaultCertificate && aliases.length > 0) {
-        throw invalid('To add an alternate domain name (CNAME) to a CloudFront distribution, you must attach a trusted certificate that validates your authorization to use the domain name.');
+        throw invalid(
+          'To add an alternate domain name (CNAME) to a CloudFront distribution, you must attach a trusted certificate that validates your authorization to use the domain name.',
+        );
       }
       if (vc.CloudFrontDefaultCertificate) return copy(vc);
       throw invalid('ViewerCertificate must name an IAMCertificateId or set CloudFrontDefaultCertificate');

@@ -3,13 +3,7 @@
  * node phases use (`tag:<Key>`, `tag-key`, `tag-value`, `instance-state-name`, `instance-id`),
  * InstanceIds, and MaxResults/NextToken paging (like the real API: everything when MaxResults is absent).
  */
-import type {
-  DescribeInstancesCommandInput,
-  DescribeInstancesCommandOutput,
-  Filter,
-  Instance,
-  Reservation,
-} from '@aws-sdk/client-ec2';
+import type { DescribeInstancesCommandInput, DescribeInstancesCommandOutput, Filter, Instance, Reservation } from '@aws-sdk/client-ec2';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
 import type { FleetInstance } from './fleet';
@@ -28,7 +22,12 @@ export interface SimInstance {
 
 /** EC2's filter wildcards: `*` any run, `?` one character. */
 function wildcardMatch(pattern: string, value: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return re.test(value);
 }
 
@@ -71,7 +70,10 @@ export class SimEc2 {
           throw awsError('InvalidParameterCombination', 'The parameter instancesSet cannot be used with the parameter maxResults');
         }
         if (!Number.isInteger(input.MaxResults) || input.MaxResults < 5 || input.MaxResults > 1000) {
-          throw awsError('InvalidParameterValue', `Value ( ${input.MaxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`);
+          throw awsError(
+            'InvalidParameterValue',
+            `Value ( ${input.MaxResults} ) for parameter maxResults is invalid. Expecting a value between 5 and 1000.`,
+          );
         }
       }
       let selected = this.instances;
@@ -113,7 +115,10 @@ export class SimEc2 {
       case 'private-ip-address':
         return matchesAny([inst.privateIp]);
       default:
-        throw awsError('InvalidParameterValue', `The filter '${name}' is invalid (simulated filters: tag:<key>, tag-key, tag-value, instance-state-name, instance-id, private-ip-address)`);
+        throw awsError(
+          'InvalidParameterValue',
+          `The filter '${name}' is invalid (simulated filters: tag:<key>, tag-key, tag-value, instance-state-name, instance-id, private-ip-address)`,
+        );
     }
   }
 

@@ -89,10 +89,16 @@ export class SimElb {
       const lb = this.mustGet(input.LoadBalancerName);
       const listener = lb.listeners.find((l) => l.port === input.LoadBalancerPort);
       if (!listener) {
-        throw awsError('ListenerNotFound', `Unable to find a listener on port ${String(input.LoadBalancerPort)} of LoadBalancer ${lb.name}`);
+        throw awsError(
+          'ListenerNotFound',
+          `Unable to find a listener on port ${String(input.LoadBalancerPort)} of LoadBalancer ${lb.name}`,
+        );
       }
       if (listener.protocol !== 'HTTPS' && listener.protocol !== 'SSL') {
-        throw awsError('InvalidConfigurationRequest', `The listener on port ${listener.port} of ${lb.name} is ${listener.protocol}: it has no certificate`);
+        throw awsError(
+          'InvalidConfigurationRequest',
+          `The listener on port ${listener.port} of ${lb.name} is ${listener.protocol}: it has no certificate`,
+        );
       }
       const arn = input.SSLCertificateId ?? '';
       if (!this.iam.byArn(arn)) throw awsError('CertificateNotFound', `Server Certificate not found for the key: ${arn}`);

@@ -119,12 +119,15 @@ export class SimElbv2 {
         ? this.find((lb) => lb.arn === input.LoadBalancerArn, input.LoadBalancerArn).listeners
         : (input.ListenerArns ?? []).map((a) => this.mustGetListener(a));
       const size = pageSize(input.PageSize, ELBV2_DEFAULT_PAGE, 1, 400, 'ValidationError', 'PageSize');
-      const { page, next } = paginate(listeners, { marker: input.Marker, pageSize: size, kind: 'elbv2-listener', errorCode: 'ValidationError' });
+      const { page, next } = paginate(listeners, {
+        marker: input.Marker,
+        pageSize: size,
+        kind: 'elbv2-listener',
+        errorCode: 'ValidationError',
+      });
       return { Listeners: page.map((l) => describeListener(l)), NextMarker: next };
     },
-    DescribeListenerCertificates: (
-      input: DescribeListenerCertificatesCommandInput,
-    ): Out<DescribeListenerCertificatesCommandOutput> => {
+    DescribeListenerCertificates: (input: DescribeListenerCertificatesCommandInput): Out<DescribeListenerCertificatesCommandOutput> => {
       const l = this.mustGetListener(input.ListenerArn);
       // Like the real API: the default appears with IsDefault true, and again (false) if it is also in the SNI list.
       const all: Certificate[] = [
@@ -145,10 +148,11 @@ export class SimElbv2 {
         if (input.Certificates.length !== 1) {
           throw awsError('ValidationError', 'Certificates must contain exactly one certificate: the default certificate');
         }
-        newDefault = this.mustBeCertificate(input.Certificates[0]!.CertificateArn);
+        newDefault = this.mustBeCertificate(input.Certificates[0].CertificateArn);
       }
       if (input.SslPolicy !== undefined) {
-        if (!input.SslPolicy.startsWith('ELBSecurityPolicy-')) throw awsError('SSLPolicyNotFound', `SSL policy '${input.SslPolicy}' not found`);
+        if (!input.SslPolicy.startsWith('ELBSecurityPolicy-'))
+          throw awsError('SSLPolicyNotFound', `SSL policy '${input.SslPolicy}' not found`);
         l.sslPolicy = input.SslPolicy;
       }
       if (newDefault !== undefined) l.defaultCertificateArn = newDefault;
@@ -165,9 +169,7 @@ export class SimElbv2 {
       l.sniCertificateArns.push(...added);
       return { Certificates: l.sniCertificateArns.map((a) => ({ CertificateArn: a, IsDefault: false })) };
     },
-    RemoveListenerCertificates: (
-      input: RemoveListenerCertificatesCommandInput,
-    ): Out<RemoveListenerCertificatesCommandOutput> => {
+    RemoveListenerCertificates: (input: RemoveListenerCertificatesCommandInput): Out<RemoveListenerCertificatesCommandOutput> => {
       const l = this.mustGetListener(input.ListenerArn);
       const arns = (input.Certificates ?? []).map((c) => c.CertificateArn ?? '');
       if (arns.length === 0) throw awsError('ValidationError', 'Certificates must not be empty');

@@ -30,18 +30,7 @@ export class UsageError extends Error {
 }
 
 /** The service prefixes used in operation names (`elb:SetLoadBalancerListenerSSLCertificate`). */
-export const SERVICE_PREFIXES = [
-  'iam',
-  'elb',
-  'elbv2',
-  'cloudfront',
-  'ec2',
-  'ssm',
-  'secretsmanager',
-  'sns',
-  's3',
-  'sfn',
-] as const;
+export const SERVICE_PREFIXES = ['iam', 'elb', 'elbv2', 'cloudfront', 'ec2', 'ssm', 'secretsmanager', 'sns', 's3', 'sfn'] as const;
 
 /** One of {@link SERVICE_PREFIXES}. */
 export type ServicePrefix = (typeof SERVICE_PREFIXES)[number];

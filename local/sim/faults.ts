@@ -76,7 +76,7 @@ function checkOperation(value: unknown, path: string, p: Problems): string {
   }
   if (value === '*') return value;
   const m = /^([a-z0-9]+):(\*|[A-Za-z0-9]+)$/.exec(value);
-  if (!m || !(SERVICE_PREFIXES as readonly string[]).includes(m[1]!)) {
+  if (!m || !(SERVICE_PREFIXES as readonly string[]).includes(m[1])) {
     p.add(path, `"${value}" must be "service:Operation", "service:*" or "*" with service one of ${SERVICE_PREFIXES.join(', ')}`);
   } else if (m[2] !== '*' && !(SIMULATED_OPERATIONS as readonly string[]).includes(value)) {
     const sameService = SIMULATED_OPERATIONS.filter((o) => o.startsWith(`${m[1]}:`));

@@ -76,8 +76,7 @@ export class SimIam {
 
   /** The SDK operations, by name. */
   readonly operations = {
-    UploadServerCertificate: (input: UploadServerCertificateCommandInput): Out<UploadServerCertificateCommandOutput> =>
-      this.upload(input),
+    UploadServerCertificate: (input: UploadServerCertificateCommandInput): Out<UploadServerCertificateCommandOutput> => this.upload(input),
     GetServerCertificate: (input: GetServerCertificateCommandInput): Out<GetServerCertificateCommandOutput> => {
       const entry = this.mustGet(input.ServerCertificateName);
       return {
@@ -106,7 +105,7 @@ export class SimIam {
       return {
         ServerCertificateMetadataList: page.map(metadata),
         IsTruncated: truncated,
-        Marker: truncated ? Buffer.from(`seq:${page[page.length - 1]!.seq}`).toString('base64') : undefined,
+        Marker: truncated ? Buffer.from(`seq:${page[page.length - 1].seq}`).toString('base64') : undefined,
       };
     },
     DeleteServerCertificate: (input: DeleteServerCertificateCommandInput): Out<DeleteServerCertificateCommandOutput> => {
@@ -181,7 +180,7 @@ export class SimIam {
     let cert: X509Certificate;
     try {
       if (blocks.length !== 1) throw new Error('not exactly one certificate');
-      cert = parseCertificate(blocks[0]!);
+      cert = parseCertificate(blocks[0]);
     } catch {
       throw awsError('MalformedCertificate', 'Unable to parse certificate. Please ensure the certificate is in PEM format.');
     }

@@ -30,9 +30,7 @@ import type { ServicePrefix } from './errors';
 
 /** Where a TLS connection to a simulated host goes. */
 export type TlsRoute =
-  | { readonly kind: 'endpoint'; readonly localPort: number }
-  | { readonly kind: 'refused' }
-  | { readonly kind: 'unknown' };
+  { readonly kind: 'endpoint'; readonly localPort: number } | { readonly kind: 'refused' } | { readonly kind: 'unknown' };
 
 /** What the hooks need from a simulated account. */
 export interface SimulatedBackend {
@@ -148,7 +146,7 @@ function lookupError(host: string, code: 'ENOTFOUND' | 'ECONNREFUSED', port: num
 /** Normalizes the argument forms of tls.connect into (options, callback). */
 function normalizeConnectArgs(args: unknown[]): { options: tls.ConnectionOptions; callback?: () => void } | undefined {
   let options: tls.ConnectionOptions = {};
-  let i = 0;
+  let i: number;
   if (typeof args[0] === 'object' && args[0] !== null) {
     options = { ...(args[0] as tls.ConnectionOptions) };
     i = 1;
@@ -160,7 +158,11 @@ function normalizeConnectArgs(args: unknown[]): { options: tls.ConnectionOptions
       i = 2;
     }
     if (typeof args[i] === 'object' && args[i] !== null) {
-      options = { ...(args[i] as tls.ConnectionOptions), port: options.port, host: options.host ?? (args[i] as tls.ConnectionOptions).host };
+      options = {
+        ...(args[i] as tls.ConnectionOptions),
+        port: options.port,
+        host: options.host ?? (args[i] as tls.ConnectionOptions).host,
+      };
       i += 1;
     }
   } else {
@@ -202,7 +204,7 @@ function makeConnect(original: ConnectFn, backend: SimulatedBackend): ConnectFn 
     );
   };
   Object.defineProperty(patched, HOOKED, { value: true });
-  return patched as ConnectFn;
+  return patched;
 }
 
 const FAKE_ENV: Readonly<Record<string, string>> = {

@@ -91,7 +91,7 @@ export class SimS3 {
       const stream = sdkStreamMixin(Readable.from([Buffer.from(obj.body)], { objectMode: false }));
       return {
         // The SDK types GetObject's Body as its Node.js stream mixin over IncomingMessage; a Readable is what it is at runtime.
-        Body: stream as unknown as GetObjectCommandOutput['Body'],
+        Body: stream,
         ContentLength: obj.body.length,
         ContentType: obj.contentType,
         ETag: obj.etag,
@@ -142,7 +142,7 @@ export class SimS3 {
         IsTruncated: truncated,
         Contents: contents.length > 0 ? contents : undefined,
         ContinuationToken: input.ContinuationToken,
-        NextContinuationToken: truncated ? Buffer.from(`after:${page[page.length - 1]!}`).toString('base64') : undefined,
+        NextContinuationToken: truncated ? Buffer.from(`after:${page[page.length - 1]}`).toString('base64') : undefined,
         StartAfter: input.StartAfter,
       };
     },

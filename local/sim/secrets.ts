@@ -76,11 +76,17 @@ export class SimSecretsManager {
       if (!NAME_RE.test(name)) throw awsError('InvalidParameterException', `Invalid name "${name}"`);
       const existing = this.secrets.find((s) => s.name === name);
       if (existing?.deletedDate) {
-        throw awsError('InvalidRequestException', `You can't create this secret because a secret with this name is already scheduled for deletion.`);
+        throw awsError(
+          'InvalidRequestException',
+          `You can't create this secret because a secret with this name is already scheduled for deletion.`,
+        );
       }
       if (existing) throw awsError('ResourceExistsException', `The operation failed because the secret ${name} already exists.`);
       if (input.SecretString !== undefined && input.SecretBinary !== undefined) {
-        throw awsError('InvalidParameterException', 'You can\'t specify both a binary secret value and a string secret value in the same secret.');
+        throw awsError(
+          'InvalidParameterException',
+          "You can't specify both a binary secret value and a string secret value in the same secret.",
+        );
       }
       const now = this.clock.now();
       const secret: SimSecret = {
@@ -106,7 +112,10 @@ export class SimSecretsManager {
       if (input.VersionId !== undefined) version = secret.versions.find((v) => v.id === input.VersionId);
       else version = secret.versions.find((v) => v.stages.includes(input.VersionStage ?? 'AWSCURRENT'));
       if (!version || (input.VersionStage !== undefined && !version.stages.includes(input.VersionStage))) {
-        throw awsError('ResourceNotFoundException', `Secrets Manager can't find the specified secret value for ${input.VersionId ? `VersionId: ${input.VersionId}` : `staging label: ${input.VersionStage ?? 'AWSCURRENT'}`}`);
+        throw awsError(
+          'ResourceNotFoundException',
+          `Secrets Manager can't find the specified secret value for ${input.VersionId ? `VersionId: ${input.VersionId}` : `staging label: ${input.VersionStage ?? 'AWSCURRENT'}`}`,
+        );
       }
       secret.lastAccessed = this.clock.now();
       return {
@@ -147,7 +156,7 @@ export class SimSecretsManager {
     DeleteSecret: (input: DeleteSecretCommandInput): Out<DeleteSecretCommandOutput> => {
       const s = this.mustGet(input.SecretId);
       if (input.ForceDeleteWithoutRecovery && input.RecoveryWindowInDays !== undefined) {
-        throw awsError('InvalidParameterException', 'You can\'t use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.');
+        throw awsError('InvalidParameterException', "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.");
       }
       const days = input.RecoveryWindowInDays ?? 30;
       if (!input.ForceDeleteWithoutRecovery && (days < 7 || days > 30)) {

@@ -121,16 +121,14 @@ export class SimSfn {
       const max = input.maxResults && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
       const { page, next } = paginate(matching, { marker: input.nextToken, pageSize: max, kind: 'sfn', errorCode: 'InvalidToken' });
       return {
-        executions: page.map(
-          (e): ExecutionListItem => ({
-            executionArn: e.executionArn,
-            stateMachineArn: e.stateMachineArn,
-            name: e.name,
-            status: e.status,
-            startDate: new Date(e.startDate),
-            stopDate: e.stopDate ? new Date(e.stopDate) : undefined,
-          }),
-        ),
+        executions: page.map((e): ExecutionListItem => ({
+          executionArn: e.executionArn,
+          stateMachineArn: e.stateMachineArn,
+          name: e.name,
+          status: e.status,
+          startDate: new Date(e.startDate),
+          stopDate: e.stopDate ? new Date(e.stopDate) : undefined,
+        })),
         nextToken: next,
       };
     },

@@ -47,7 +47,10 @@ export class SimSsm {
       if (input.Value.length > 4096) throw awsError('ValidationException', 'Standard parameter values are at most 4096 characters');
       const existing = this.parameters.get(name);
       if (existing && !input.Overwrite) {
-        throw awsError('ParameterAlreadyExists', 'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.');
+        throw awsError(
+          'ParameterAlreadyExists',
+          'The parameter already exists. To overwrite this value, set the overwrite option in the request to true.',
+        );
       }
       if (existing && input.Type !== undefined && input.Type !== existing.type) {
         throw awsError('HierarchyTypeMismatchException', 'The parameter type cannot be changed.');

@@ -11,7 +11,7 @@ const ALNUM_MIXED = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456
 export function randomChars(length: number, alphabet: string = ALNUM_UPPER): string {
   const bytes = randomBytes(length);
   let out = '';
-  for (let i = 0; i < length; i++) out += alphabet[bytes[i]! % alphabet.length];
+  for (let i = 0; i < length; i++) out += alphabet[bytes[i] % alphabet.length];
   return out;
 }
 

@@ -31,8 +31,7 @@ export class Problems {
   throwIfAny(source: string, what: string): void {
     if (this.list.length === 0) return;
     const head = `${source}: invalid ${what}`;
-    const message =
-      this.list.length === 1 ? `${source}: ${this.list[0]}` : `${head}:\n${this.list.map((p) => `  - ${p}`).join('\n')}`;
+    const message = this.list.length === 1 ? `${source}: ${this.list[0]}` : `${head}:\n${this.list.map((p) => `  - ${p}`).join('\n')}`;
     throw new UsageError(message, this.list);
   }
 }

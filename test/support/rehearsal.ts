@@ -19,8 +19,9 @@ export function certificateDir(files: Record<string, string>): string {
 
 /** Calls that change something in the account (as opposed to reads). */
 export function mutatingCalls(report: RehearsalReport): string[] {
-  return Object.keys(report.apiCalls).filter((op) =>
-    /:(Upload|Set|Modify|Add|Remove|Update|Delete|Create|Put)/.test(op) && !op.startsWith('s3:') && !op.startsWith('secretsmanager:'),
+  return Object.keys(report.apiCalls).filter(
+    (op) =>
+      /:(Upload|Set|Modify|Add|Remove|Update|Delete|Create|Put)/.test(op) && !op.startsWith('s3:') && !op.startsWith('secretsmanager:'),
   );
 }
 

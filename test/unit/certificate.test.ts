@@ -4,20 +4,20 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  CertificateBundle,
+  type CertificateBundle,
   normalizeBundle,
   sha256OfPem,
   splitPemCertificates,
   summarizeCertificate,
-  ValidationPolicy,
+  type ValidationPolicy,
   validateCertificateBundle,
 } from '../../lambdas/shared/certificate';
 import {
-  CertificateAuthority,
+  type CertificateAuthority,
   createIntermediateCa,
   createRootCa,
   issueCertificate,
-  IssuedCertificate,
+  type IssuedCertificate,
   issueWithFreshPki,
 } from '../../local/certs';
 
@@ -91,7 +91,7 @@ function writeTemp(name: string, content: string): string {
 function opensslFingerprint(certPem: string, digest: 'md5' | 'sha256'): string {
   const file = writeTemp(`fp-${digest}.pem`, certPem);
   const out = execFileSync(OPENSSL, ['x509', '-noout', '-fingerprint', `-${digest}`, '-in', file], { encoding: 'utf8' });
-  return out.trim().split('=')[1]!.replace(/:/g, '');
+  return out.trim().split('=')[1].replace(/:/g, '');
 }
 
 describe('local/certs factory', () => {
@@ -333,10 +333,22 @@ describe('validateCertificateBundle: problems', () => {
     const bundleOf = (c: IssuedCertificate): CertificateBundle => ({ certificate: c.certPem, privateKey: c.keyPem, chain: c.chainPem });
 
     // Act / Assert
-    expectProblem(() => validateCertificateBundle(bundleOf(ed!), makePolicy()), 'key-type-unsupported', /Ed25519 keys are not accepted by Elastic Load Balancing and CloudFront/);
-    expectProblem(() => validateCertificateBundle(bundleOf(small!), makePolicy()), 'key-type-unsupported', /smaller than 2048 bits are weak.*1024/);
-    expectProblem(() => validateCertificateBundle(bundleOf(p384!), makePolicy()), 'key-type-unsupported', /P-384 are not accepted by CloudFront/);
-    expect(validateCertificateBundle(bundleOf(p256!), makePolicy()).summary.keyType).toBe('EC-P-256');
+    expectProblem(
+      () => validateCertificateBundle(bundleOf(ed), makePolicy()),
+      'key-type-unsupported',
+      /Ed25519 keys are not accepted by Elastic Load Balancing and CloudFront/,
+    );
+    expectProblem(
+      () => validateCertificateBundle(bundleOf(small), makePolicy()),
+      'key-type-unsupported',
+      /smaller than 2048 bits are weak.*1024/,
+    );
+    expectProblem(
+      () => validateCertificateBundle(bundleOf(p384), makePolicy()),
+      'key-type-unsupported',
+      /P-384 are not accepted by CloudFront/,
+    );
+    expect(validateCertificateBundle(bundleOf(p256), makePolicy()).summary.keyType).toBe('EC-P-256');
   });
 
   it('key-type-unsupported: RSA larger than 4096 bits (RSA-8192)', async () => {
@@ -353,8 +365,16 @@ describe('validateCertificateBundle: problems', () => {
 
   it('chain-unparseable: text without blocks, a corrupt block', () => {
     const corrupt = good.chainPem.replace(/\n[A-Za-z0-9+/]{20}/, '\nAAAAAAAAAAAAAAAAAAAA');
-    expectProblem(() => validateCertificateBundle(makeBundle({ chain: 'intermediate goes here' }), makePolicy()), 'chain-unparseable', /does not split into PEM CERTIFICATE blocks/);
-    expectProblem(() => validateCertificateBundle(makeBundle({ chain: corrupt }), makePolicy()), 'chain-unparseable', /chain certificate #1 of 1 does not parse/);
+    expectProblem(
+      () => validateCertificateBundle(makeBundle({ chain: 'intermediate goes here' }), makePolicy()),
+      'chain-unparseable',
+      /does not split into PEM CERTIFICATE blocks/,
+    );
+    expectProblem(
+      () => validateCertificateBundle(makeBundle({ chain: corrupt }), makePolicy()),
+      'chain-unparseable',
+      /chain certificate #1 of 1 does not parse/,
+    );
   });
 
   it('chain-contains-root: the root appended to the chain', () => {
@@ -441,15 +461,29 @@ describe('validateCertificateBundle: problems', () => {
 
     // Act / Assert
     expectProblem(
-      () => validateCertificateBundle({ certificate: other.certPem, privateKey: other.keyPem, chain: other.chainPem }, makePolicy({ requiredNames: ['*.gitter.im'] })),
+      () =>
+        validateCertificateBundle(
+          { certificate: other.certPem, privateKey: other.keyPem, chain: other.chainPem },
+          makePolicy({ requiredNames: ['*.gitter.im'] }),
+        ),
       'names-not-covered',
       /^certificate does not cover \*\.gitter\.im \(it covers: \*\.example\.org\)$/,
     );
-    expect(() => validateCertificateBundle(bundle, makePolicy({ requiredNames: ['x.gitter.im', 'GITTER.IM.', '*.gitter.im'] }))).not.toThrow();
-    expectProblem(() => validateCertificateBundle(bundle, makePolicy({ requiredNames: ['a.b.gitter.im'] })), 'names-not-covered', /does not cover a\.b\.gitter\.im/);
+    expect(() =>
+      validateCertificateBundle(bundle, makePolicy({ requiredNames: ['x.gitter.im', 'GITTER.IM.', '*.gitter.im'] })),
+    ).not.toThrow();
+    expectProblem(
+      () => validateCertificateBundle(bundle, makePolicy({ requiredNames: ['a.b.gitter.im'] })),
+      'names-not-covered',
+      /does not cover a\.b\.gitter\.im/,
+    );
     const onlyWildcard = await issueCertificate({ names: ['*.gitter.im'], issuer: intermediate, keyType: 'ec-p256' });
     expectProblem(
-      () => validateCertificateBundle({ certificate: onlyWildcard.certPem, privateKey: onlyWildcard.keyPem, chain: onlyWildcard.chainPem }, makePolicy()),
+      () =>
+        validateCertificateBundle(
+          { certificate: onlyWildcard.certPem, privateKey: onlyWildcard.keyPem, chain: onlyWildcard.chainPem },
+          makePolicy(),
+        ),
       'names-not-covered',
       /^certificate does not cover gitter\.im \(it covers: \*\.gitter\.im\)$/,
     );
@@ -457,7 +491,11 @@ describe('validateCertificateBundle: problems', () => {
 
   it('names-dropped: a name the current certificate covers', () => {
     expectProblem(
-      () => validateCertificateBundle(makeBundle(), makePolicy({ current: { notAfter: new Date().toISOString(), names: ['gitter.im', 'irc.gitter.im', 'gitter.net'] } })),
+      () =>
+        validateCertificateBundle(
+          makeBundle(),
+          makePolicy({ current: { notAfter: new Date().toISOString(), names: ['gitter.im', 'irc.gitter.im', 'gitter.net'] } }),
+        ),
       'names-dropped',
       /certificate drops gitter\.net, which the certificate in use covers/,
     );
@@ -467,17 +505,47 @@ describe('validateCertificateBundle: problems', () => {
     // Arrange
     const now = Date.now();
     const [future, past, soon] = await Promise.all([
-      issueCertificate({ names: NAMES, issuer: intermediate, keyType: 'ec-p256', notBefore: new Date(now + DAY), notAfter: new Date(now + 90 * DAY) }),
-      issueCertificate({ names: NAMES, issuer: intermediate, keyType: 'ec-p256', notBefore: new Date(now - 90 * DAY), notAfter: new Date(now - DAY) }),
-      issueCertificate({ names: NAMES, issuer: intermediate, keyType: 'ec-p256', notBefore: new Date(now - 80 * DAY), notAfter: new Date(now + 3 * DAY) }),
+      issueCertificate({
+        names: NAMES,
+        issuer: intermediate,
+        keyType: 'ec-p256',
+        notBefore: new Date(now + DAY),
+        notAfter: new Date(now + 90 * DAY),
+      }),
+      issueCertificate({
+        names: NAMES,
+        issuer: intermediate,
+        keyType: 'ec-p256',
+        notBefore: new Date(now - 90 * DAY),
+        notAfter: new Date(now - DAY),
+      }),
+      issueCertificate({
+        names: NAMES,
+        issuer: intermediate,
+        keyType: 'ec-p256',
+        notBefore: new Date(now - 80 * DAY),
+        notAfter: new Date(now + 3 * DAY),
+      }),
     ]);
     const bundleOf = (c: IssuedCertificate): CertificateBundle => ({ certificate: c.certPem, privateKey: c.keyPem, chain: c.chainPem });
 
     // Act / Assert
-    expectProblem(() => validateCertificateBundle(bundleOf(future!), makePolicy()), 'not-yet-valid', /the certificate "CN=\*\.gitter\.im".* is not valid until/);
-    expectProblem(() => validateCertificateBundle(bundleOf(past!), makePolicy()), 'expired', /the certificate "CN=\*\.gitter\.im".* expired on/);
-    expectProblem(() => validateCertificateBundle(bundleOf(soon!), makePolicy()), 'expires-too-soon', /in 3\.0 days: at least 7 days are required/);
-    expect(validateCertificateBundle(bundleOf(soon!), makePolicy({ minDaysValid: 2 })).warnings).toEqual([
+    expectProblem(
+      () => validateCertificateBundle(bundleOf(future), makePolicy()),
+      'not-yet-valid',
+      /the certificate "CN=\*\.gitter\.im".* is not valid until/,
+    );
+    expectProblem(
+      () => validateCertificateBundle(bundleOf(past), makePolicy()),
+      'expired',
+      /the certificate "CN=\*\.gitter\.im".* expired on/,
+    );
+    expectProblem(
+      () => validateCertificateBundle(bundleOf(soon), makePolicy()),
+      'expires-too-soon',
+      /in 3\.0 days: at least 7 days are required/,
+    );
+    expect(validateCertificateBundle(bundleOf(soon), makePolicy({ minDaysValid: 2 })).warnings).toEqual([
       expect.stringMatching(/expires in 3\.0 days/),
     ]);
   });
@@ -485,7 +553,13 @@ describe('validateCertificateBundle: problems', () => {
   it('expired: an intermediate that expires before the leaf', async () => {
     // Arrange: intermediates live 5 years; this leaf lives 6, and "now" is 5.5 years away
     const now = Date.now();
-    const long = await issueCertificate({ names: NAMES, issuer: intermediate, keyType: 'ec-p256', notBefore: new Date(now - DAY), notAfter: new Date(now + 6 * 365 * DAY) });
+    const long = await issueCertificate({
+      names: NAMES,
+      issuer: intermediate,
+      keyType: 'ec-p256',
+      notBefore: new Date(now - DAY),
+      notAfter: new Date(now + 6 * 365 * DAY),
+    });
     const bundle = { certificate: long.certPem, privateKey: long.keyPem, chain: long.chainPem };
 
     // Act / Assert

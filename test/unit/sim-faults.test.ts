@@ -42,22 +42,25 @@ async function withAccount(faults: FaultSpec[], body: (account: SimulatedAccount
 
 describe('throttling is retried by the SDK itself', () => {
   test('Throttling x2: ONE handler-level send succeeds and the simulator sees 3 calls', async () => {
-    await withAccount(parseFaults([{ operation: 'iam:ListServerCertificates', error: 'Throttling', count: 2 }], 'test'), async (account) => {
-      // Arrange
-      const iam = new IAMClient({});
-      // Act
-      const out = await iam.send(new ListServerCertificatesCommand({}));
-      // Assert
-      expect(out.ServerCertificateMetadataList!.length).toBeGreaterThan(0);
-      expect(out.$metadata.attempts).toBe(3);
-      expect(out.$metadata.totalRetryDelay).toBeGreaterThan(0);
-      expect(account.calls.map((c) => [c.operation, c.error ?? 'ok'])).toEqual([
-        ['iam:ListServerCertificates', 'Throttling'],
-        ['iam:ListServerCertificates', 'Throttling'],
-        ['iam:ListServerCertificates', 'ok'],
-      ]);
-      expect(account.apiCallCounts()).toEqual({ 'iam:ListServerCertificates': 3 });
-    });
+    await withAccount(
+      parseFaults([{ operation: 'iam:ListServerCertificates', error: 'Throttling', count: 2 }], 'test'),
+      async (account) => {
+        // Arrange
+        const iam = new IAMClient({});
+        // Act
+        const out = await iam.send(new ListServerCertificatesCommand({}));
+        // Assert
+        expect(out.ServerCertificateMetadataList!.length).toBeGreaterThan(0);
+        expect(out.$metadata.attempts).toBe(3);
+        expect(out.$metadata.totalRetryDelay).toBeGreaterThan(0);
+        expect(account.calls.map((c) => [c.operation, c.error ?? 'ok'])).toEqual([
+          ['iam:ListServerCertificates', 'Throttling'],
+          ['iam:ListServerCertificates', 'Throttling'],
+          ['iam:ListServerCertificates', 'ok'],
+        ]);
+        expect(account.apiCallCounts()).toEqual({ 'iam:ListServerCertificates': 3 });
+      },
+    );
   });
 
   test('Throttling x3 exhausts the SDK default of 3 attempts and surfaces as a throttling error', async () => {
@@ -95,7 +98,10 @@ describe('throttling is retried by the SDK itself', () => {
 
 describe('count faults on non-retryable errors', () => {
   test('CertificateNotFound x3 (IAM propagation delay): the SDK does not retry, the 4th handler-level call succeeds', async () => {
-    const faults = parseFaults([{ operation: 'elb:SetLoadBalancerListenerSSLCertificate', error: 'CertificateNotFound', count: 3 }], 'test');
+    const faults = parseFaults(
+      [{ operation: 'elb:SetLoadBalancerListenerSSLCertificate', error: 'CertificateNotFound', count: 3 }],
+      'test',
+    );
     await withAccount(faults, async (account) => {
       // Arrange
       const elb = new ElasticLoadBalancingClient({});
@@ -121,21 +127,24 @@ describe('count faults on non-retryable errors', () => {
   });
 
   test('PreconditionFailed x2 on UpdateDistribution: the CloudFront class, and no change applied', async () => {
-    await withAccount(parseFaults([{ operation: 'cloudfront:UpdateDistribution', error: 'PreconditionFailed', count: 2 }], 'test'), async (account) => {
-      // Arrange
-      const cf = new CloudFrontClient({});
-      const { DistributionConfig, ETag } = await cf.send(new GetDistributionConfigCommand({ Id: 'E1GITTERCDN' }));
-      const update = () => cf.send(new UpdateDistributionCommand({ Id: 'E1GITTERCDN', IfMatch: ETag, DistributionConfig }));
-      // Act
-      const first = await update().catch((e: unknown) => e);
-      const second = await update().catch((e: unknown) => e);
-      const third = await update();
-      // Assert
-      expect(first).toBeInstanceOf(PreconditionFailed);
-      expect(second).toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
-      expect(third.Distribution!.Status).toBe('InProgress');
-      expect(account.cloudfront.distributions.find((d) => d.id === 'E1GITTERCDN')!.updates).toBe(1);
-    });
+    await withAccount(
+      parseFaults([{ operation: 'cloudfront:UpdateDistribution', error: 'PreconditionFailed', count: 2 }], 'test'),
+      async (account) => {
+        // Arrange
+        const cf = new CloudFrontClient({});
+        const { DistributionConfig, ETag } = await cf.send(new GetDistributionConfigCommand({ Id: 'E1GITTERCDN' }));
+        const update = () => cf.send(new UpdateDistributionCommand({ Id: 'E1GITTERCDN', IfMatch: ETag, DistributionConfig }));
+        // Act
+        const first = await update().catch((e: unknown) => e);
+        const second = await update().catch((e: unknown) => e);
+        const third = await update();
+        // Assert
+        expect(first).toBeInstanceOf(PreconditionFailed);
+        expect(second).toMatchObject({ name: 'PreconditionFailed', $metadata: { httpStatusCode: 412 } });
+        expect(third.Distribution!.Status).toBe('InProgress');
+        expect(account.cloudfront.distributions.find((d) => d.id === 'E1GITTERCDN')!.updates).toBe(1);
+      },
+    );
   });
 });
 
@@ -229,7 +238,10 @@ describe('node and state faults are exposed for the runner', () => {
     // Act
     const created = SimulatedAccount.create({ fleet: defaultFleet(), faults, current, other });
     // Assert
-    await expect(created).rejects.toMatchObject({ name: 'UsageError', message: expect.stringContaining('faults[0].instance: "i-0ws04" is not an instance of the fleet') });
+    await expect(created).rejects.toMatchObject({
+      name: 'UsageError',
+      message: expect.stringContaining('faults[0].instance: "i-0ws04" is not an instance of the fleet'),
+    });
   });
 });
 
@@ -246,7 +258,12 @@ describe('toSdkException', () => {
     expect(pf).toBeInstanceOf(PreconditionFailed);
     expect(pf).toMatchObject({ $metadata: { httpStatusCode: 412 } });
     expect(throttle).toBeInstanceOf(IAMServiceException);
-    expect(throttle).toMatchObject({ name: 'Throttling', $fault: 'client', $retryable: { throttling: true }, $metadata: { httpStatusCode: 400 } });
+    expect(throttle).toMatchObject({
+      name: 'Throttling',
+      $fault: 'client',
+      $retryable: { throttling: true },
+      $metadata: { httpStatusCode: 400 },
+    });
     expect(ec2).toMatchObject({ name: 'RequestLimitExceeded', $retryable: { throttling: true } });
     expect(internal).toMatchObject({ name: 'InternalError', $fault: 'server', $metadata: { httpStatusCode: 500 } });
   });

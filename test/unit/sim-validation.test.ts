@@ -44,7 +44,15 @@ describe('parseFleet', () => {
     const example = {
       domain: 'gitter.im',
       currentCertDaysLeft: 20,
-      elbs: [{ name: 'apps-servers-elb-prod', listeners: [{ port: 6667, protocol: 'SSL' }, { port: 443, protocol: 'HTTPS', certificate: 'other' }] }],
+      elbs: [
+        {
+          name: 'apps-servers-elb-prod',
+          listeners: [
+            { port: 6667, protocol: 'SSL' },
+            { port: 443, protocol: 'HTTPS', certificate: 'other' },
+          ],
+        },
+      ],
       albs: [{ name: 'api', listeners: [{ port: 443, sni: ['other'] }] }],
       distributions: [{ id: 'E2EXAMPLE', aliases: ['cdn.gitter.im'], deploySeconds: 30 }],
       instances: [{ id: 'i-0beta', tags: { Name: 'gitter-beta', Env: 'beta' }, nginx: true }],
@@ -52,14 +60,25 @@ describe('parseFleet', () => {
     // Act
     const fleet = parseFleet(example, 'example');
     // Assert
-    expect(fleet.elbs[0]!.listeners[0]).toEqual({ port: 6667, protocol: 'SSL', certificate: 'current' });
-    expect(fleet.albs[0]!.listeners[0]).toEqual({ port: 443, protocol: 'HTTPS', certificate: 'current', sni: ['other'] });
+    expect(fleet.elbs[0].listeners[0]).toEqual({ port: 6667, protocol: 'SSL', certificate: 'current' });
+    expect(fleet.albs[0].listeners[0]).toEqual({ port: 443, protocol: 'HTTPS', certificate: 'current', sni: ['other'] });
     expect(fleet.distributions[0]).toEqual({ id: 'E2EXAMPLE', aliases: ['cdn.gitter.im'], deploySeconds: 30, certificate: 'current' });
   });
 
   test('names the bad field: listener port', () => {
     // Arrange
-    const fleet = { domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 443, protocol: 'HTTPS' }, { port: 70000, protocol: 'SSL' }] }] };
+    const fleet = {
+      domain: 'gitter.im',
+      elbs: [
+        {
+          name: 'a',
+          listeners: [
+            { port: 443, protocol: 'HTTPS' },
+            { port: 70000, protocol: 'SSL' },
+          ],
+        },
+      ],
+    };
     // Act
     const err = fleetError(fleet);
     // Assert
@@ -71,18 +90,71 @@ describe('parseFleet', () => {
     [{ domain: 'gitter.im', extra: 1 }, 'fleet.extra: unknown field'],
     [{ domain: 'Gitter.IM' }, 'fleet.domain: must be a lower-case DNS name'],
     [{}, 'fleet.domain: must be a lower-case DNS name'],
-    [{ domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 80, protocol: 'HTTP', certificate: 'current' }] }] }, 'fleet.elbs[0].listeners[0].certificate: only HTTPS and SSL listeners have a certificate'],
-    [{ domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 80, protocol: 'UDP' }] }] }, 'fleet.elbs[0].listeners[0].protocol: must be one of HTTPS, SSL, HTTP, TCP'],
-    [{ domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 443, protocol: 'SSL', certificate: 'new' }] }] }, 'fleet.elbs[0].listeners[0].certificate: must be "current" or "other"'],
-    [{ domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 443, protocol: 'SSL', cert: 'other' }] }] }, 'fleet.elbs[0].listeners[0].cert: unknown field'],
+    [
+      { domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 80, protocol: 'HTTP', certificate: 'current' }] }] },
+      'fleet.elbs[0].listeners[0].certificate: only HTTPS and SSL listeners have a certificate',
+    ],
+    [
+      { domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 80, protocol: 'UDP' }] }] },
+      'fleet.elbs[0].listeners[0].protocol: must be one of HTTPS, SSL, HTTP, TCP',
+    ],
+    [
+      { domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 443, protocol: 'SSL', certificate: 'new' }] }] },
+      'fleet.elbs[0].listeners[0].certificate: must be "current" or "other"',
+    ],
+    [
+      { domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 443, protocol: 'SSL', cert: 'other' }] }] },
+      'fleet.elbs[0].listeners[0].cert: unknown field',
+    ],
     [{ domain: 'gitter.im', elbs: [{ name: 'a', listeners: [] }] }, 'fleet.elbs[0].listeners: must list at least one listener'],
-    [{ domain: 'gitter.im', elbs: [{ name: '-bad-', listeners: [{ port: 1, protocol: 'TCP' }] }] }, 'fleet.elbs[0].name: must be 1-32 letters'],
-    [{ domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 1, protocol: 'TCP' }] }, { name: 'a', listeners: [{ port: 1, protocol: 'TCP' }] }] }, 'fleet.elbs[1].name: "a" is used by another load balancer'],
-    [{ domain: 'gitter.im', albs: [{ name: 'x', listeners: [{ port: 443, protocol: 'HTTPS' }, { port: 8443, protocol: 'TLS' }] }] }, 'fleet.albs[0].listeners: mixes HTTPS (ALB) and TLS (NLB)'],
-    [{ domain: 'gitter.im', albs: [{ name: 'x', listeners: [{ port: 443, sni: ['current', 'x'] }] }] }, 'fleet.albs[0].listeners[0].sni[1]: must be "current" or "other"'],
-    [{ domain: 'gitter.im', distributions: [{ id: 'E1', aliases: ['a.gitter.im'] }, { id: 'E2', aliases: ['a.gitter.im'] }] }, 'fleet.distributions[1].aliases[0]: "a.gitter.im" is an alias of another distribution'],
+    [
+      { domain: 'gitter.im', elbs: [{ name: '-bad-', listeners: [{ port: 1, protocol: 'TCP' }] }] },
+      'fleet.elbs[0].name: must be 1-32 letters',
+    ],
+    [
+      {
+        domain: 'gitter.im',
+        elbs: [
+          { name: 'a', listeners: [{ port: 1, protocol: 'TCP' }] },
+          { name: 'a', listeners: [{ port: 1, protocol: 'TCP' }] },
+        ],
+      },
+      'fleet.elbs[1].name: "a" is used by another load balancer',
+    ],
+    [
+      {
+        domain: 'gitter.im',
+        albs: [
+          {
+            name: 'x',
+            listeners: [
+              { port: 443, protocol: 'HTTPS' },
+              { port: 8443, protocol: 'TLS' },
+            ],
+          },
+        ],
+      },
+      'fleet.albs[0].listeners: mixes HTTPS (ALB) and TLS (NLB)',
+    ],
+    [
+      { domain: 'gitter.im', albs: [{ name: 'x', listeners: [{ port: 443, sni: ['current', 'x'] }] }] },
+      'fleet.albs[0].listeners[0].sni[1]: must be "current" or "other"',
+    ],
+    [
+      {
+        domain: 'gitter.im',
+        distributions: [
+          { id: 'E1', aliases: ['a.gitter.im'] },
+          { id: 'E2', aliases: ['a.gitter.im'] },
+        ],
+      },
+      'fleet.distributions[1].aliases[0]: "a.gitter.im" is an alias of another distribution',
+    ],
     [{ domain: 'gitter.im', distributions: [{ id: 'e1' }] }, 'fleet.distributions[0].id: must be an upper-case distribution id'],
-    [{ domain: 'gitter.im', distributions: [{ id: 'E1', deploySeconds: -1 }] }, 'fleet.distributions[0].deploySeconds: must be a number of seconds >= 0'],
+    [
+      { domain: 'gitter.im', distributions: [{ id: 'E1', deploySeconds: -1 }] },
+      'fleet.distributions[0].deploySeconds: must be a number of seconds >= 0',
+    ],
     [{ domain: 'gitter.im', instances: [{ id: 'i-1', tags: { Env: 3 } }] }, 'fleet.instances[0].tags.Env: must be a string'],
     [{ domain: 'gitter.im', instances: [{ id: 'i-1', nginx: 'yes' }] }, 'fleet.instances[0].nginx: must be true or false'],
     [{ domain: 'gitter.im', instances: [{ id: 'web-1' }] }, 'fleet.instances[0].id: must be an instance id'],
@@ -145,9 +217,18 @@ describe('parseFaults', () => {
   });
 
   test.each([
-    [{ operation: '*', error: 'Throttling', count: 1, when: 'now' }, 'faults[0].when: unknown field (allowed: operation, error, count, rate, seed)'],
-    [{ operation: 'cloudfront:UpdateDistrubution', error: 'Throttling', count: 1 }, 'faults[0].operation: "cloudfront:UpdateDistrubution" is not a simulated operation'],
-    [{ operation: 'acm:ImportCertificate', error: 'Throttling', count: 1 }, 'faults[0].operation: "acm:ImportCertificate" must be "service:Operation"'],
+    [
+      { operation: '*', error: 'Throttling', count: 1, when: 'now' },
+      'faults[0].when: unknown field (allowed: operation, error, count, rate, seed)',
+    ],
+    [
+      { operation: 'cloudfront:UpdateDistrubution', error: 'Throttling', count: 1 },
+      'faults[0].operation: "cloudfront:UpdateDistrubution" is not a simulated operation',
+    ],
+    [
+      { operation: 'acm:ImportCertificate', error: 'Throttling', count: 1 },
+      'faults[0].operation: "acm:ImportCertificate" must be "service:Operation"',
+    ],
     [{ operation: '*', error: 'Throttling' }, 'faults[0]: needs exactly one of "count"'],
     [{ operation: '*', error: 'Throttling', count: 1, rate: 0.1 }, 'faults[0]: needs exactly one of "count"'],
     [{ operation: '*', error: 'Throttling', count: 0 }, 'faults[0].count: must be an integer >= 1'],
@@ -157,7 +238,10 @@ describe('parseFaults', () => {
     [{ instance: 'i-0ws03', fault: 'offline', count: 2 }, 'faults[0].count: unknown field (allowed: instance, fault)'],
     [{ state: 'Upload', fault: 'crash' }, 'faults[0].fault: must be "crash-after-side-effects"'],
     [{ state: '', fault: 'crash-after-side-effects' }, 'faults[0].state: must be a non-empty substring'],
-    [{ error: 'Throttling', count: 1 }, 'faults[0]: must have an "operation" (API fault), "instance" (node fault) or "state" (state fault) field'],
+    [
+      { error: 'Throttling', count: 1 },
+      'faults[0]: must have an "operation" (API fault), "instance" (node fault) or "state" (state fault) field',
+    ],
   ])('refuses %j with "%s"', (entry, expected) => {
     // Act
     const err = faultsError([entry]);

@@ -174,13 +174,23 @@ describe('simulated account through real SDK clients', () => {
     expect(paged.ServerCertificateMetadataList).toHaveLength(2);
 
     await expect(
-      iam.send(new UploadServerCertificateCommand({ ServerCertificateName: 'STAR.gitter.im_next', CertificateBody: next.certPem, PrivateKey: next.keyPem })),
+      iam.send(
+        new UploadServerCertificateCommand({
+          ServerCertificateName: 'STAR.gitter.im_next',
+          CertificateBody: next.certPem,
+          PrivateKey: next.keyPem,
+        }),
+      ),
     ).rejects.toBeInstanceOf(EntityAlreadyExistsException);
     await expect(
-      iam.send(new UploadServerCertificateCommand({ ServerCertificateName: 'mismatch', CertificateBody: next.certPem, PrivateKey: other.keyPem })),
+      iam.send(
+        new UploadServerCertificateCommand({ ServerCertificateName: 'mismatch', CertificateBody: next.certPem, PrivateKey: other.keyPem }),
+      ),
     ).rejects.toBeInstanceOf(KeyPairMismatchException);
     await expect(
-      iam.send(new UploadServerCertificateCommand({ ServerCertificateName: 'garbage', CertificateBody: 'not a pem', PrivateKey: next.keyPem })),
+      iam.send(
+        new UploadServerCertificateCommand({ ServerCertificateName: 'garbage', CertificateBody: 'not a pem', PrivateKey: next.keyPem }),
+      ),
     ).rejects.toBeInstanceOf(MalformedCertificateException);
     const wrongChain = iam.send(
       new UploadServerCertificateCommand({
@@ -198,7 +208,9 @@ describe('simulated account through real SDK clients', () => {
     const iam = new IAMClient({});
     // Act
     const outputs = await Promise.all(
-      [account.currentCertificate.name, 'STAR.gitter.im_next'].map((n) => iam.send(new GetServerCertificateCommand({ ServerCertificateName: n }))),
+      [account.currentCertificate.name, 'STAR.gitter.im_next'].map((n) =>
+        iam.send(new GetServerCertificateCommand({ ServerCertificateName: n })),
+      ),
     );
     const list = await iam.send(new ListServerCertificatesCommand({ MaxItems: 100 }));
     const text = JSON.stringify([outputs, list, account.calls, account.recorded(), account.iam.list(), account.targets()]);
@@ -228,7 +240,11 @@ describe('simulated account through real SDK clients', () => {
 
     // Act
     await elb.send(
-      new SetLoadBalancerListenerSSLCertificateCommand({ LoadBalancerName: 'apps-servers-elb-prod', LoadBalancerPort: 6667, SSLCertificateId: nextArn }),
+      new SetLoadBalancerListenerSSLCertificateCommand({
+        LoadBalancerName: 'apps-servers-elb-prod',
+        LoadBalancerPort: 6667,
+        SSLCertificateId: nextArn,
+      }),
     );
     const after = await handshake('irc.gitter.im', 6667);
     const viaDnsName = await handshake(irc.DNSName!, 6667);
@@ -255,14 +271,26 @@ describe('simulated account through real SDK clients', () => {
     const bogus = 'arn:aws:iam::123456789012:server-certificate/cloudfront/rehearsal/nope';
     // Act
     const notFound = await elb
-      .send(new SetLoadBalancerListenerSSLCertificateCommand({ LoadBalancerName: 'webapp-elb-prod', LoadBalancerPort: 443, SSLCertificateId: bogus }))
+      .send(
+        new SetLoadBalancerListenerSSLCertificateCommand({
+          LoadBalancerName: 'webapp-elb-prod',
+          LoadBalancerPort: 443,
+          SSLCertificateId: bogus,
+        }),
+      )
       .catch((e: unknown) => e);
     // Assert
     expect(notFound).toBeInstanceOf(CertificateNotFoundException);
     expect(notFound).toMatchObject({ name: 'CertificateNotFoundException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
     expect((notFound as Error).message).toContain(bogus);
     await expect(
-      elb.send(new SetLoadBalancerListenerSSLCertificateCommand({ LoadBalancerName: 'webapp-elb-prod', LoadBalancerPort: 8443, SSLCertificateId: nextArn })),
+      elb.send(
+        new SetLoadBalancerListenerSSLCertificateCommand({
+          LoadBalancerName: 'webapp-elb-prod',
+          LoadBalancerPort: 8443,
+          SSLCertificateId: nextArn,
+        }),
+      ),
     ).rejects.toBeInstanceOf(ListenerNotFoundException);
     await expect(elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: ['nope'] }))).rejects.toBeInstanceOf(
       AccessPointNotFoundException,
@@ -274,7 +302,9 @@ describe('simulated account through real SDK clients', () => {
     // Arrange
     const iam = new IAMClient({});
     // Act
-    const err = await iam.send(new DeleteServerCertificateCommand({ ServerCertificateName: 'STAR.gitter.im_next' })).catch((e: unknown) => e);
+    const err = await iam
+      .send(new DeleteServerCertificateCommand({ ServerCertificateName: 'STAR.gitter.im_next' }))
+      .catch((e: unknown) => e);
     // Assert
     expect(err).toBeInstanceOf(DeleteConflictException);
     expect((err as Error).message).toContain('loadbalancer/apps-servers-elb-prod');
@@ -295,10 +325,16 @@ describe('simulated account through real SDK clients', () => {
     const updated = { ...config!, ViewerCertificate: { ...config!.ViewerCertificate, IAMCertificateId: nextId } };
 
     // Act
-    const stale = await cf.send(new UpdateDistributionCommand({ Id: 'E1GITTERCDN', IfMatch: 'E0STALE', DistributionConfig: updated })).catch((e: unknown) => e);
-    const missing = await cf.send(new UpdateDistributionCommand({ Id: 'E1GITTERCDN', IfMatch: '', DistributionConfig: updated })).catch((e: unknown) => e);
+    const stale = await cf
+      .send(new UpdateDistributionCommand({ Id: 'E1GITTERCDN', IfMatch: 'E0STALE', DistributionConfig: updated }))
+      .catch((e: unknown) => e);
+    const missing = await cf
+      .send(new UpdateDistributionCommand({ Id: 'E1GITTERCDN', IfMatch: '', DistributionConfig: updated }))
+      .catch((e: unknown) => e);
     const result = await cf.send(new UpdateDistributionCommand({ Id: 'E1GITTERCDN', IfMatch: etag, DistributionConfig: updated }));
-    const replay = await cf.send(new UpdateDistributionCommand({ Id: 'E1GITTERCDN', IfMatch: etag, DistributionConfig: updated })).catch((e: unknown) => e);
+    const replay = await cf
+      .send(new UpdateDistributionCommand({ Id: 'E1GITTERCDN', IfMatch: etag, DistributionConfig: updated }))
+      .catch((e: unknown) => e);
     const servedWhileInProgress = await handshake('cdn.gitter.im', 443);
     account.clock.advance(119);
     const stillInProgress = await cf.send(new GetDistributionCommand({ Id: 'E1GITTERCDN' }));
@@ -346,7 +382,13 @@ describe('simulated account through real SDK clients', () => {
     const withCert = (id: string) => ({ ...config!, ViewerCertificate: { ...config!.ViewerCertificate, IAMCertificateId: id } });
     // Act
     const invisible = await cf
-      .send(new UpdateDistributionCommand({ Id: 'E2GITTERAVATARS', IfMatch: etag, DistributionConfig: withCert(rootPath.ServerCertificateMetadata!.ServerCertificateId!) }))
+      .send(
+        new UpdateDistributionCommand({
+          Id: 'E2GITTERAVATARS',
+          IfMatch: etag,
+          DistributionConfig: withCert(rootPath.ServerCertificateMetadata!.ServerCertificateId!),
+        }),
+      )
       .catch((e: unknown) => e);
     const notCovering = await cf
       .send(new UpdateDistributionCommand({ Id: 'E2GITTERAVATARS', IfMatch: etag, DistributionConfig: withCert(otherId) }))
@@ -364,15 +406,20 @@ describe('simulated account through real SDK clients', () => {
     // Arrange
     const v2 = new ElasticLoadBalancingV2Client({});
     const { LoadBalancers } = await v2.send(new DescribeV2LoadBalancersCommand({ Names: ['api-alb-prod'] }));
-    const lb = LoadBalancers![0]!;
+    const lb = LoadBalancers![0];
     const { Listeners } = await v2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn }));
-    const listener = Listeners![0]!;
+    const listener = Listeners![0];
     const certs = await v2.send(new DescribeListenerCertificatesCommand({ ListenerArn: listener.ListenerArn }));
     const apiBefore = await handshake(lb.DNSName!, 443, 'api.gitter.im');
     const otherName = await handshake(lb.DNSName!, 443, 'www.example.org');
     // Act
     const twoDefaults = await v2
-      .send(new ModifyListenerCommand({ ListenerArn: listener.ListenerArn, Certificates: [{ CertificateArn: nextArn }, { CertificateArn: nextArn }] }))
+      .send(
+        new ModifyListenerCommand({
+          ListenerArn: listener.ListenerArn,
+          Certificates: [{ CertificateArn: nextArn }, { CertificateArn: nextArn }],
+        }),
+      )
       .catch((e: unknown) => e);
     await v2.send(new ModifyListenerCommand({ ListenerArn: listener.ListenerArn, Certificates: [{ CertificateArn: nextArn }] }));
     const apiAfter = await handshake(lb.DNSName!, 443, 'api.gitter.im');
@@ -397,7 +444,14 @@ describe('simulated account through real SDK clients', () => {
     const ids = (out: { Reservations?: Array<{ Instances?: Array<{ InstanceId?: string }> }> }) =>
       (out.Reservations ?? []).flatMap((r) => r.Instances ?? []).map((i) => i.InstanceId);
     // Act
-    const prod = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Env', Values: ['prod'] }, { Name: 'instance-state-name', Values: ['running'] }] }));
+    const prod = await ec2.send(
+      new DescribeInstancesCommand({
+        Filters: [
+          { Name: 'tag:Env', Values: ['prod'] },
+          { Name: 'instance-state-name', Values: ['running'] },
+        ],
+      }),
+    );
     const canary = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: ['ws-01'] }] }));
     const wildcard = await ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'tag:Name', Values: ['ws-*'] }] }));
     const page1 = await ec2.send(new DescribeInstancesCommand({ MaxResults: 5, Filters: [{ Name: 'tag-key', Values: ['Env'] }] }));
@@ -409,7 +463,7 @@ describe('simulated account through real SDK clients', () => {
     expect(ids(wildcard)).toEqual(['i-0ws01', 'i-0ws02', 'i-0ws03']);
     expect(ids(page1)).toHaveLength(5);
     expect(small).toBeUndefined();
-    const instance = prod.Reservations![0]!.Instances![0]!;
+    const instance = prod.Reservations![0].Instances![0];
     expect(instance.State).toEqual({ Code: 16, Name: 'running' });
     expect(instance.PrivateIpAddress).toMatch(/^10\.0\.\d+\.\d+$/);
     expect(bad).toMatchObject({ name: 'InvalidInstanceID.NotFound' });
@@ -420,13 +474,13 @@ describe('simulated account through real SDK clients', () => {
     const node = account.targets().find((t) => t.kind === 'node' && t.id === 'i-0ws01')!;
     // Act
     const byName = await handshake(node.host, 443);
-    const byIp = await handshake(node.hosts[1]!, 443);
+    const byIp = await handshake(node.hosts[1], 443);
     // Assert
     expect(node).toMatchObject({ name: 'ws-01', certificate: 'current', port: 443 });
     expect(byName).toBe(sha256(current.certPem));
     expect(byIp).toBe(sha256(current.certPem));
     account.setNodeCertificate('i-0ws01', next, 'new');
-    expect(await handshake(node.hosts[1]!, 443)).toBe(sha256(next.certPem));
+    expect(await handshake(node.hosts[1], 443)).toBe(sha256(next.certPem));
   });
 
   test('tls.connect never reaches the real network: unknown hosts fail with ENOTFOUND, unserved ports with ECONNREFUSED', async () => {
@@ -466,7 +520,9 @@ describe('simulated account through real SDK clients', () => {
     const listed: string[] = [];
     let token: string | undefined;
     do {
-      const out = await s3.send(new ListObjectsV2Command({ Bucket: 'rotation-ledger', Prefix: 'ledger/', MaxKeys: 2, ContinuationToken: token }));
+      const out = await s3.send(
+        new ListObjectsV2Command({ Bucket: 'rotation-ledger', Prefix: 'ledger/', MaxKeys: 2, ContinuationToken: token }),
+      );
       listed.push(...(out.Contents ?? []).map((c) => c.Key!));
       token = out.NextContinuationToken;
     } while (token);
@@ -476,12 +532,19 @@ describe('simulated account through real SDK clients', () => {
     // Act: SNS, SSM
     const topic = 'arn:aws:sns:us-east-1:123456789012:cert-rotation';
     const published = await sns.send(new PublishCommand({ TopicArn: topic, Subject: 'Approve canary?', Message: 'Plan: 5 listeners' }));
-    const badSubject = await sns.send(new PublishCommand({ TopicArn: topic, Subject: 'two\nlines', Message: 'x' })).catch((e: unknown) => e);
+    const badSubject = await sns
+      .send(new PublishCommand({ TopicArn: topic, Subject: 'two\nlines', Message: 'x' }))
+      .catch((e: unknown) => e);
     await ssm.send(new PutParameterCommand({ Name: '/monit/cert-md5', Value: 'ABCDEF', Type: 'String' }));
     const param = await ssm.send(new GetParameterCommand({ Name: '/monit/cert-md5' }));
     // Act: Step Functions
     const sm1 = 'arn:aws:states:us-east-1:123456789012:stateMachine:cert-rotation';
-    account.sfn.registerExecution({ executionArn: `${sm1.replace(':stateMachine:', ':execution:')}:run-1`, stateMachineArn: sm1, name: 'run-1', status: 'RUNNING' });
+    account.sfn.registerExecution({
+      executionArn: `${sm1.replace(':stateMachine:', ':execution:')}:run-1`,
+      stateMachineArn: sm1,
+      name: 'run-1',
+      status: 'RUNNING',
+    });
     const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn: sm1, statusFilter: 'RUNNING' }));
     account.sfn.expectTaskToken('token-1');
     const decision = account.sfn.waitForTaskToken('token-1');
@@ -502,7 +565,9 @@ describe('simulated account through real SDK clients', () => {
     expect(noBucket).toMatchObject({ name: 'NoSuchBucket' });
     expect(published.MessageId).toMatch(/^[0-9a-f-]{36}$/);
     expect(badSubject).toMatchObject({ name: 'InvalidParameterException' });
-    expect(account.sns.messages).toEqual([expect.objectContaining({ topicArn: topic, subject: 'Approve canary?', message: 'Plan: 5 listeners' })]);
+    expect(account.sns.messages).toEqual([
+      expect.objectContaining({ topicArn: topic, subject: 'Approve canary?', message: 'Plan: 5 listeners' }),
+    ]);
     expect(param.Parameter).toMatchObject({ Name: '/monit/cert-md5', Value: 'ABCDEF', Version: 1 });
     expect(running.executions!.map((e) => e.name)).toEqual(['run-1']);
     await expect(decision).resolves.toEqual({ output: '{"approved":true}' });
@@ -554,19 +619,33 @@ describe('IAM quota and S3 bodies', () => {
     // Arrange: the account holds 2 (current, other); fill up to the quota of 20
     const iam = new IAMClient({ maxAttempts: 1 });
     for (let i = account.iam.list().length; i < 20; i++) {
-      await iam.send(new UploadServerCertificateCommand({ ServerCertificateName: `q${i}`, CertificateBody: next.certPem, PrivateKey: next.keyPem }));
+      await iam.send(
+        new UploadServerCertificateCommand({ ServerCertificateName: `q${i}`, CertificateBody: next.certPem, PrivateKey: next.keyPem }),
+      );
     }
     // Act
     const err = await iam
-      .send(new UploadServerCertificateCommand({ ServerCertificateName: 'one-too-many', CertificateBody: next.certPem, PrivateKey: next.keyPem }))
+      .send(
+        new UploadServerCertificateCommand({
+          ServerCertificateName: 'one-too-many',
+          CertificateBody: next.certPem,
+          PrivateKey: next.keyPem,
+        }),
+      )
       .catch((e: unknown) => e);
     const all = await listAllCertificates(iam);
-    const before = account.apiCallCounts()['iam:UploadServerCertificate']!;
+    const before = account.apiCallCounts()['iam:UploadServerCertificate'];
     const retried = await new IAMClient({})
-      .send(new UploadServerCertificateCommand({ ServerCertificateName: 'one-too-many', CertificateBody: next.certPem, PrivateKey: next.keyPem }))
+      .send(
+        new UploadServerCertificateCommand({
+          ServerCertificateName: 'one-too-many',
+          CertificateBody: next.certPem,
+          PrivateKey: next.keyPem,
+        }),
+      )
       .catch((e: { $metadata?: { attempts?: number } }) => e);
     // Assert
-    expect(account.apiCallCounts()['iam:UploadServerCertificate']! - before).toBe(3);
+    expect(account.apiCallCounts()['iam:UploadServerCertificate'] - before).toBe(3);
     expect(retried.$metadata?.attempts).toBe(3);
     expect(err).toBeInstanceOf(LimitExceededException);
     expect((err as Error).message).toContain('ServerCertificatesPerAccount: 20');

@@ -35,7 +35,18 @@ describe('rehearsal command line', () => {
     // Assert
     expect(code).toBe(0);
     const r = JSON.parse(readFileSync(report, 'utf8')) as Record<string, unknown>;
-    for (const field of ['status', 'certificate', 'phases', 'targets', 'approvals', 'stateTransitions', 'maxStatePayloadBytes', 'apiCalls', 'notifications', 'secretScan']) {
+    for (const field of [
+      'status',
+      'certificate',
+      'phases',
+      'targets',
+      'approvals',
+      'stateTransitions',
+      'maxStatePayloadBytes',
+      'apiCalls',
+      'notifications',
+      'secretScan',
+    ]) {
       expect(r).toHaveProperty(field);
     }
     expect(r.status).toBe('SUCCEEDED');
@@ -53,9 +64,26 @@ describe('rehearsal command line', () => {
   });
 
   test.each([
-    ['a fleet file with a bad field', () => ['--fleet', file('fleet.json', { domain: 'gitter.im', elbs: [{ name: 'x', listeners: [{ port: 99999, protocol: 'SSL' }] }] })], /elbs\[0\]\.listeners\[0\]\.port/],
-    ['a faults file with an unknown field', () => ['--faults', file('faults.json', [{ operation: '*', error: 'Throttling', count: 1, bogus: 1 }])], /faults\[0\]\.bogus/],
-    ['a config file with a bad iamPath', () => ['--config', file('config.json', { context: { certRotation: { ...JSON.parse(readFileSync('cdk.json', 'utf8')).context.certRotation, iamPath: '/' } } })], /iamPath/],
+    [
+      'a fleet file with a bad field',
+      () => ['--fleet', file('fleet.json', { domain: 'gitter.im', elbs: [{ name: 'x', listeners: [{ port: 99999, protocol: 'SSL' }] }] })],
+      /elbs\[0\]\.listeners\[0\]\.port/,
+    ],
+    [
+      'a faults file with an unknown field',
+      () => ['--faults', file('faults.json', [{ operation: '*', error: 'Throttling', count: 1, bogus: 1 }])],
+      /faults\[0\]\.bogus/,
+    ],
+    [
+      'a config file with a bad iamPath',
+      () => [
+        '--config',
+        file('config.json', {
+          context: { certRotation: { ...JSON.parse(readFileSync('cdk.json', 'utf8')).context.certRotation, iamPath: '/' } },
+        }),
+      ],
+      /iamPath/,
+    ],
     ['a fleet file that is not JSON', () => ['--fleet', file('fleet.json', '{nope')], /not valid JSON/],
     ['an unknown flag', () => ['--bogus'], /bogus/],
     ['a gate that does not exist', () => ['--approve', 'reject:no-such-gate'], /matches no approval gate/],

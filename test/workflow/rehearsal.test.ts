@@ -18,7 +18,12 @@ describe('rehearsal of a rotation (workflow)', () => {
     expect(canary).toMatchObject({ changed: true, rolledBack: false, after: newSha, servedAfter: newSha });
     // Everything else still serves what it served (edge and node phases are not part of this workflow yet).
     for (const t of report.targets.filter((x) => x !== canary)) {
-      expect({ id: t.id, port: t.port, changed: t.changed, servedAfter: t.servedAfter }).toEqual({ id: t.id, port: t.port, changed: false, servedAfter: t.before });
+      expect({ id: t.id, port: t.port, changed: t.changed, servedAfter: t.servedAfter }).toEqual({
+        id: t.id,
+        port: t.port,
+        changed: false,
+        servedAfter: t.before,
+      });
     }
     const other = report.targets.find((t) => t.id === 'legacy-elb');
     expect(other?.before).not.toBe(report.certificate.previous.sha256);
@@ -49,7 +54,8 @@ describe('rehearsal of a rotation (workflow)', () => {
       { gate: expect.stringContaining('start'), decision: 'approved' },
       { gate: expect.stringContaining('canary'), decision: 'rejected' },
     ]);
-    for (const t of report.targets) expect({ id: t.id, port: t.port, served: t.servedAfter }).toEqual({ id: t.id, port: t.port, served: t.before });
+    for (const t of report.targets)
+      expect({ id: t.id, port: t.port, served: t.servedAfter }).toEqual({ id: t.id, port: t.port, served: t.before });
     expect(canaryOf(report)).toMatchObject({ changed: false, rolledBack: true });
     // Switched twice (forward, back) and the rollback verified over the API and TLS.
     expect(report.apiCalls['elb:SetLoadBalancerListenerSSLCertificate']).toBe(2);
@@ -75,7 +81,7 @@ describe('rehearsal of a rotation (workflow)', () => {
     ] as const;
 
     // Act
-    const report = await rehearse({ faults: faults as never });
+    const report = await rehearse({ faults: faults });
 
     // Assert
     expect(report.error).toBeUndefined();
@@ -126,18 +132,27 @@ describe('bad certificates are refused before any change', () => {
 
   test('expired', async () => {
     const pki = await issueWithFreshPki({ names, notBefore: new Date(Date.now() - 100 * DAY), notAfter: new Date(Date.now() - DAY) });
-    await expectRefused({ 'cert.pem': pki.certPem, 'key.pem': pki.keyPem, 'chain.pem': pki.chainPem, 'root.pem': pki.rootPem }, /CertificateInvalid: .*expired/i);
+    await expectRefused(
+      { 'cert.pem': pki.certPem, 'key.pem': pki.keyPem, 'chain.pem': pki.chainPem, 'root.pem': pki.rootPem },
+      /CertificateInvalid: .*expired/i,
+    );
   });
 
   test('key does not match the certificate', async () => {
     const a = await issueWithFreshPki({ names });
     const b = await issueWithFreshPki({ names });
-    await expectRefused({ 'cert.pem': a.certPem, 'key.pem': b.keyPem, 'chain.pem': a.chainPem, 'root.pem': a.rootPem }, /CertificateInvalid: .*key/i);
+    await expectRefused(
+      { 'cert.pem': a.certPem, 'key.pem': b.keyPem, 'chain.pem': a.chainPem, 'root.pem': a.rootPem },
+      /CertificateInvalid: .*key/i,
+    );
   });
 
   test('does not cover the domain', async () => {
     const pki = await issueWithFreshPki({ names: ['www.example.org'] });
-    await expectRefused({ 'cert.pem': pki.certPem, 'key.pem': pki.keyPem, 'chain.pem': pki.chainPem, 'root.pem': pki.rootPem }, /CertificateInvalid: .*gitter\.im/);
+    await expectRefused(
+      { 'cert.pem': pki.certPem, 'key.pem': pki.keyPem, 'chain.pem': pki.chainPem, 'root.pem': pki.rootPem },
+      /CertificateInvalid: .*gitter\.im/,
+    );
   });
 
   test('chain holds the root (CloudFront rejects it)', async () => {
@@ -152,7 +167,10 @@ describe('bad certificates are refused before any change', () => {
     const root = await createRootCa({ name: 'Unknown Root' });
     const intermediate = await createIntermediateCa(root);
     const leaf = await issueCertificate({ names, issuer: intermediate, chain: [intermediate], root });
-    await expectRefused({ 'cert.pem': leaf.certPem, 'key.pem': leaf.keyPem, 'chain.pem': leaf.chainPem }, /CertificateInvalid: .*(trust|root)/i);
+    await expectRefused(
+      { 'cert.pem': leaf.certPem, 'key.pem': leaf.keyPem, 'chain.pem': leaf.chainPem },
+      /CertificateInvalid: .*(trust|root)/i,
+    );
   });
 
   test('no private key staged', async () => {
