@@ -29,6 +29,8 @@ export interface RehearsalOptions {
   readonly progress?: (line: string) => void;
   /** Real milliseconds a simulated retry pause or Wait takes. @default 5 */
   readonly pauseMs?: number;
+  /** Shapes the simulated account before the execution starts (tests: a concurrent run, a DNS mistake). */
+  readonly beforeStart?: (sim: SimulatedAccount, context: { readonly stateMachineArn: string }) => void;
 }
 
 export interface CertificateFacts {
@@ -208,6 +210,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     sim.putSecret(secretName, JSON.stringify(certs.staged));
     const input = { source: { secretId: secretName } };
     const executionArn = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:execution:${workflow.stateMachineName}:${executionName}`;
+    options.beforeStart?.(sim, { stateMachineArn: workflow.stateMachineArn });
     const startTime = new Date();
     sim.sfn.registerExecution({
       executionArn,

@@ -113,6 +113,47 @@ describe('rehearsal of a rotation (workflow)', () => {
   });
 });
 
+describe('the workflow stops safely', () => {
+  test('another rotation of the same domain is running: refused before any change', async () => {
+    // Arrange: an execution of the same state machine started a minute ago and still runs.
+    const report = await rehearse({
+      beforeStart: (sim, { stateMachineArn }) =>
+        sim.sfn.registerExecution({
+          executionArn: `${stateMachineArn.replace(':stateMachine:', ':execution:')}:earlier`,
+          stateMachineArn,
+          name: 'earlier',
+          status: 'RUNNING',
+          startDate: new Date(Date.now() - 60_000),
+        }),
+    });
+
+    // Assert
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toMatch(/^ConcurrentRotation: rotation "earlier"/);
+    expect(mutatingCalls(report)).toEqual([]);
+    expect(report.approvals).toEqual([]);
+  });
+
+  test('the canary never serves the new certificate: verification gives up, the canary is rolled back', async () => {
+    // Arrange: irc.gitter.im resolves to another load balancer (a DNS mistake), so the handshake never sees the new certificate.
+    const report = await rehearse({
+      beforeStart: (sim) => {
+        const legacy = sim.targets().find((t) => t.id === 'legacy-elb');
+        if (!legacy) throw new Error('fleet has no legacy-elb');
+        sim.addDnsAlias('irc.gitter.im', { host: legacy.host });
+      },
+    });
+
+    // Assert
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toMatch(/^VerificationFailed: irc\.gitter\.im:6667 still does not serve the new certificate/);
+    expect(canaryOf(report)).toMatchObject({ rolledBack: true, changed: false });
+    for (const t of report.targets) expect(t.servedAfter).toBe(t.before);
+    // Only the first gate was reached.
+    expect(report.approvals).toHaveLength(1);
+  });
+});
+
 describe('bad certificates are refused before any change', () => {
   const names = ['*.gitter.im', 'gitter.im'];
   const DAY = 86_400_000;
