@@ -1,4 +1,4 @@
-import { createInterface } from 'node:readline/promises';
+import { createInterface, type Interface } from 'node:readline';
 
 export type ApproveMode = { readonly mode: 'auto' } | { readonly mode: 'prompt' } | { readonly mode: 'reject'; readonly gate: string };
 
@@ -17,25 +17,65 @@ export function gateMatches(stateName: string, gate: string): boolean {
   return stateName.toLowerCase().includes(gate.toLowerCase());
 }
 
-/** Decides a gate as the operator would. */
-export async function decide(mode: ApproveMode, gateStateName: string, summary: string): Promise<Decision> {
-  switch (mode.mode) {
-    case 'auto':
-      return 'approved';
-    case 'reject':
-      return gateMatches(gateStateName, mode.gate) ? 'rejected' : 'approved';
-    case 'prompt': {
-      const rl = createInterface({ input: process.stdin, output: process.stderr });
-      try {
-        process.stderr.write(`\n${summary}\n`);
-        for (;;) {
-          const answer = (await rl.question(`${gateStateName} [approve/reject]: `)).trim().toLowerCase();
-          if (answer === 'approve' || answer === 'a' || answer === 'y' || answer === 'yes') return 'approved';
-          if (answer === 'reject' || answer === 'r' || answer === 'n' || answer === 'no') return 'rejected';
-        }
-      } finally {
-        rl.close();
+export interface Approver {
+  decide(gateStateName: string, summary: string): Promise<Decision>;
+  close(): void;
+}
+
+/** Reads answers line by line from one readline interface for the whole rehearsal (piped input works). */
+class TerminalApprover implements Approver {
+  private rl: Interface | undefined;
+  private readonly lines: string[] = [];
+  private waiting: ((line: string | undefined) => void) | undefined;
+  private ended = false;
+
+  private nextLine(): Promise<string | undefined> {
+    if (!this.rl) {
+      this.rl = createInterface({ input: process.stdin, terminal: false });
+      this.rl.on('line', (line) => {
+        if (this.waiting) {
+          const w = this.waiting;
+          this.waiting = undefined;
+          w(line);
+        } else this.lines.push(line);
+      });
+      this.rl.on('close', () => {
+        this.ended = true;
+        this.waiting?.(undefined);
+        this.waiting = undefined;
+      });
+    }
+    const queued = this.lines.shift();
+    if (queued !== undefined) return Promise.resolve(queued);
+    if (this.ended) return Promise.resolve(undefined);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  async decide(gateStateName: string, summary: string): Promise<Decision> {
+    process.stderr.write(`\n${summary}\n`);
+    for (;;) {
+      process.stderr.write(`${gateStateName} [approve/reject]: `);
+      const line = await this.nextLine();
+      if (line === undefined) {
+        process.stderr.write('\nno answer (input closed): rejecting\n');
+        return 'rejected';
       }
+      const answer = line.trim().toLowerCase();
+      if (['approve', 'a', 'y', 'yes'].includes(answer)) return 'approved';
+      if (['reject', 'r', 'n', 'no'].includes(answer)) return 'rejected';
     }
   }
+
+  close(): void {
+    this.rl?.close();
+  }
+}
+
+/** Decides gates as the operator would: automatically, by rule, or by asking in the terminal. */
+export function createApprover(mode: ApproveMode): Approver {
+  if (mode.mode === 'prompt') return new TerminalApprover();
+  return {
+    decide: (gateStateName) => Promise.resolve(mode.mode === 'reject' && gateMatches(gateStateName, mode.gate) ? 'rejected' : 'approved'),
+    close: () => undefined,
+  };
 }

@@ -10,7 +10,7 @@ import { coldStartAll } from '../lambdas/shared/env';
 import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
 import type { LedgerEntry } from '../lambdas/shared/ledger';
 import { probeTls } from '../lambdas/shared/tls-probe';
-import { decide, gateMatches, type ApproveMode, type Decision } from './approver';
+import { createApprover, gateMatches, type ApproveMode, type Decision } from './approver';
 import { prepareCertificates } from './certificates';
 import { invokeHandler } from './invoke';
 import { scanForKeys, type ScanPlace, type SecretScanResult } from './secret-scan';
@@ -192,6 +192,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     region: SIM_REGION,
     accountId: SIM_ACCOUNT,
   });
+  const approver = createApprover(approve);
   const stdout = captureStdout();
   sim.install();
   // A new rehearsal is a new set of Lambda containers: no configuration from an earlier run.
@@ -256,7 +257,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           const request = JSON.parse((await object.Body?.transformToString()) ?? '{}') as { taskToken: string; gate: string };
           const summary = JSON.stringify(Payload.details ?? {}, null, 2);
           progress(`  waiting for approval: ${stateName}`);
-          const decision = await decide(approve, stateName, summary);
+          const decision = await approver.decide(stateName, summary);
           approvals.push({ gate: stateName, decision });
           progress(`  ${decision}: ${stateName}`);
           if (decision === 'approved') {
@@ -474,6 +475,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const secretScan = scanForKeys(docs, [certs.staged.privateKey, certs.current.keyPem]);
     return { ...partial, secretScan };
   } finally {
+    approver.close();
     stdout.restore();
     await sim.close();
   }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -61,6 +62,26 @@ describe('rehearsal command line', () => {
     expect(out).toContain('Canary: switch IRC ELB listener');
     expect(out).toContain('rejected: Approval 2');
     expect(out).toContain('rehearsal REJECTED');
+  });
+
+  test('--approve prompt reads the answers from the terminal (here: piped), one line per gate', () => {
+    // Act: a separate process, as `npm start` runs it.
+    const run = spawnSync(
+      process.execPath,
+      [require.resolve('tsx/cli'), 'local/cli.ts', '--approve', 'prompt', '--report', join(dir, 'p.json')],
+      {
+        input: 'approve\nreject\n',
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+
+    // Assert
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('Approval 2: canary OK, roll out to the edge? [approve/reject]:');
+    const r = JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8')) as { status: string; approvals: Array<{ decision: string }> };
+    expect(r.status).toBe('REJECTED');
+    expect(r.approvals.map((a) => a.decision)).toEqual(['approved', 'rejected']);
   });
 
   test.each([
