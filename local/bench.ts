@@ -16,7 +16,7 @@ function fleetOfSize(n: number): FleetSpec {
   const base = defaultFleet();
   const extraElbs = Array.from({ length: n }, (_, i) => ({
     name: `bench-elb-${i}`,
-    listeners: [{ port: 443, protocol: 'HTTPS' as const, certificate: (i % 5 === 0 ? 'other' : 'current') }],
+    listeners: [{ port: 443, protocol: 'HTTPS' as const, certificate: i % 5 === 0 ? 'other' : 'current' }],
   }));
   const extraDistributions = Array.from({ length: Math.ceil(n / 4) }, (_, i) => ({
     id: `EBENCH${i}`,
