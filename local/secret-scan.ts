@@ -7,6 +7,8 @@ export type ScanPlace = (typeof SCAN_PLACES)[number];
 export interface SecretScanResult {
   readonly places: ScanPlace[];
   readonly findings: number;
+  /** How many documents of each place were searched (so a scan of nothing cannot pass unnoticed). */
+  readonly searched: Partial<Record<ScanPlace, number>>;
   /** Where each finding was (place and document name); never the matched text. */
   readonly where: Array<{ readonly place: ScanPlace; readonly name: string }>;
 }
@@ -42,10 +44,12 @@ export function scanForKeys(
 ): SecretScanResult {
   const needles = privateKeys.filter((k) => k.trim() !== '').flatMap(keyNeedles);
   const where: Array<{ place: ScanPlace; name: string }> = [];
+  const searched: Partial<Record<ScanPlace, number>> = {};
   for (const doc of documents) {
+    searched[doc.place] = (searched[doc.place] ?? 0) + 1;
     const text = doc.text.replace(/\\n/g, '\n').replace(/\\\//g, '/');
     const flat = text.replace(/\s+/g, '');
     if (needles.some((n) => text.includes(n) || flat.includes(n))) where.push({ place: doc.place, name: doc.name });
   }
-  return { places: [...SCAN_PLACES], findings: where.length, where };
+  return { places: [...SCAN_PLACES], findings: where.length, searched, where };
 }

@@ -33,6 +33,10 @@ describe('rehearsal of a rotation (workflow)', () => {
       expect.arrayContaining([expect.stringContaining('Approval needed'), expect.stringContaining('Rotation SUCCEEDED')]),
     );
     expect(report.secretScan).toMatchObject({ findings: 0 });
+    // The scan really read the handlers' logs, the history, the emails and the S3 documents.
+    for (const place of ['execution history', 'logs', 'notifications', 's3 objects', 'report'] as const) {
+      expect(report.secretScan.searched[place]).toBeGreaterThan(0);
+    }
     expect(report.secretScan.places).toEqual(
       expect.arrayContaining(['execution history', 'logs', 'notifications', 'ssm parameters', 'ssm output', 'report']),
     );
