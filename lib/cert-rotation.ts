@@ -32,6 +32,7 @@ export const STATE = {
   canaryChoice: 'Canary serves the new certificate?',
   canaryWait: 'Wait before checking the canary again',
   gateCanary: 'Approval 2: canary OK, roll out to the edge?',
+  approvalTimedOut: 'No answer before the approval timeout',
   finishSuccess: 'Finish: write the report and notify',
   succeeded: 'Rotation complete',
   rollback: 'Roll back: restore every changed target',
@@ -98,7 +99,9 @@ export class CertRotation extends Construct {
       comment: `Rotates the ${this.config.domain} TLS certificate across ELB, ELBv2, CloudFront and nginx nodes`,
       tracingEnabled: true,
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      timeout: Duration.days(7),
+      // Long enough for every gate to wait its full timeout (a gate timeout is caught and rolled
+      // back; an execution timeout could not be), plus a day for the work itself.
+      timeout: Duration.seconds(this.gateCount * this.config.approvals.timeoutSeconds + 86_400),
     });
   }
 
@@ -304,7 +307,10 @@ export class CertRotation extends Construct {
   }
 
   /** A human gate: a callback task that waits for SendTaskSuccess/SendTaskFailure or times out. */
+  private gateCount = 0;
+
   private gate(id: string, stateName: string, gate: string, details: Record<string, unknown>, failure: sfn.IChainable): tasks.LambdaInvoke {
+    this.gateCount += 1;
     const task = new tasks.LambdaInvoke(this, `Step${id}`, {
       stateName,
       lambdaFunction: this.functions['request-approval'].function,
@@ -328,9 +334,23 @@ export class CertRotation extends Construct {
       maxAttempts: t.retryMaxAttempts,
       backoffRate: 2,
     });
+    // No answer in time counts as a rejection (reported as such), then the same rollback.
+    this.timedOut ??= new sfn.Pass(this, 'ApprovalTimedOut', {
+      stateName: STATE.approvalTimedOut,
+      result: sfn.Result.fromObject({ gateTimedOut: true }),
+      resultPath: '$.approvalTimeout',
+    });
+    if (!this.timedOutChained) {
+      this.timedOut.next(failure);
+      this.timedOutChained = true;
+    }
+    task.addCatch(this.timedOut, { errors: ['States.Timeout'], resultPath: '$.error' });
     task.addCatch(failure, { errors: ['States.ALL'], resultPath: '$.error' });
     return task;
   }
+
+  private timedOut: sfn.Pass | undefined;
+  private timedOutChained = false;
 
   /** Phases 0-3: nothing changes here; any refusal rolls back an empty ledger and reports. */
   private buildPreparation(failure: sfn.IChainable): sfn.IChainable {

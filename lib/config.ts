@@ -178,7 +178,13 @@ const CERT_NAME_RE = /^(\*\.)?(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(
 // IAM ServerCertificateName: [\w+=,.@-]+, at most 128; we append `_yyyy-mm-dd` (11 chars).
 const IAM_NAME_RE = /^[\w+=,.@-]{1,117}$/;
 const IAM_PATH_RE = /^\/cloudfront(\/[\x21-\x7e]*)?\/$/;
-const RATE_RE = /^(\d+|\d{1,2}%|100%)$/;
+// SSM SendCommand's own patterns: a count or a percentage, no leading zeros, at most 7 characters.
+const MAX_CONCURRENCY_RE = /^([1-9][0-9]{0,6}|[1-9][0-9]?%|100%)$/;
+const MAX_ERRORS_RE = /^(0|[1-9][0-9]{0,6}|[0-9]%|[1-9][0-9]%|100%)$/;
+// EC2 instance ids: i- and 8 or 17 hex digits.
+const INSTANCE_ID_RE = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
+// EventBridge: rate(1 unit) singular, rate(n units) plural, n > 0.
+const SCHEDULE_RE = /^(cron\(.+\)|rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\))$/;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 // Lambda environment variables share a 4 KiB budget; roots travel there.
@@ -255,7 +261,9 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
   const domain = str(raw, 'domain', 'domain', true);
   if (domain !== undefined && !DOMAIN_RE.test(domain)) p('domain', `"${domain}" is not a lower-case DNS name like "gitter.im"`);
 
-  const certificateNames = strList(raw, 'certificateNames', 'certificateNames') ?? (domain ? [`*.${domain}`, domain] : []);
+  // Defaults derive from a valid domain only (an invalid one is reported once, under "domain").
+  const certificateNames =
+    strList(raw, 'certificateNames', 'certificateNames') ?? (domain && DOMAIN_RE.test(domain) ? [`*.${domain}`, domain] : []);
   certificateNames.forEach((n, i) => {
     if (!CERT_NAME_RE.test(n)) p(`certificateNames[${i}]`, `"${n}" is not a DNS name or *.wildcard`);
   });
@@ -323,10 +331,10 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
       }
       const maxConcurrency = ph.maxConcurrency === undefined ? '1' : ph.maxConcurrency;
       const maxErrors = ph.maxErrors === undefined ? '0' : ph.maxErrors;
-      if (typeof maxConcurrency !== 'string' || !RATE_RE.test(maxConcurrency) || maxConcurrency === '0') {
+      if (typeof maxConcurrency !== 'string' || !MAX_CONCURRENCY_RE.test(maxConcurrency)) {
         p(`${f}.maxConcurrency`, 'must be a string like "1" or "10%" (not "0")');
       }
-      if (typeof maxErrors !== 'string' || !RATE_RE.test(maxErrors)) p(`${f}.maxErrors`, 'must be a string like "0" or "10%"');
+      if (typeof maxErrors !== 'string' || !MAX_ERRORS_RE.test(maxErrors)) p(`${f}.maxErrors`, 'must be a string like "0" or "10%"');
       const t = ph.targets;
       let targets: NodeTargets = {};
       if (!isObject(t)) p(`${f}.targets`, 'must be an object with "tags" and/or "instanceIds"');
@@ -334,7 +342,7 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
         unknownKeys(t, 'targets', `${f}.targets`);
         const instanceIds = strList(t, 'instanceIds', `${f}.targets.instanceIds`);
         instanceIds?.forEach((id, j) => {
-          if (!/^i-[0-9a-z]{1,17}$/.test(id)) p(`${f}.targets.instanceIds[${j}]`, `"${id}" is not an instance id`);
+          if (!INSTANCE_ID_RE.test(id)) p(`${f}.targets.instanceIds[${j}]`, `"${id}" is not an instance id`);
         });
         let tags: Record<string, string[]> | undefined;
         if (t.tags !== undefined) {
@@ -389,7 +397,7 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
   const enabled = scheduleRaw.enabled === undefined ? true : scheduleRaw.enabled;
   if (typeof enabled !== 'boolean') p('schedule.enabled', 'must be true or false');
   const expression = str(scheduleRaw, 'expression', 'schedule.expression', false) ?? 'cron(0 9 * * ? *)';
-  if (!/^(cron\(.+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$/.test(expression)) {
+  if (!SCHEDULE_RE.test(expression)) {
     p('schedule.expression', `"${expression}" must be an EventBridge cron(...) or rate(...) expression`);
   }
   const schedule = {

@@ -1,4 +1,5 @@
-import { Validations, type Stack } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 
@@ -13,8 +14,15 @@ interface Acknowledgement {
   readonly finding?: RegExp;
   /** Only on constructs whose path matches. @default any */
   readonly path?: RegExp;
+  /**
+   * For `Resource::*`: every action granted on `*` in that policy must match, or the finding
+   * stays unexplained (cdk-nag reports `Resource::*` once per policy, whatever grants it).
+   */
+  readonly wildcardActions?: RegExp;
   readonly reason: string;
 }
+
+const XRAY = 'xray:PutTraceSegments|xray:PutTelemetryRecords|xray:GetSamplingRules|xray:GetSamplingTargets';
 
 export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
@@ -30,14 +38,28 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
     path: /\/(Current|Plan|SwitchCanary|Rollback|VerifyRollback)\/Function\//,
+    wildcardActions: new RegExp(
+      `^(${XRAY}|elasticloadbalancing:Describe(LoadBalancers|Listeners|ListenerCertificates)|iam:ListServerCertificates|cloudfront:ListDistributions|cloudfront:GetDistributionConfig|ec2:DescribeInstances)$`,
+    ),
     reason:
       'X-Ray tracing, and discovery and read-back calls (elasticloadbalancing:Describe*, iam:ListServerCertificates, cloudfront:ListDistributions, cloudfront:GetDistributionConfig, ec2:DescribeInstances): none support resource-level permissions.',
   },
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
-    path: /\/(Guard|Obtain|Validate|RequestApproval|Upload|VerifyTls|Finish)\/Function\/|\/StateMachine\/Role\//,
+    path: /\/(Guard|Obtain|Validate|RequestApproval|Upload|VerifyTls|Finish)\/Function\//,
+    wildcardActions: new RegExp(`^(${XRAY})$`),
     reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, sampling rules) supports no resource-level permissions.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::\*$/,
+    path: /\/StateMachine\/Role\//,
+    wildcardActions: new RegExp(
+      `^(${XRAY}|logs:(CreateLogDelivery|GetLogDelivery|UpdateLogDelivery|DeleteLogDelivery|ListLogDeliveries|PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups))$`,
+    ),
+    reason:
+      'X-Ray tracing and vended-log delivery to the execution log group (CloudWatch Logs delivery APIs support no resource-level permissions).',
   },
   {
     rule: 'AwsSolutions-IAM5',
@@ -89,7 +111,21 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   },
 ];
 
-function reasonFor(ruleName: string, constructPath: string): string | undefined {
+/** Actions a policy grants on `*` (resolved document of a CfnPolicy), or [] for other constructs. */
+function actionsOnWildcard(construct: IConstruct | undefined): string[] {
+  if (!(construct instanceof iam.CfnPolicy)) return [];
+  const doc = Stack.of(construct).resolve(construct.policyDocument) as {
+    Statement?: Array<{ Effect?: string; Action?: string | string[]; Resource?: unknown }>;
+  };
+  const actions: string[] = [];
+  for (const st of doc.Statement ?? []) {
+    const resources = Array.isArray(st.Resource) ? st.Resource : [st.Resource];
+    if (st.Effect === 'Allow' && resources.includes('*')) actions.push(...(Array.isArray(st.Action) ? st.Action : [st.Action ?? '']));
+  }
+  return actions;
+}
+
+function reasonFor(ruleName: string, constructPath: string, construct: IConstruct | undefined): string | undefined {
   const m = /^([^[]+)(?:\[(.*)\])?$/.exec(ruleName);
   if (!m) return undefined;
   const [, rule, finding] = m;
@@ -97,7 +133,8 @@ function reasonFor(ruleName: string, constructPath: string): string | undefined 
     (a) =>
       a.rule === rule &&
       (a.finding === undefined || (finding !== undefined && a.finding.test(finding))) &&
-      (a.path === undefined || a.path.test(constructPath)),
+      (a.path === undefined || a.path.test(constructPath)) &&
+      (a.wildcardActions === undefined || actionsOnWildcard(construct).every((action) => a.wildcardActions!.test(action))),
   )?.reason;
 }
 
@@ -113,8 +150,8 @@ export function acknowledgeNagFindings(stack: Stack): { acknowledged: number; un
   for (const violation of report.violations) {
     for (const resource of violation.violatingResources) {
       const path = resource.constructPath ?? '';
-      const reason = reasonFor(violation.ruleName, path);
       const construct = byPath.get(path);
+      const reason = reasonFor(violation.ruleName, path, construct);
       if (reason && construct) {
         Validations.of(construct).acknowledge({ id: violation.ruleName, reason });
         acknowledged += 1;

@@ -4,7 +4,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 import { loadConfig } from './cli';
 import { runRehearsal } from './rehearsal';
-import { defaultFleet, type FleetSpec } from './sim';
+import { defaultFleet, type FleetElb, type FleetSpec } from './sim';
 
 /**
  * `npm run bench`: how a rehearsed rotation scales with the fleet. The claim it backs: the state
@@ -14,7 +14,7 @@ import { defaultFleet, type FleetSpec } from './sim';
  */
 function fleetOfSize(n: number): FleetSpec {
   const base = defaultFleet();
-  const extraElbs = Array.from({ length: n }, (_, i) => ({
+  const extraElbs: FleetElb[] = Array.from({ length: n }, (_, i) => ({
     name: `bench-elb-${i}`,
     listeners: [{ port: 443, protocol: 'HTTPS' as const, certificate: i % 5 === 0 ? 'other' : 'current' }],
   }));

@@ -83,6 +83,7 @@ const PHASE_OF: Record<string, string> = {
   [STATE.canaryChoice]: 'canary edge',
   [STATE.canaryWait]: 'canary edge',
   [STATE.gateCanary]: 'approval: canary',
+  [STATE.approvalTimedOut]: 'rollback',
   [STATE.finishSuccess]: 'finish',
   [STATE.rollback]: 'rollback',
   [STATE.verifyRollback]: 'rollback',
@@ -333,6 +334,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       phaseTimes.set(phase, t);
     };
     const retryCounts = new Map<string, number>();
+    let gateTimedOut = false;
     const consume = (async () => {
       for await (const event of execution.eventLogs as unknown as AsyncIterable<EventLog>) {
         const text = JSON.stringify(event);
@@ -370,6 +372,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           }
           case 'StateFailed':
             touch(event.state.name, true);
+            if (event.Error === 'States.Timeout' && gateNames.includes(event.state.name)) gateTimedOut = true;
             progress(`  ${event.state.name} failed: ${event.Error}: ${String(event.Cause).slice(0, 300)}`);
             break;
           case 'StateCaught':
@@ -392,7 +395,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       const wrapped = e as { cause?: unknown };
       const err = (wrapped.cause instanceof Error ? wrapped.cause : e) as { name?: string; message?: string };
       const name = err.name ?? 'Error';
-      status = name === APPROVAL_REJECTED || name === 'States.Timeout' ? 'REJECTED' : 'FAILED';
+      status = name === APPROVAL_REJECTED || (name === 'States.Timeout' && gateTimedOut) ? 'REJECTED' : 'FAILED';
       error = `${name}: ${err.message ?? ''}`;
       history.push(JSON.stringify({ error }));
     }

@@ -35,6 +35,8 @@ export interface FinishState {
   readonly error?: { readonly Error?: string; readonly Cause?: string };
   /** Set when the rollback itself or its verification failed. */
   readonly rollbackError?: { readonly Error?: string; readonly Cause?: string };
+  /** Set when an approval gate got no answer before its timeout. */
+  readonly approvalTimeout?: { readonly gateTimedOut?: boolean };
 }
 
 export interface FinishParams {
@@ -69,16 +71,17 @@ export function describeError(error: FinishState['error']): string | undefined {
   return `${error.Error ?? 'Error'}: ${message}`.trim();
 }
 
-export function outcomeOf(succeeded: boolean, error: FinishState['error']): Outcome {
+/** Rejected = an approver said no, or nobody answered a gate in time; any other stop is a failure. */
+export function outcomeOf(succeeded: boolean, error: FinishState['error'], gateTimedOut = false): Outcome {
   if (succeeded) return 'SUCCEEDED';
-  if (error?.Error === APPROVAL_REJECTED || error?.Error === 'States.Timeout') return 'REJECTED';
+  if (error?.Error === APPROVAL_REJECTED || (gateTimedOut && error?.Error === 'States.Timeout')) return 'REJECTED';
   return 'FAILED';
 }
 
 /** Writes the execution report to S3 and tells the approvers how it ended. */
 export async function finishRotation(params: FinishParams): Promise<FinishResult> {
   const { state } = params;
-  const status = outcomeOf(params.succeeded, state.error);
+  const status = outcomeOf(params.succeeded, state.error, state.approvalTimeout?.gateTimedOut === true);
   const error = params.succeeded ? undefined : describeError(state.error);
   const ledger = await params.ledger.entries();
   const reportKey = `${ArtifactStore.executionPrefix(params.executionName)}report.json`;

@@ -39,7 +39,7 @@ export async function guardAgainstConcurrentRotation(params: GuardParams): Promi
 
   const self = running.find((e) => e.executionArn === params.executionArn);
   const others = running.filter((e) => e.executionArn !== params.executionArn);
-  const earlier = others.filter((e) => !self || startedBefore(e, self));
+  const earlier = others.filter((e) => !self || startedBefore(e, self)).sort((a, b) => (startedBefore(a, b) ? -1 : 1));
   if (earlier.length > 0) {
     const first = earlier[0];
     throw new ConcurrentRotation(

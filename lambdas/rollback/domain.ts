@@ -31,18 +31,23 @@ export interface RollbackResult {
  * target is back (and never if it existed before this execution).
  */
 export async function rollBack(params: RollbackParams): Promise<RollbackResult> {
-  const entries = (await params.ledger.entries())
+  const all = await params.ledger.entries();
+  const entries = all
     .filter((e) => e.status === 'intended' || e.status === 'applied')
     .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
   const restored: string[] = [];
   const neverSwitched: string[] = [];
-  const leftAlone: Array<{ target: string; reason: string }> = [];
+  // A retried rollback still knows what an earlier attempt left alone.
+  const leftAlone: Array<{ target: string; reason: string }> = all
+    .filter((e) => e.status === 'left-alone')
+    .map((e) => ({ target: targetLabel(e.target), reason: e.note ?? 'left alone by an earlier attempt' }));
 
   for (const entry of entries) {
     const label = targetLabel(entry.target);
     const { state, value } = await readTargetState(params.clients, entry.target, entry.before, entry.after);
     let next: LedgerEntry;
-    if (state === 'after') {
+    if (state === 'after' || state === 'both') {
+      // 'both': an SNI switch interrupted between Add and Remove; finishing the restore is safe.
       await setTargetCertificate(params.clients, entry.target, entry.after, entry.before);
       next = await params.ledger.update(entry, 'rolled-back', params.now());
       restored.push(label);

@@ -27,7 +27,7 @@ export async function findServerCertificate(
 export async function getCertificateBody(
   iam: IAMClient,
   name: string,
-): Promise<{ body: string; chain?: string; metadata: ServerCertificateMetadata } | undefined> {
+): Promise<{ body: string; chain?: string; metadata: ServerCertificateMetadata; tags: Record<string, string> } | undefined> {
   try {
     const out = await iam.send(new GetServerCertificateCommand({ ServerCertificateName: name }));
     const sc = out.ServerCertificate;
@@ -36,6 +36,7 @@ export async function getCertificateBody(
       body: sc.CertificateBody,
       ...(sc.CertificateChain ? { chain: sc.CertificateChain } : {}),
       metadata: sc.ServerCertificateMetadata,
+      tags: Object.fromEntries((sc.Tags ?? []).filter((t) => t.Key).map((t) => [t.Key as string, t.Value ?? ''])),
     };
   } catch (error) {
     if (awsErrorName(error) === 'NoSuchEntityException' || awsErrorName(error) === 'NoSuchEntity') return undefined;

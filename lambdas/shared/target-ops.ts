@@ -26,8 +26,11 @@ export interface EdgeClients {
   readonly cloudfront: CloudFrontClient;
 }
 
-/** What a target is configured with, relative to a change: the old value, the new one, or neither. */
-export type TargetState = 'before' | 'after' | 'other';
+/**
+ * What a target is configured with, relative to a change: the old value, the new one, both (an
+ * ELBv2 SNI list caught between Add and Remove), or neither.
+ */
+export type TargetState = 'before' | 'after' | 'both' | 'other';
 
 async function classicListenerCertificate(elb: ElasticLoadBalancingClient, name: string, port: number): Promise<string | undefined> {
   try {
@@ -83,7 +86,8 @@ export async function readTargetState(
       if (target.role === 'default') return { state: classify(certs.default), value: certs.default ?? '' };
       const hasAfter = certs.sni.includes(after);
       const hasBefore = certs.sni.includes(before);
-      return { state: hasAfter && !hasBefore ? 'after' : hasBefore && !hasAfter ? 'before' : 'other', value: certs.sni.join(',') };
+      const state: TargetState = hasAfter && hasBefore ? 'both' : hasAfter ? 'after' : hasBefore ? 'before' : 'other';
+      return { state, value: certs.sni.join(',') };
     }
     case 'cloudfront': {
       const out = await clients.cloudfront.send(new GetDistributionConfigCommand({ Id: target.distributionId }));
@@ -127,12 +131,19 @@ export async function setTargetCertificate(clients: EdgeClients, target: EdgeTar
         if (target.role === 'default') {
           await clients.elbv2.send(new ModifyListenerCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: to }] }));
         } else {
-          await clients.elbv2.send(
-            new AddListenerCertificatesCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: to }] }),
-          );
-          await clients.elbv2.send(
-            new RemoveListenerCertificatesCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: from }] }),
-          );
+          // Add first so the names never lose their certificate; each step only if still needed,
+          // so a retry after an interruption between the two completes the switch.
+          const { sni } = await v2ListenerCertificates(clients.elbv2, target.listenerArn);
+          if (!sni.includes(to)) {
+            await clients.elbv2.send(
+              new AddListenerCertificatesCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: to }] }),
+            );
+          }
+          if (sni.includes(from)) {
+            await clients.elbv2.send(
+              new RemoveListenerCertificatesCommand({ ListenerArn: target.listenerArn, Certificates: [{ CertificateArn: from }] }),
+            );
+          }
         }
         return;
       case 'cloudfront': {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import * as tls from 'node:tls';
 
 /** What a TLS handshake saw: the leaf certificate the endpoint served. */
@@ -36,14 +37,15 @@ export function parseEndpoint(endpoint: string): { host: string; port: number } 
  */
 export const probeTls: TlsProbe = (request) => {
   const { host, port } = request;
-  const servername = request.servername ?? host;
+  // SNI carries host names only (RFC 6066); an IP literal is not sent.
+  const servername = request.servername ?? (isIP(host) ? undefined : host);
   const endpoint = `${host}:${port}`;
   return new Promise<ProbeResult>((resolve, reject) => {
     // The probe only reads which certificate is served; trust was checked by validation.
-    const socket = tls.connect({ host, port, servername, rejectUnauthorized: false });
+    const socket = tls.connect({ host, port, ...(servername ? { servername } : {}), rejectUnauthorized: false });
     const fail = (message: string) => {
       socket.destroy();
-      reject(new Error(`TLS handshake with ${endpoint} (SNI ${servername}) failed: ${message}`));
+      reject(new Error(`TLS handshake with ${endpoint} (SNI ${servername ?? 'none'}) failed: ${message}`));
     };
     socket.setTimeout(request.timeoutMs ?? 5000, () => fail('timed out'));
     socket.once('error', (err: Error) => fail(err.message));

@@ -18,6 +18,7 @@ export interface SwitchCanaryParams {
 
 export interface SwitchResult {
   readonly target: string;
+  /** True when this attempt switched the listener; false when an earlier attempt already had. */
   readonly changed: boolean;
 }
 
@@ -54,5 +55,5 @@ export async function switchCanary(params: SwitchCanaryParams): Promise<SwitchRe
     params.logger.info('canary listener already serves the new certificate', { target: label });
   }
   entry = await params.ledger.update(entry, 'applied', params.now());
-  return { target: entry.key, changed: true };
+  return { target: entry.key, changed: state === 'before' };
 }

@@ -7,6 +7,9 @@ import { CertificateInvalid, CertificateNameConflict, CertificateNotPropagated }
 import { getCertificateBody } from '../shared/iam-certs';
 import type { DomainLogger } from '../shared/logger';
 
+/** Tag naming the execution that uploaded a certificate. */
+export const EXECUTION_TAG = 'cert-rotation:execution';
+
 export interface UploadParams {
   readonly iam: IAMClient;
   readonly secrets: SecretsManagerClient;
@@ -50,7 +53,6 @@ export async function uploadCertificate(params: UploadParams): Promise<UploadRes
   }
 
   const existing = await getCertificateBody(params.iam, name);
-  let reused = false;
   if (existing) {
     if (sha256OfPem(existing.body) !== params.expected.sha256) {
       throw new CertificateNameConflict(
@@ -58,8 +60,11 @@ export async function uploadCertificate(params: UploadParams): Promise<UploadRes
           'delete or rename it, or set another certificateNamePrefix',
       );
     }
-    reused = true;
-    params.logger.info('certificate already in IAM under this name; reusing it', { name });
+    params.logger.info('certificate already in IAM under this name; reusing it', {
+      name,
+      // An earlier attempt of this very execution (a retry) uploaded it: still ours to roll back.
+      uploadedByThisExecution: existing.tags[EXECUTION_TAG] === params.executionName,
+    });
   } else {
     try {
       await params.iam.send(
@@ -71,7 +76,7 @@ export async function uploadCertificate(params: UploadParams): Promise<UploadRes
           ...(bundle.chain ? { CertificateChain: bundle.chain } : {}),
           Tags: [
             { Key: 'cert-rotation:domain', Value: params.domain },
-            { Key: 'cert-rotation:execution', Value: params.executionName },
+            { Key: EXECUTION_TAG, Value: params.executionName },
           ],
         }),
       );
@@ -100,5 +105,7 @@ export async function uploadCertificate(params: UploadParams): Promise<UploadRes
       `IAM certificate ${name} exists on path ${meta.Path}, not ${params.iamPath}; CloudFront needs the configured path`,
     );
   }
+  // Ours to delete on rollback only if this execution uploaded it (the tag says so even after a retry).
+  const reused = readBack.tags[EXECUTION_TAG] !== params.executionName;
   return { arn: meta.Arn ?? '', id: meta.ServerCertificateId ?? '', name, path: meta.Path ?? params.iamPath, reused };
 }

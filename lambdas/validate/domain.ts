@@ -1,6 +1,6 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readBundle } from '../shared/bundle-store';
-import { normalizeBundle, validateCertificateBundle, type CertificateSummary } from '../shared/certificate';
+import { normalizeBundle, sha256OfPem, validateCertificateBundle, type CertificateSummary } from '../shared/certificate';
 import { CertificateInvalid } from '../shared/errors';
 import type { DomainLogger } from '../shared/logger';
 
@@ -21,21 +21,31 @@ export interface ValidateResult {
   readonly warnings: string[];
 }
 
+/** The staged certificate's fingerprint, or undefined when it does not parse (validation says why). */
+function stagedSha256(certificatePem: string): string | undefined {
+  try {
+    return sha256OfPem(certificatePem);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Every check of DESIGN.md §2 phase 2, on the staged bundle. A failure throws CertificateInvalid
  * (caught by the state machine before any change) naming the problem.
  */
 export async function validateNewCertificate(params: ValidateParams): Promise<ValidateResult> {
   const bundle = normalizeBundle(await readBundle(params.secrets, params.secretArn));
+  // Re-staging the certificate in use would also fail "not newer"; say what actually happened.
+  if (params.current.sha256 && stagedSha256(bundle.certificate) === params.current.sha256) {
+    throw new CertificateInvalid('same-as-current', 'the staged certificate is the one already in use; stage the renewed certificate');
+  }
   const result = validateCertificateBundle(bundle, {
     requiredNames: params.requiredNames,
     now: params.now,
     current: { notAfter: params.current.notAfter, ...(params.current.names ? { names: params.current.names } : {}) },
     extraTrustedRoots: params.extraTrustedRoots,
   });
-  if (params.current.sha256 && result.summary.sha256 === params.current.sha256) {
-    throw new CertificateInvalid('same-as-current', 'the staged certificate is the one already in use; stage the renewed certificate');
-  }
   params.logger.info('new certificate is valid', {
     sha256: result.summary.sha256,
     notAfter: result.summary.notAfter,

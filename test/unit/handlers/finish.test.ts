@@ -1,0 +1,267 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { describeError, finishRotation, outcomeOf, type FinishParams, type FinishState } from '../../../lambdas/finish/domain';
+import { ArtifactStore } from '../../../lambdas/shared/artifacts';
+import { ChangeLedger } from '../../../lambdas/shared/ledger';
+import { silentLogger } from '../../../lambdas/shared/logger';
+import { createInMemoryS3 } from '../../support/handler-s3';
+import { canaryTarget, distributionTarget, seedLedger, webappTarget } from '../../support/handler-support';
+
+const ARTIFACTS = 'cert-rotation-artifacts-123456789012';
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:cert-rotation-approvals';
+const EXECUTION = 'rotate-2026-11-27';
+const REPORT_KEY = `executions/${EXECUTION}/report.json`;
+const NEW_SHA = 'b'.repeat(64);
+const OLD_SHA = 'a'.repeat(64);
+
+const s3 = createInMemoryS3();
+const snsMock = mockClient(SNSClient);
+
+const ledger = () => new ChangeLedger(new ArtifactStore(s3.client, ARTIFACTS), EXECUTION);
+const at = (minute: number) => new Date(Date.UTC(2026, 10, 27, 12, minute, 0));
+
+/** What the state carries when a rotation got as far as the canary. */
+const STATE: FinishState = {
+  certificate: { secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cert-rotation/gitter.im/rotate-2026-11-27-AbCdEf' },
+  current: { name: 'STAR.gitter.im_2025-11-15', sha256: OLD_SHA, md5: 'ABC', serial: '01', notAfter: '2026-12-10T00:00:00.000Z' },
+  validation: {
+    summary: { sha256: NEW_SHA, md5: 'DEF', serial: '02', notAfter: '2027-02-25T00:00:00.000Z', names: ['*.gitter.im', 'gitter.im'] },
+    warnings: [],
+  },
+  plan: { planKey: `executions/${EXECUTION}/plan.json`, counts: { canary: 1, elb: 2, elbv2: 0, cloudfront: 1, nodes: {} } },
+  uploaded: {
+    arn: 'arn:aws:iam::123456789012:server-certificate/cloudfront/gitter-production/STAR.gitter.im_2026-11-27',
+    name: 'STAR.gitter.im_2026-11-27',
+    reused: false,
+  },
+  canaryCheck: { matches: true, attempts: 2, servedSha256: NEW_SHA },
+};
+
+const lambdaCause = (errorType: string, errorMessage: string) =>
+  JSON.stringify({
+    errorType,
+    errorMessage,
+    trace: [`${errorType}: ${errorMessage}`, '    at validateNewCertificate (/var/task/index.js:1:1)'],
+  });
+
+beforeEach(() => {
+  s3.reset();
+  snsMock.reset();
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+});
+
+function makeParams(overrides: Partial<FinishParams> = {}): FinishParams {
+  return {
+    sns: new SNSClient({ region: 'eu-west-1' }),
+    store: new ArtifactStore(s3.client, ARTIFACTS),
+    ledger: ledger(),
+    logger: silentLogger,
+    topicArn: TOPIC,
+    domain: 'gitter.im',
+    executionName: EXECUTION,
+    succeeded: true,
+    state: STATE,
+    now: new Date('2026-11-27T12:30:00.000Z'),
+    ...overrides,
+  };
+}
+
+function published(): { Subject?: string; Message?: string; TopicArn?: string } {
+  const calls = snsMock.commandCalls(PublishCommand);
+  expect(calls).toHaveLength(1);
+  return calls[0].args[0].input;
+}
+
+describe('outcomeOf', () => {
+  test.each([
+    ['succeeded', 'SUCCEEDED', true, undefined, false],
+    ['an approver rejected (ApprovalRejected)', 'REJECTED', false, { Error: 'ApprovalRejected', Cause: 'rejected by alice' }, false],
+    ['a gate timed out (States.Timeout)', 'REJECTED', false, { Error: 'States.Timeout', Cause: 'gate timed out' }, true],
+    ['a Lambda task timed out (States.Timeout, not a gate)', 'FAILED', false, { Error: 'States.Timeout', Cause: 'task timed out' }, false],
+    ['a Lambda error', 'FAILED', false, { Error: 'CertificateInvalid', Cause: lambdaCause('CertificateInvalid', 'expired') }, false],
+    ['a task failure without cause', 'FAILED', false, { Error: 'States.TaskFailed' }, false],
+    ['no error recorded', 'FAILED', false, undefined, false],
+  ])('%s -> %s', (_label, outcome, succeeded, error, gateTimedOut) => {
+    // Arrange / Act / Assert
+    expect(outcomeOf(succeeded, error, gateTimedOut)).toBe(outcome);
+  });
+});
+
+describe('describeError', () => {
+  test('a Lambda error Cause (JSON with errorType, errorMessage, trace) -> "<Error>: <errorMessage>", no trace', () => {
+    // Arrange
+    const error = { Error: 'CertificateInvalid', Cause: lambdaCause('CertificateInvalid', 'the certificate expired on 2026-01-01') };
+
+    // Act
+    const text = describeError(error);
+
+    // Assert
+    expect(text).toBe('CertificateInvalid: the certificate expired on 2026-01-01');
+  });
+
+  test('a plain-text Cause is kept as is', () => {
+    // Arrange / Act / Assert
+    expect(describeError({ Error: 'ApprovalRejected', Cause: 'rejected by alice: wrong certificate' })).toBe(
+      'ApprovalRejected: rejected by alice: wrong certificate',
+    );
+  });
+
+  test('JSON without errorMessage is kept as text; a missing Error name reads "Error"; no error -> undefined', () => {
+    // Arrange / Act / Assert
+    expect(describeError({ Error: 'X', Cause: '{"detail":"y"}' })).toBe('X: {"detail":"y"}');
+    expect(describeError({ Cause: 'something broke' })).toBe('Error: something broke');
+    expect(describeError({ Error: 'X', Cause: 'null' })).toBe('X: null');
+    expect(describeError(undefined)).toBeUndefined();
+  });
+});
+
+describe('finishRotation', () => {
+  test('SUCCEEDED: report at executions/<name>/report.json, subject says SUCCEEDED, message lists what serves the new certificate', async () => {
+    // Arrange
+    await seedLedger(ledger(), canaryTarget, { at: at(1), phase: 'canary', status: 'applied' });
+
+    // Act
+    const result = await finishRotation(makeParams());
+
+    // Assert
+    expect(result).toEqual({ status: 'SUCCEEDED', reportKey: REPORT_KEY });
+    const report = s3.json<Record<string, unknown>>(ARTIFACTS, REPORT_KEY)!;
+    expect(report).toMatchObject({
+      status: 'SUCCEEDED',
+      domain: 'gitter.im',
+      execution: EXECUTION,
+      finishedAt: '2026-11-27T12:30:00.000Z',
+      certificate: { new: STATE.validation!.summary, previous: STATE.current },
+      uploaded: STATE.uploaded,
+      canaryCheck: STATE.canaryCheck,
+      changes: [{ target: 'ELB apps-servers-elb-prod:6667', phase: 'canary', status: 'applied', note: null }],
+      rollbackError: null,
+    });
+    expect(report).not.toHaveProperty('error');
+    const { Subject, Message, TopicArn } = published();
+    expect(TopicArn).toBe(TOPIC);
+    expect(Subject).toContain('SUCCEEDED');
+    expect(Subject).toContain('gitter.im');
+    expect(Subject!.length).toBeLessThan(100);
+    expect(Message).toContain('Now serving the new certificate:\n  ELB apps-servers-elb-prod:6667');
+    expect(Message).toContain(`New certificate: ${NEW_SHA}`);
+    expect(Message).toContain(REPORT_KEY);
+  });
+
+  test('FAILED after a rollback: reason from the Lambda cause, restored targets and LEFT ALONE ones listed', async () => {
+    // Arrange
+    await seedLedger(ledger(), canaryTarget, { at: at(1), phase: 'canary', status: 'rolled-back' });
+    await seedLedger(ledger(), webappTarget, { at: at(2), status: 'rolled-back', note: 'was not switched' });
+    await seedLedger(ledger(), distributionTarget, {
+      at: at(3),
+      status: 'left-alone',
+      note: 'serves ASCATHIRD, neither the previous nor the new certificate; left alone',
+    });
+    const state: FinishState = {
+      ...STATE,
+      error: {
+        Error: 'VerificationFailed',
+        Cause: lambdaCause('VerificationFailed', 'irc.gitter.im:6667 still does not serve the new certificate'),
+      },
+      rollback: { restored: ['ELB apps-servers-elb-prod:6667'] },
+    };
+
+    // Act
+    const result = await finishRotation(makeParams({ succeeded: false, state }));
+
+    // Assert
+    expect(result).toEqual({
+      status: 'FAILED',
+      reportKey: REPORT_KEY,
+      error: 'VerificationFailed: irc.gitter.im:6667 still does not serve the new certificate',
+    });
+    const { Subject, Message } = published();
+    expect(Subject).toContain('FAILED');
+    expect(Message).toContain('Reason: VerificationFailed: irc.gitter.im:6667 still does not serve the new certificate');
+    expect(Message).toContain('Rolled back to the previous certificate:\n  ELB apps-servers-elb-prod:6667\n  ELB webapp-elb-prod:443');
+    expect(Message).toContain('LEFT ALONE (check by hand):\n  CloudFront E2QWRUHAPOMQZL (cdn.gitter.im): serves ASCATHIRD');
+    expect(Message).not.toContain('Now serving the new certificate');
+    expect(Message).not.toContain('at validateNewCertificate'); // no stack trace
+    const report = s3.json<{ status: string; error: string; changes: Array<{ status: string; note: string | null }>; rollback: unknown }>(
+      ARTIFACTS,
+      REPORT_KEY,
+    )!;
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toContain('VerificationFailed');
+    expect(report.changes.map((c) => c.status).sort()).toEqual(['left-alone', 'rolled-back', 'rolled-back']);
+    expect(report.rollback).toEqual({ restored: ['ELB apps-servers-elb-prod:6667'] });
+  });
+
+  test.each([
+    ['ApprovalRejected', 'rejected by alice'],
+    ['States.Timeout', 'The task timed out.'],
+  ])('%s -> REJECTED in the result, the report and the subject', async (errorName, cause) => {
+    // Arrange
+    // A gate timeout reaches finish through the "no answer" state, which marks it.
+    const state: FinishState = {
+      ...STATE,
+      error: { Error: errorName, Cause: cause },
+      ...(errorName === 'States.Timeout' ? { approvalTimeout: { gateTimedOut: true } } : {}),
+    };
+
+    // Act
+    const result = await finishRotation(makeParams({ succeeded: false, state }));
+
+    // Assert
+    expect(result.status).toBe('REJECTED');
+    expect(result.error).toBe(`${errorName}: ${cause}`);
+    expect(s3.json<{ status: string }>(ARTIFACTS, REPORT_KEY)!.status).toBe('REJECTED');
+    expect(published().Subject).toContain('REJECTED');
+  });
+
+  test('a failed rollback is shouted in the message and recorded in the report', async () => {
+    // Arrange
+    const state: FinishState = {
+      ...STATE,
+      error: { Error: 'ApprovalRejected', Cause: 'no' },
+      rollbackError: {
+        Error: 'VerificationFailed',
+        Cause: lambdaCause('VerificationFailed', 'rollback not verified yet: ELB x:443 serves y'),
+      },
+    };
+
+    // Act
+    await finishRotation(makeParams({ succeeded: false, state }));
+
+    // Assert
+    expect(published().Message).toContain('ROLLBACK DID NOT COMPLETE: VerificationFailed: rollback not verified yet: ELB x:443 serves y');
+    expect(s3.json<{ rollbackError: string }>(ARTIFACTS, REPORT_KEY)!.rollbackError).toBe(
+      'VerificationFailed: rollback not verified yet: ELB x:443 serves y',
+    );
+  });
+
+  test('a run that stopped before validation still reports (unknown fields shown as such)', async () => {
+    // Arrange
+    const state: FinishState = { error: { Error: 'InputInvalid', Cause: lambdaCause('InputInvalid', 'secret x does not exist') } };
+
+    // Act
+    const result = await finishRotation(makeParams({ succeeded: false, state }));
+
+    // Assert
+    expect(result.status).toBe('FAILED');
+    const message = published().Message!;
+    expect(message).toContain('New certificate: (not validated)');
+    expect(message).toContain('Reason: InputInvalid: secret x does not exist');
+    expect(s3.json<Record<string, unknown>>(ARTIFACTS, REPORT_KEY)).toMatchObject({
+      certificate: { new: null, previous: null },
+      uploaded: null,
+      changes: [],
+    });
+  });
+
+  test('the report never carries the secret reference or other state it does not need', async () => {
+    // Arrange (defaults: the state holds the secret ARN)
+
+    // Act
+    await finishRotation(makeParams());
+
+    // Assert
+    expect(s3.text(ARTIFACTS, REPORT_KEY)).not.toContain('secretsmanager');
+    expect(published().Message).not.toContain('secretsmanager');
+  });
+});

@@ -1,0 +1,484 @@
+import {
+  CloudFrontClient,
+  GetDistributionConfigCommand,
+  PreconditionFailed,
+  UpdateDistributionCommand,
+  type DistributionConfig,
+} from '@aws-sdk/client-cloudfront';
+import {
+  DescribeLoadBalancersCommand,
+  ElasticLoadBalancingClient,
+  SetLoadBalancerListenerSSLCertificateCommand,
+} from '@aws-sdk/client-elastic-load-balancing';
+import {
+  AddListenerCertificatesCommand,
+  DescribeListenerCertificatesCommand,
+  DescribeListenersCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyListenerCommand,
+  RemoveListenerCertificatesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteConflictException, DeleteServerCertificateCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { mockClient } from 'aws-sdk-client-mock';
+import { rollBack, type RollbackParams } from '../../../lambdas/rollback/domain';
+import { ArtifactStore } from '../../../lambdas/shared/artifacts';
+import { AwsTransient } from '../../../lambdas/shared/errors';
+import { ChangeLedger, type LedgerEntry } from '../../../lambdas/shared/ledger';
+import { silentLogger } from '../../../lambdas/shared/logger';
+import { setTargetCertificate } from '../../../lambdas/shared/target-ops';
+import type { EdgeTarget } from '../../../lambdas/shared/targets';
+import { createInMemoryS3 } from '../../support/handler-s3';
+import {
+  albDefaultTarget,
+  albSniTarget,
+  canaryTarget,
+  caught,
+  distributionTarget,
+  NEW_ARN,
+  NEW_ID,
+  OLD_ARN,
+  OLD_ID,
+  seedLedger,
+  THIRD_ARN,
+  THIRD_ID,
+  webappTarget,
+  settle,
+} from '../../support/handler-support';
+
+const ARTIFACTS = 'cert-rotation-artifacts-123456789012';
+const EXECUTION = 'rotate-2026-11-27';
+const UPLOADED = { name: 'STAR.gitter.im_2026-11-14', reused: false };
+
+const s3 = createInMemoryS3({ pageSize: 2 });
+const elbMock = mockClient(ElasticLoadBalancingClient);
+const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
+const cloudfrontMock = mockClient(CloudFrontClient);
+const iamMock = mockClient(IAMClient);
+
+// ------------------------------------------------------------------------------------------------
+// A simulated edge: what each target serves; every change is journaled in order.
+// ------------------------------------------------------------------------------------------------
+const classicServes = new Map<string, string>(); // "name:port" -> ARN
+const v2Default = new Map<string, string>(); // listenerArn -> ARN
+const v2Sni = new Map<string, string[]>(); // listenerArn -> ARNs
+const cfServes = new Map<string, string>(); // distribution id -> IAM certificate id
+const SNI_LISTENER_DEFAULT = 'arn:aws:acm:eu-west-1:123456789012:certificate/default-of-the-sni-listener';
+let journal: string[];
+
+function installEdgeFakes(): void {
+  elbMock.on(DescribeLoadBalancersCommand).callsFake(
+    settle((input: { LoadBalancerNames?: string[] }) => {
+      const name = input.LoadBalancerNames?.[0] ?? '';
+      const listeners = [...classicServes.entries()]
+        .filter(([k]) => k.startsWith(`${name}:`))
+        .map(([k, arn]) => ({
+          Listener: {
+            Protocol: 'SSL',
+            LoadBalancerPort: Number(k.split(':')[1]),
+            InstanceProtocol: 'TCP',
+            InstancePort: 1,
+            SSLCertificateId: arn,
+          },
+        }));
+      return { LoadBalancerDescriptions: [{ LoadBalancerName: name, ListenerDescriptions: listeners }] };
+    }),
+  );
+  elbMock.on(SetLoadBalancerListenerSSLCertificateCommand).callsFake(
+    settle((input: { LoadBalancerName?: string; LoadBalancerPort?: number; SSLCertificateId?: string }) => {
+      classicServes.set(`${input.LoadBalancerName}:${input.LoadBalancerPort}`, input.SSLCertificateId ?? '');
+      journal.push(`elb/${input.LoadBalancerName}/${input.LoadBalancerPort} <- ${input.SSLCertificateId}`);
+      return {};
+    }),
+  );
+  elbv2Mock.on(DescribeListenerCertificatesCommand).callsFake(
+    settle((input: { ListenerArn?: string }) => {
+      const arn = input.ListenerArn ?? '';
+      const def = v2Default.get(arn);
+      return {
+        Certificates: [
+          ...(def ? [{ CertificateArn: def, IsDefault: true }] : []),
+          ...(v2Sni.get(arn) ?? []).map((c) => ({ CertificateArn: c, IsDefault: false })),
+        ],
+      };
+    }),
+  );
+  elbv2Mock.on(DescribeListenersCommand).callsFake(
+    settle((input: { ListenerArns?: string[] }) => ({
+      Listeners: (input.ListenerArns ?? []).map((arn) => ({
+        ListenerArn: arn,
+        Certificates: v2Default.has(arn) ? [{ CertificateArn: v2Default.get(arn) }] : [],
+      })),
+    })),
+  );
+  elbv2Mock.on(ModifyListenerCommand).callsFake(
+    settle((input: { ListenerArn?: string; Certificates?: Array<{ CertificateArn?: string }> }) => {
+      v2Default.set(input.ListenerArn ?? '', input.Certificates?.[0]?.CertificateArn ?? '');
+      journal.push(`elbv2-default ${input.ListenerArn} <- ${input.Certificates?.[0]?.CertificateArn}`);
+      return {};
+    }),
+  );
+  elbv2Mock.on(AddListenerCertificatesCommand).callsFake(
+    settle((input: { ListenerArn?: string; Certificates?: Array<{ CertificateArn?: string }> }) => {
+      const list = v2Sni.get(input.ListenerArn ?? '') ?? [];
+      v2Sni.set(input.ListenerArn ?? '', [...list, input.Certificates?.[0]?.CertificateArn ?? '']);
+      journal.push(`elbv2-sni-add ${input.Certificates?.[0]?.CertificateArn}`);
+      return {};
+    }),
+  );
+  elbv2Mock.on(RemoveListenerCertificatesCommand).callsFake(
+    settle((input: { ListenerArn?: string; Certificates?: Array<{ CertificateArn?: string }> }) => {
+      const list = v2Sni.get(input.ListenerArn ?? '') ?? [];
+      v2Sni.set(
+        input.ListenerArn ?? '',
+        list.filter((c) => c !== input.Certificates?.[0]?.CertificateArn),
+      );
+      journal.push(`elbv2-sni-remove ${input.Certificates?.[0]?.CertificateArn}`);
+      return {};
+    }),
+  );
+  cloudfrontMock.on(GetDistributionConfigCommand).callsFake(
+    settle((input: { Id?: string }) => ({
+      ETag: `etag-${cfServes.get(input.Id ?? '')}`,
+      DistributionConfig: {
+        CallerReference: 'ref',
+        Enabled: true,
+        ViewerCertificate: { IAMCertificateId: cfServes.get(input.Id ?? ''), CertificateSource: 'iam', SSLSupportMethod: 'sni-only' },
+      } as DistributionConfig,
+    })),
+  );
+  cloudfrontMock.on(UpdateDistributionCommand).callsFake(
+    settle((input: { Id?: string; DistributionConfig?: DistributionConfig }) => {
+      cfServes.set(input.Id ?? '', input.DistributionConfig?.ViewerCertificate?.IAMCertificateId ?? '');
+      journal.push(`cloudfront/${input.Id} <- ${input.DistributionConfig?.ViewerCertificate?.IAMCertificateId}`);
+      return { ETag: 'new' };
+    }),
+  );
+}
+
+beforeEach(() => {
+  s3.reset();
+  elbMock.reset();
+  elbv2Mock.reset();
+  cloudfrontMock.reset();
+  iamMock.reset();
+  classicServes.clear();
+  v2Default.clear();
+  v2Sni.clear();
+  cfServes.clear();
+  journal = [];
+  installEdgeFakes();
+  iamMock.on(DeleteServerCertificateCommand).resolves({});
+});
+
+const ledger = () => new ChangeLedger(new ArtifactStore(s3.client, ARTIFACTS), EXECUTION);
+const at = (minute: number) => new Date(Date.UTC(2026, 10, 27, 10, minute, 0));
+
+function makeParams(overrides: Partial<RollbackParams> = {}): RollbackParams {
+  return {
+    clients: {
+      elb: new ElasticLoadBalancingClient({ region: 'eu-west-1' }),
+      elbv2: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
+      cloudfront: new CloudFrontClient({ region: 'us-east-1' }),
+    },
+    iam: new IAMClient({ region: 'us-east-1' }),
+    ledger: ledger(),
+    logger: silentLogger,
+    uploaded: UPLOADED,
+    now: () => at(59),
+    ...overrides,
+  };
+}
+
+/** The canary, a classic edge ELB, a CloudFront distribution and an SNI listener, switched in that order. */
+async function switchedEstate(): Promise<void> {
+  classicServes.set('apps-servers-elb-prod:6667', NEW_ARN);
+  classicServes.set('webapp-elb-prod:443', NEW_ARN);
+  cfServes.set(distributionTarget.distributionId, NEW_ID);
+  v2Default.set(albSniTarget.listenerArn, SNI_LISTENER_DEFAULT);
+  v2Sni.set(albSniTarget.listenerArn, [THIRD_ARN, NEW_ARN]);
+  await seedLedger(ledger(), canaryTarget, { at: at(1), phase: 'canary' });
+  await seedLedger(ledger(), webappTarget, { at: at(2) });
+  await seedLedger(ledger(), distributionTarget, { at: at(3) });
+  await seedLedger(ledger(), albSniTarget, { at: at(4) });
+}
+
+async function entry(target: EdgeTarget): Promise<LedgerEntry | undefined> {
+  return ledger().get(target);
+}
+
+describe('rollBack', () => {
+  test('restores every switched target to its before value, newest change first, and marks the ledger', async () => {
+    // Arrange
+    await switchedEstate();
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(journal).toEqual([
+      `elbv2-sni-add ${OLD_ARN}`,
+      `elbv2-sni-remove ${NEW_ARN}`,
+      `cloudfront/${distributionTarget.distributionId} <- ${OLD_ID}`,
+      `elb/webapp-elb-prod/443 <- ${OLD_ARN}`,
+      `elb/apps-servers-elb-prod/6667 <- ${OLD_ARN}`,
+    ]);
+    expect(result.restored).toEqual([
+      'ELBv2 api-alb:8443 (SNI)',
+      'CloudFront E2QWRUHAPOMQZL (cdn.gitter.im)',
+      'ELB webapp-elb-prod:443',
+      'ELB apps-servers-elb-prod:6667',
+    ]);
+    expect(result).toMatchObject({ entries: 4, neverSwitched: [], leftAlone: [] });
+    expect(classicServes.get('apps-servers-elb-prod:6667')).toBe(OLD_ARN);
+    expect(v2Sni.get(albSniTarget.listenerArn)).toEqual([THIRD_ARN, OLD_ARN]);
+    for (const t of [canaryTarget, webappTarget, distributionTarget, albSniTarget]) {
+      expect((await entry(t))?.status).toBe('rolled-back');
+    }
+  });
+
+  test('an ELBv2 default certificate is restored with ModifyListener', async () => {
+    // Arrange
+    v2Default.set(albDefaultTarget.listenerArn, NEW_ARN);
+    await seedLedger(ledger(), albDefaultTarget, { at: at(1) });
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(journal).toEqual([`elbv2-default ${albDefaultTarget.listenerArn} <- ${OLD_ARN}`]);
+    expect(result.restored).toEqual(['ELBv2 api-alb:443']);
+  });
+
+  test('a target recorded but never switched (intent only, still before) is marked "was not switched", untouched', async () => {
+    // Arrange
+    classicServes.set('apps-servers-elb-prod:6667', NEW_ARN);
+    classicServes.set('webapp-elb-prod:443', OLD_ARN);
+    await seedLedger(ledger(), canaryTarget, { at: at(1), phase: 'canary' });
+    await seedLedger(ledger(), webappTarget, { at: at(2), status: 'intended' });
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(result.neverSwitched).toEqual(['ELB webapp-elb-prod:443']);
+    expect(result.restored).toEqual(['ELB apps-servers-elb-prod:6667']);
+    expect(journal).toEqual([`elb/apps-servers-elb-prod/6667 <- ${OLD_ARN}`]);
+    expect(await entry(webappTarget)).toMatchObject({ status: 'rolled-back', note: 'was not switched' });
+    expect(result.uploadDeleted).toBe(true);
+  });
+
+  test('a target serving a third certificate is left alone with a reason, and then the uploaded certificate is kept', async () => {
+    // Arrange
+    await switchedEstate();
+    cfServes.set(distributionTarget.distributionId, THIRD_ID); // someone changed it by hand
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(result.leftAlone).toEqual([{ target: 'CloudFront E2QWRUHAPOMQZL (cdn.gitter.im)', reason: expect.stringContaining(THIRD_ID) }]);
+    expect(journal.some((j) => j.startsWith('cloudfront/'))).toBe(false);
+    expect(cfServes.get(distributionTarget.distributionId)).toBe(THIRD_ID);
+    expect(result.restored).toHaveLength(3);
+    const left = await entry(distributionTarget);
+    expect(left?.status).toBe('left-alone');
+    expect(left?.note).toContain(THIRD_ID);
+    expect(iamMock.commandCalls(DeleteServerCertificateCommand)).toHaveLength(0);
+    expect(result.uploadDeleted).toBe(false);
+    expect(result.uploadNote).toContain(UPLOADED.name);
+  });
+
+  test('every target restored and the certificate was uploaded by this execution -> it is deleted from IAM', async () => {
+    // Arrange
+    await switchedEstate();
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(iamMock.commandCalls(DeleteServerCertificateCommand).map((c) => c.args[0].input)).toEqual([
+      { ServerCertificateName: UPLOADED.name },
+    ]);
+    expect(result.uploadDeleted).toBe(true);
+    expect(result.uploadNote).toBeUndefined();
+  });
+
+  test('a reused certificate (it existed before this execution) is never deleted', async () => {
+    // Arrange
+    await switchedEstate();
+
+    // Act
+    const result = await rollBack(makeParams({ uploaded: { name: UPLOADED.name, reused: true } }));
+
+    // Assert
+    expect(result.restored).toHaveLength(4);
+    expect(iamMock.commandCalls(DeleteServerCertificateCommand)).toHaveLength(0);
+    expect(result.uploadDeleted).toBe(false);
+  });
+
+  test('no upload happened -> IAM is not called', async () => {
+    // Arrange
+    await switchedEstate();
+
+    // Act
+    const result = await rollBack(makeParams({ uploaded: undefined }));
+
+    // Assert
+    expect(iamMock.calls()).toHaveLength(0);
+    expect(result.uploadDeleted).toBe(false);
+  });
+
+  test('DeleteConflictException (still attached while targets settle) -> a note, not a failure', async () => {
+    // Arrange
+    await switchedEstate();
+    iamMock.on(DeleteServerCertificateCommand).rejects(
+      new DeleteConflictException({
+        message: 'Certificate: ASCA... is currently in use by arn:aws:elasticloadbalancing:...',
+        $metadata: { httpStatusCode: 409 },
+      }),
+    );
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(result.restored).toHaveLength(4);
+    expect(result.uploadDeleted).toBe(false);
+    expect(result.uploadNote).toContain(UPLOADED.name);
+    expect(result.uploadNote).toMatch(/prune it later/);
+  });
+
+  test('the certificate already gone (NoSuchEntity) counts as deleted', async () => {
+    // Arrange
+    await switchedEstate();
+    iamMock
+      .on(DeleteServerCertificateCommand)
+      .rejects(new NoSuchEntityException({ message: 'cannot be found', $metadata: { httpStatusCode: 404 } }));
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(result.uploadDeleted).toBe(true);
+  });
+
+  test('an empty ledger (failure before any change) restores nothing and still cleans up the upload', async () => {
+    // Arrange (empty ledger)
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(result).toEqual({ entries: 0, restored: [], neverSwitched: [], leftAlone: [], uploadDeleted: true });
+    expect(journal).toEqual([]);
+  });
+
+  test('a second run after a complete rollback changes nothing (rolled-back entries are done)', async () => {
+    // Arrange
+    await switchedEstate();
+    await rollBack(makeParams());
+    journal = [];
+
+    // Act
+    const again = await rollBack(makeParams());
+
+    // Assert
+    expect(journal).toEqual([]);
+    expect(again.entries).toBe(0);
+    expect(again.restored).toEqual([]);
+  });
+
+  test('a retry after a transient failure part-way finishes the remaining targets without touching restored ones', async () => {
+    // Arrange: the CloudFront update hits an ETag race on the first run
+    await switchedEstate();
+    cloudfrontMock
+      .on(UpdateDistributionCommand)
+      .rejectsOnce(new PreconditionFailed({ message: 'precondition failed', $metadata: { httpStatusCode: 412 } }));
+    const first = await caught(() => rollBack(makeParams()));
+    expect(first).toBeInstanceOf(AwsTransient);
+    installEdgeFakes();
+    journal = [];
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(journal).toEqual([
+      `cloudfront/${distributionTarget.distributionId} <- ${OLD_ID}`,
+      `elb/webapp-elb-prod/443 <- ${OLD_ARN}`,
+      `elb/apps-servers-elb-prod/6667 <- ${OLD_ARN}`,
+    ]);
+    expect(result.leftAlone).toEqual([]);
+  });
+
+  // PRODUCT BUG (lambdas/rollback/domain.ts:34-36 and 64-66): a retried rollback only sees entries
+  // still 'intended'/'applied', so the decision "some targets were left alone -> keep the uploaded
+  // certificate" forgets the targets an earlier attempt already marked 'left-alone'. A rollback
+  // retried after an AwsTransient (it is retried on AwsTransient and CertificateNotPropagated)
+  // therefore deletes the certificate although the ledger says a target was left alone, and its
+  // result (stored at $.rollback) no longer lists that target.
+  test('a retried rollback still keeps the upload when an earlier attempt left a target alone', async () => {
+    // Arrange: the first attempt left the distribution alone, then failed transiently on the next target
+    await switchedEstate();
+    cfServes.set(distributionTarget.distributionId, THIRD_ID);
+    elbMock
+      .on(SetLoadBalancerListenerSSLCertificateCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+    await caught(() => rollBack(makeParams()));
+    expect((await entry(distributionTarget))?.status).toBe('left-alone');
+    installEdgeFakes();
+
+    // Act: Step Functions retries the task
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(result.uploadDeleted).toBe(false);
+    expect(iamMock.commandCalls(DeleteServerCertificateCommand).length).toBe(0);
+    expect(result.leftAlone.map((l) => l.target)).toEqual(['CloudFront E2QWRUHAPOMQZL (cdn.gitter.im)']);
+  });
+
+  // PRODUCT BUG (lambdas/shared/target-ops.ts:78-80): an ELBv2 SNI listener holding BOTH the
+  // before and the after certificate is classified 'other' ("neither the previous nor the new
+  // certificate"). That is exactly the state our own Add-then-Remove switch leaves when Remove
+  // fails (throttled, Lambda timeout) after Add succeeded. A retried rollback then leaves the
+  // listener "alone" serving both certificates, reports it as changed by someone else, and keeps
+  // the upload, instead of finishing the Remove.
+  test('a retried rollback finishes an SNI restore interrupted between Add and Remove', async () => {
+    // Arrange: first attempt added the old certificate back, then Remove failed transiently
+    v2Default.set(albSniTarget.listenerArn, SNI_LISTENER_DEFAULT);
+    v2Sni.set(albSniTarget.listenerArn, [THIRD_ARN, NEW_ARN]);
+    await seedLedger(ledger(), albSniTarget, { at: at(4) });
+    elbv2Mock
+      .on(RemoveListenerCertificatesCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+    await caught(() => setTargetCertificate(makeParams().clients, albSniTarget, NEW_ARN, OLD_ARN));
+    expect(v2Sni.get(albSniTarget.listenerArn)).toEqual([THIRD_ARN, NEW_ARN, OLD_ARN]);
+    installEdgeFakes();
+    journal = [];
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(result.leftAlone).toEqual([]);
+    expect(v2Sni.get(albSniTarget.listenerArn)).toEqual([THIRD_ARN, OLD_ARN]);
+    expect(result.uploadDeleted).toBe(true);
+  });
+
+  test('ledger objects are listed across pages (more entries than one ListObjectsV2 page)', async () => {
+    // Arrange: pageSize is 2, so 4 entries need 2 pages
+    await switchedEstate();
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(result.entries).toBe(4);
+    const lists = s3.mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
+    expect(lists).toEqual([
+      { Bucket: ARTIFACTS, Prefix: `executions/${EXECUTION}/ledger/`, ContinuationToken: undefined },
+      { Bucket: ARTIFACTS, Prefix: `executions/${EXECUTION}/ledger/`, ContinuationToken: '2' },
+    ]);
+  });
+});
