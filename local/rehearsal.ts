@@ -45,8 +45,9 @@ export interface TargetReport {
   readonly id: string;
   readonly name?: string;
   readonly port: number;
-  readonly before: string;
-  readonly after: string;
+  /** SHA-256 of what the account says it served at the start; null for a listener without TLS (HTTP/TCP). */
+  readonly before: string | null;
+  readonly after: string | null;
   readonly servedAfter: string | null;
   readonly changed: boolean;
   readonly rolledBack: boolean;
@@ -445,10 +446,28 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       });
     }
 
+    // Listeners without TLS (HTTP/TCP) carry no certificate; they are reported, untouched.
+    for (const elb of options.fleet.elbs) {
+      for (const l of elb.listeners.filter((x) => x.protocol === 'HTTP' || x.protocol === 'TCP')) {
+        targets.push({
+          kind: 'elb',
+          id: elb.name,
+          port: l.port,
+          before: null,
+          after: null,
+          servedAfter: null,
+          changed: false,
+          rolledBack: false,
+        });
+      }
+    }
+
     const newFacts = tryFacts(certs.staged.certificate);
     const previous = facts(summarizeCertificate(certs.current.certPem));
-    const phases = PHASE_ORDER.filter((p) => phaseTimes.has(p)).map((p) => {
-      const t = phaseTimes.get(p)!;
+    // Every phase of the workflow, in order; the ones this run did not reach say so.
+    const phases = PHASE_ORDER.map((p) => {
+      const t = phaseTimes.get(p);
+      if (!t) return { name: p, status: 'NOT_RUN', simulatedSeconds: 0 };
       return { name: p, status: t.failed ? 'FAILED' : 'SUCCEEDED', simulatedSeconds: Math.round((t.end - t.start) * 10) / 10 };
     });
     const notifications = sim.sns.messages.map((m) => ({ subject: m.subject ?? '' }));

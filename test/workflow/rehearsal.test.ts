@@ -1,4 +1,5 @@
 import { createIntermediateCa, createRootCa, issueCertificate, issueWithFreshPki } from '../../local/certs';
+import { parseFleet } from '../../local/sim';
 import { canaryOf, certificateDir, mutatingCalls, rehearse } from '../support/rehearsal';
 
 /**
@@ -45,6 +46,8 @@ describe('rehearsal of a rotation (workflow)', () => {
     expect(report.phases.map((p) => p.name)).toEqual(
       expect.arrayContaining(['guard', 'obtain', 'validate', 'plan', 'upload', 'canary edge', 'finish']),
     );
+    expect(report.phases.find((p) => p.name === 'canary edge')?.status).toBe('SUCCEEDED');
+    expect(report.phases.find((p) => p.name === 'rollback')?.status).toBe('NOT_RUN');
   });
 
   test('rejection at the gate after the canary rolls the canary back and verifies it', async () => {
@@ -114,6 +117,52 @@ describe('rehearsal of a rotation (workflow)', () => {
 
     expect(report.status).toBe('SUCCEEDED');
     expect(report.apiCalls['iam:UploadServerCertificate']).toBe(1);
+  });
+});
+
+describe('fleet files', () => {
+  test('a fleet of its own: listeners without TLS are reported untouched, "other" certificates are left alone', async () => {
+    // Arrange
+    const fleet = parseFleet(
+      {
+        domain: 'gitter.im',
+        currentCertDaysLeft: 10,
+        elbs: [
+          {
+            name: 'apps-servers-elb-prod',
+            listeners: [
+              { port: 6667, protocol: 'SSL' },
+              { port: 80, protocol: 'HTTP' },
+              { port: 443, protocol: 'HTTPS', certificate: 'other' },
+            ],
+          },
+        ],
+        albs: [{ name: 'api', listeners: [{ port: 443, sni: ['other', 'current'] }] }],
+        distributions: [{ id: 'E2EXAMPLE', aliases: ['cdn.gitter.im'], deploySeconds: 30 }],
+        instances: [{ id: 'i-0beta', tags: { Name: 'gitter-beta', Env: 'beta' }, nginx: true }],
+      },
+      'test fleet',
+    );
+
+    // Act
+    const report = await rehearse({ fleet });
+
+    // Assert
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.targets.find((t) => t.port === 80)).toEqual({
+      kind: 'elb',
+      id: 'apps-servers-elb-prod',
+      port: 80,
+      before: null,
+      after: null,
+      servedAfter: null,
+      changed: false,
+      rolledBack: false,
+    });
+    const other = report.targets.find((t) => t.kind === 'elb' && t.port === 443);
+    expect(other).toMatchObject({ changed: false });
+    expect(other?.servedAfter).toBe(other?.before);
+    expect(report.targets.map((t) => t.kind).sort()).toEqual(['cloudfront', 'elb', 'elb', 'elb', 'elbv2', 'node']);
   });
 });
 
