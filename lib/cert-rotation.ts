@@ -286,7 +286,6 @@ export class CertRotation extends Construct {
     resultPath: string,
     catchTo?: sfn.IChainable,
   ): tasks.LambdaInvoke {
-    const t = this.props.config.timing;
     const fn = this.functions[handler].function;
     const task = new tasks.LambdaInvoke(this, `Step${id}`, {
       stateName,
@@ -296,12 +295,7 @@ export class CertRotation extends Construct {
       resultPath,
       taskTimeout: sfn.Timeout.duration(fn.timeout ? Duration.seconds(fn.timeout.toSeconds() + 30) : Duration.minutes(2)),
     });
-    task.addRetry({
-      errors: [ERR.transient],
-      interval: Duration.seconds(t.retryIntervalSeconds),
-      maxAttempts: t.retryMaxAttempts,
-      backoffRate: 2,
-    });
+    this.retryWithBackoff(task, ERR.transient);
     if (catchTo) task.addCatch(catchTo, { errors: ['States.ALL'], resultPath: '$.error' });
     return task;
   }
@@ -327,13 +321,7 @@ export class CertRotation extends Construct {
       taskTimeout: sfn.Timeout.duration(Duration.seconds(this.config.approvals.timeoutSeconds)),
     });
     // A throttled request (email or token store) is asked again; a retry mints a new token.
-    const t = this.config.timing;
-    task.addRetry({
-      errors: [ERR.transient],
-      interval: Duration.seconds(t.retryIntervalSeconds),
-      maxAttempts: t.retryMaxAttempts,
-      backoffRate: 2,
-    });
+    this.retryWithBackoff(task, ERR.transient);
     // No answer in time counts as a rejection (reported as such), then the same rollback.
     this.timedOut ??= new sfn.Pass(this, 'ApprovalTimedOut', {
       stateName: STATE.approvalTimedOut,
@@ -447,12 +435,7 @@ export class CertRotation extends Construct {
       '$.uploaded',
       failure,
     );
-    upload.addRetry({
-      errors: [ERR.notPropagated],
-      interval: Duration.seconds(this.config.timing.retryIntervalSeconds),
-      maxAttempts: this.config.timing.retryMaxAttempts,
-      backoffRate: 2,
-    });
+    this.retryPropagation(upload);
     return upload;
   }
 
@@ -472,12 +455,7 @@ export class CertRotation extends Construct {
       '$.canarySwitch',
       failure,
     );
-    switchCanary.addRetry({
-      errors: [ERR.notPropagated],
-      interval: Duration.seconds(t.retryIntervalSeconds),
-      maxAttempts: t.retryMaxAttempts,
-      backoffRate: 2,
-    });
+    this.retryPropagation(switchCanary);
 
     const prepare = new sfn.Pass(this, 'CanaryPrepare', {
       stateName: STATE.canaryPrepare,
@@ -545,6 +523,17 @@ export class CertRotation extends Construct {
     return switchCanary.next(prepare).next(verify).next(choice);
   }
 
+  /** Exponential backoff from the configured timing, for errors a later attempt may not hit. */
+  private retryWithBackoff(task: tasks.LambdaInvoke, error: string): void {
+    const t = this.config.timing;
+    task.addRetry({ errors: [error], interval: Duration.seconds(t.retryIntervalSeconds), maxAttempts: t.retryMaxAttempts, backoffRate: 2 });
+  }
+
+  /** IAM propagation delay: a load balancer may not see a just-uploaded certificate yet. */
+  private retryPropagation(task: tasks.LambdaInvoke): void {
+    this.retryWithBackoff(task, ERR.notPropagated);
+  }
+
   /** TLS checks before giving up: the timeout divided by the interval, plus the first one. */
   get verifyAttempts(): number {
     const t = this.config.timing;
@@ -578,12 +567,7 @@ export class CertRotation extends Construct {
       },
       '$.rollback',
     );
-    rollback.addRetry({
-      errors: [ERR.notPropagated],
-      interval: Duration.seconds(t.retryIntervalSeconds),
-      maxAttempts: t.retryMaxAttempts,
-      backoffRate: 2,
-    });
+    this.retryPropagation(rollback);
     rollback.addCatch(report, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
 
     const verify = this.task(

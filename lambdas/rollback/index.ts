@@ -1,6 +1,3 @@
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ArtifactStore } from '../shared/artifacts';
@@ -8,6 +5,7 @@ import { classifyAwsErrors } from '../shared/aws-errors';
 import { lazy, requireEnv } from '../shared/env';
 import { ChangeLedger } from '../shared/ledger';
 import { createLogger, withExecution } from '../shared/logger';
+import { createEdgeClients } from '../shared/target-ops';
 import { rollBack, type RollbackResult } from './domain';
 
 export interface RollbackEvent {
@@ -19,11 +17,7 @@ export interface RollbackEvent {
 const deps = lazy(() => ({
   store: new ArtifactStore(new S3Client({}), requireEnv('ARTIFACT_BUCKET')),
   iam: new IAMClient({}),
-  clients: {
-    elb: new ElasticLoadBalancingClient({}),
-    elbv2: new ElasticLoadBalancingV2Client({}),
-    cloudfront: new CloudFrontClient({}),
-  },
+  clients: createEdgeClients(),
   logger: createLogger('rollback'),
 }));
 

@@ -1,8 +1,8 @@
-import { GetDistributionConfigCommand, UpdateDistributionCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { CloudFrontClient, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import {
   DescribeLoadBalancersCommand,
   SetLoadBalancerListenerSSLCertificateCommand,
-  type ElasticLoadBalancingClient,
+  ElasticLoadBalancingClient,
 } from '@aws-sdk/client-elastic-load-balancing';
 import {
   AddListenerCertificatesCommand,
@@ -10,7 +10,7 @@ import {
   DescribeListenersCommand,
   ModifyListenerCommand,
   RemoveListenerCertificatesCommand,
-  type ElasticLoadBalancingV2Client,
+  ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { awsErrorName } from './aws-errors';
 import { AwsTransient, CertificateNotPropagated, TargetNotFound } from './errors';
@@ -24,6 +24,11 @@ export interface EdgeClients {
   readonly elb: ElasticLoadBalancingClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly cloudfront: CloudFrontClient;
+}
+
+/** The SDK clients of the edge, built once per container by the handlers that switch or read targets. */
+export function createEdgeClients(): EdgeClients {
+  return { elb: new ElasticLoadBalancingClient({}), elbv2: new ElasticLoadBalancingV2Client({}), cloudfront: new CloudFrontClient({}) };
 }
 
 /**

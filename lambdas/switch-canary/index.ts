@@ -1,12 +1,10 @@
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ArtifactStore } from '../shared/artifacts';
 import { classifyAwsErrors } from '../shared/aws-errors';
 import { lazy, requireEnv } from '../shared/env';
 import { ChangeLedger } from '../shared/ledger';
 import { createLogger, withExecution } from '../shared/logger';
+import { createEdgeClients } from '../shared/target-ops';
 import { switchCanary, type SwitchResult } from './domain';
 
 export interface SwitchCanaryEvent {
@@ -19,11 +17,7 @@ export interface SwitchCanaryEvent {
 const deps = lazy(() => ({
   canary: { loadBalancerName: requireEnv('CANARY_LOAD_BALANCER'), port: Number(requireEnv('CANARY_PORT')) },
   store: new ArtifactStore(new S3Client({}), requireEnv('ARTIFACT_BUCKET')),
-  clients: {
-    elb: new ElasticLoadBalancingClient({}),
-    elbv2: new ElasticLoadBalancingV2Client({}),
-    cloudfront: new CloudFrontClient({}),
-  },
+  clients: createEdgeClients(),
   logger: createLogger('switch-canary'),
 }));
 

@@ -1,12 +1,10 @@
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ArtifactStore } from '../shared/artifacts';
 import { classifyAwsErrors } from '../shared/aws-errors';
 import { lazy, requireEnv } from '../shared/env';
 import { ChangeLedger } from '../shared/ledger';
 import { createLogger, withExecution } from '../shared/logger';
+import { createEdgeClients } from '../shared/target-ops';
 import { probeTls } from '../shared/tls-probe';
 import { verifyRollback, type VerifyRollbackResult } from './domain';
 
@@ -17,11 +15,7 @@ export interface VerifyRollbackEvent {
 const deps = lazy(() => ({
   domain: requireEnv('DOMAIN'),
   store: new ArtifactStore(new S3Client({}), requireEnv('ARTIFACT_BUCKET')),
-  clients: {
-    elb: new ElasticLoadBalancingClient({}),
-    elbv2: new ElasticLoadBalancingV2Client({}),
-    cloudfront: new CloudFrontClient({}),
-  },
+  clients: createEdgeClients(),
   logger: createLogger('verify-rollback'),
 }));
 
