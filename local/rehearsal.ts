@@ -29,6 +29,8 @@ export interface RehearsalOptions {
   readonly progress?: (line: string) => void;
   /** Real milliseconds a simulated retry pause or Wait takes. @default 5 */
   readonly pauseMs?: number;
+  /** How the new certificate is staged: a Secrets Manager secret (default) or files in the staging bucket. */
+  readonly stageVia?: 'secret' | 's3';
   /** Shapes the simulated account before the execution starts (tests: a concurrent run, a DNS mistake). */
   readonly beforeStart?: (sim: SimulatedAccount, context: { readonly stateMachineArn: string }) => void;
 }
@@ -209,9 +211,24 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const before = new Map(sim.targets().map((t) => [`${t.kind}/${t.id}/${t.port}`, t.servedSha256()]));
 
     const executionName = `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    const secretName = `cert-rotation/${config.domain}/staged-${executionName}`;
-    sim.putSecret(secretName, JSON.stringify(certs.staged));
-    const input = { source: { secretId: secretName } };
+    let input: { source: Record<string, unknown> };
+    if (options.stageVia === 's3') {
+      // As an operator would: cert.pem, key.pem (and chain.pem) under a prefix of the staging bucket.
+      const prefix = `staged/${executionName}/`;
+      const files: Array<[string, string | undefined]> = [
+        ['cert.pem', certs.staged.certificate],
+        ['key.pem', certs.staged.privateKey || undefined],
+        ['chain.pem', certs.staged.chain],
+      ];
+      for (const [file, body] of files) {
+        if (body !== undefined) await sim.handle('s3:PutObject', { Bucket: workflow.buckets.staging, Key: `${prefix}${file}`, Body: body });
+      }
+      input = { source: { s3: { prefix } } };
+    } else {
+      const secretName = `cert-rotation/${config.domain}/staged-${executionName}`;
+      sim.putSecret(secretName, JSON.stringify(certs.staged));
+      input = { source: { secretId: secretName } };
+    }
     const executionArn = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:execution:${workflow.stateMachineName}:${executionName}`;
     options.beforeStart?.(sim, { stateMachineArn: workflow.stateMachineArn });
     const startTime = new Date();
@@ -306,7 +323,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     }
 
     const machine = new StateMachine(workflow.definition as never, { validationOptions: { checkArn: false } });
-    const execution = machine.run(input, {
+    const execution = machine.run(input as never, {
       overrides: { taskResourceLocalHandlers: localHandlers as never, waitTimeOverrides, retryIntervalOverrides },
       context: {
         Execution: {

@@ -1,4 +1,4 @@
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 
 /** The places the report's secret scan covers (REHEARSAL.md), plus the simulated S3 objects. */
 export const SCAN_PLACES = ['execution history', 'logs', 'notifications', 'ssm parameters', 'ssm output', 'report', 's3 objects'] as const;
@@ -16,6 +16,8 @@ export interface SecretScanResult {
 /**
  * What counts as the private key: the PEM body (whole, and each full 64-character line, so a
  * partial leak counts) and the DER encodings in base64 (PKCS#8 and the algorithm's own form).
+ * A line whose 48 bytes are public (an RSA key repeats its modulus, which every certificate of
+ * the key carries too) is not a needle: finding it proves nothing.
  */
 export function keyNeedles(privateKeyPem: string): string[] {
   const needles = new Set<string>();
@@ -24,7 +26,15 @@ export function keyNeedles(privateKeyPem: string): string[] {
     .filter((l) => l && !l.startsWith('-----'))
     .map((l) => l.trim());
   if (body.length > 0) needles.add(body.join(''));
-  for (const line of body) if (line.length >= 64) needles.add(line);
+  let publicDer: Buffer | undefined;
+  try {
+    publicDer = createPublicKey(privateKeyPem).export({ type: 'spki', format: 'der' });
+  } catch {
+    publicDer = undefined;
+  }
+  for (const line of body) {
+    if (line.length >= 64 && !(publicDer && publicDer.includes(Buffer.from(line, 'base64')))) needles.add(line);
+  }
   try {
     const key = createPrivateKey(privateKeyPem);
     needles.add(key.export({ type: 'pkcs8', format: 'der' }).toString('base64'));

@@ -56,10 +56,11 @@ export function parseSource(source: unknown): CertificateSource {
   throw new InputInvalid(SOURCE_HELP);
 }
 
-async function readStagedObject(s3: S3Client, bucket: string, key: string): Promise<string | undefined> {
+async function readStagedObject(s3: S3Client, bucket: string, key: string): Promise<{ text: string; versionId?: string } | undefined> {
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return await out.Body?.transformToString('utf-8');
+    const text = await out.Body?.transformToString('utf-8');
+    return text === undefined ? undefined : { text, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
   } catch (error) {
     if (awsErrorName(error) === 'NoSuchKey' || awsErrorName(error) === 'NotFound') return undefined;
     throw error;
@@ -88,11 +89,14 @@ async function obtainFromS3(params: ObtainParams, bucket: string, rawPrefix: str
   const keyObject = `${prefix}key.pem`;
   const where = `s3://${bucket}/${prefix}`;
 
-  const [certificate, chain, privateKey] = await Promise.all([
+  const [certificateObject, chainObject, keyObjectRead] = await Promise.all([
     readStagedObject(params.s3, bucket, `${prefix}cert.pem`),
     readStagedObject(params.s3, bucket, `${prefix}chain.pem`),
     readStagedObject(params.s3, bucket, keyObject),
   ]);
+  const certificate = certificateObject?.text;
+  const chain = chainObject?.text;
+  const privateKey = keyObjectRead?.text;
 
   let secretArn = await existingSecretArn(params.secrets, secretName);
   if (!secretArn) {
@@ -129,9 +133,20 @@ async function obtainFromS3(params: ObtainParams, bucket: string, rawPrefix: str
     }
   }
 
-  if (privateKey !== undefined) {
-    await params.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: keyObject }));
-    params.logger.info('staged private key deleted from S3', { object: `${where}key.pem` });
+  if (keyObjectRead !== undefined) {
+    // In the versioned staging bucket, deleting the version read removes the key for good (a
+    // plain delete would only hide it behind a delete marker).
+    await params.s3.send(
+      new DeleteObjectCommand({
+        Bucket: bucket,
+        Key: keyObject,
+        ...(keyObjectRead.versionId ? { VersionId: keyObjectRead.versionId } : {}),
+      }),
+    );
+    params.logger.info('staged private key deleted from S3', {
+      object: `${where}key.pem`,
+      permanently: keyObjectRead.versionId !== undefined,
+    });
   }
   return { secretArn, origin: 's3', stagedAt: where };
 }

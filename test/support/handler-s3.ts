@@ -51,7 +51,7 @@ function noSuchKey(key: string): NoSuchKey {
   return new NoSuchKey({ message: `The specified key does not exist. (${key})`, $metadata: { httpStatusCode: 404 } });
 }
 
-export function createInMemoryS3(options: { readonly pageSize?: number } = {}): InMemoryS3 {
+export function createInMemoryS3(options: { readonly pageSize?: number; readonly versioned?: boolean } = {}): InMemoryS3 {
   const pageSize = options.pageSize ?? 1000;
   const client = new S3Client({ region: 'us-east-1' });
   const mock = mockClient(client);
@@ -88,7 +88,11 @@ export function createInMemoryS3(options: { readonly pageSize?: number } = {}): 
         const text = objects.get(id(input.Bucket ?? '', input.Key ?? ''));
         if (text === undefined) throw noSuchKey(input.Key ?? '');
         const body = sdkStreamMixin(Readable.from([Buffer.from(text, 'utf-8')]));
-        return { Body: body as GetObjectCommandOutput['Body'], $metadata: { httpStatusCode: 200 } };
+        return {
+          Body: body as GetObjectCommandOutput['Body'],
+          ...(options.versioned ? { VersionId: `v-${input.Key ?? ''}` } : {}),
+          $metadata: { httpStatusCode: 200 },
+        };
       }),
     );
     mock.on(DeleteObjectCommand).callsFake(

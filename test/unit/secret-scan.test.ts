@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { keyNeedles, scanForKeys } from '../../local/secret-scan';
 
 /** The rehearsal's secret scan must find the key in any form it could leak in. */
@@ -15,7 +15,11 @@ describe('secret scan', () => {
     ['the whole PEM', (k: string) => `log line ${k}`],
     ['the PEM JSON-escaped in a payload', (k: string) => JSON.stringify({ privateKey: k })],
     ['the base64 body on one line', (k: string) => `x=${body(k)}`],
-    ['one 64-character line of the body', (k: string) => `fragment ${k.split('\n')[2]} end`],
+    // A private part of the key (a line of only public bytes, like an RSA modulus, proves nothing).
+    [
+      'one 64-character private line of the body',
+      (k: string) => `fragment ${k.split('\n').find((l) => l.length === 64 && keyNeedles(k).includes(l))} end`,
+    ],
     ['a PEM header of any key', () => 'here: -----BEGIN PRIVATE KEY-----\nMIIB...'],
   ])('finds %s', (_what, leak) => {
     for (const key of [rsa, ec]) {
@@ -39,6 +43,21 @@ describe('secret scan', () => {
     const sec1Body = body(ec);
     expect(needles).toContain(sec1Body);
     expect(needles.length).toBeGreaterThan(2);
+  });
+
+  test('public material is not a finding: a certificate of the key shares its RSA modulus, never a match', () => {
+    // Arrange: the public key in every form it is published (SPKI DER, as PEM lines at each byte alignment).
+    const pub = createPublicKey(rsa).export({ type: 'spki', format: 'der' });
+    const published = [0, 1, 2].map((shift) => Buffer.concat([Buffer.alloc(shift), pub]).toString('base64'));
+
+    // Act
+    const result = scanForKeys(
+      published.map((text, i) => ({ place: 's3 objects' as const, name: `cert ${i}`, text })),
+      [rsa],
+    );
+
+    // Assert
+    expect(result.findings).toBe(0);
   });
 
   test('clean documents give 0 findings and name every place', () => {

@@ -72,6 +72,19 @@ describe('rehearsal of a rotation (workflow)', () => {
     expect(report.secretScan.findings).toBe(0);
   });
 
+  test('staged as files in the S3 staging bucket: imported into a secret, the staged key deleted, the rotation succeeds', async () => {
+    // Act
+    const report = await rehearse({ stageVia: 's3' });
+
+    // Assert
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.apiCalls['secretsmanager:CreateSecret']).toBe(1);
+    expect(report.apiCalls['s3:DeleteObject']).toBe(1);
+    // The scan covers every S3 object left (cert.pem and chain.pem are still there, key.pem is not).
+    expect(report.secretScan.searched['s3 objects']).toBeGreaterThan(0);
+    expect(report.secretScan.findings).toBe(0);
+  });
+
   test('rejection at the first gate changes nothing', async () => {
     const report = await rehearse({ approve: { mode: 'reject', gate: 'start' } });
 

@@ -273,6 +273,21 @@ describe('obtainCertificate: secretId source', () => {
 });
 
 describe('obtainCertificate: s3 source', () => {
+  test('in a versioned staging bucket the key is deleted by version (gone for good, not hidden behind a delete marker)', async () => {
+    // Arrange
+    const versioned = createInMemoryS3({ versioned: true });
+    versioned.put(BUCKET, `${STAGED}cert.pem`, cert.certPem);
+    versioned.put(BUCKET, `${STAGED}key.pem`, cert.keyPem);
+
+    // Act
+    await obtainCertificate(makeParams({ s3: versioned.client }));
+
+    // Assert
+    const deletes = versioned.mock.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input);
+    expect(deletes).toEqual([{ Bucket: BUCKET, Key: `${STAGED}key.pem`, VersionId: `v-${STAGED}key.pem` }]);
+    versioned.mock.restore();
+  });
+
   test('imports cert, key and chain into <prefix><executionName>, then deletes ONLY key.pem', async () => {
     // Arrange
     stage();
