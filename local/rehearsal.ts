@@ -330,7 +330,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           Id: executionArn,
           Name: executionName,
           StartTime: startTime.toISOString(),
-          Input: input,
+          Input: input as never,
           RoleArn: `arn:aws:iam::${SIM_ACCOUNT}:role/rehearsal`,
         },
         StateMachine: { Id: workflow.stateMachineArn, Name: workflow.stateMachineName },
