@@ -1,6 +1,6 @@
 import { DeleteServerCertificateCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { awsErrorName } from '../shared/aws-errors';
-import type { ChangeLedger, LedgerEntry } from '../shared/ledger';
+import type { ChangeLedger } from '../shared/ledger';
 import type { DomainLogger } from '../shared/logger';
 import { readTargetState, setTargetCertificate, type EdgeClients } from '../shared/target-ops';
 import { targetLabel } from '../shared/targets';
@@ -45,23 +45,21 @@ export async function rollBack(params: RollbackParams): Promise<RollbackResult> 
   for (const entry of entries) {
     const label = targetLabel(entry.target);
     const { state, value } = await readTargetState(params.clients, entry.target, entry.before, entry.after);
-    let next: LedgerEntry;
     if (state === 'after' || state === 'both') {
       // 'both': an SNI switch interrupted between Add and Remove; finishing the restore is safe.
       await setTargetCertificate(params.clients, entry.target, entry.after, entry.before);
-      next = await params.ledger.update(entry, 'rolled-back', params.now());
+      await params.ledger.update(entry, 'rolled-back', params.now());
       restored.push(label);
       params.logger.info('target restored', { target: label });
     } else if (state === 'before') {
-      next = await params.ledger.update(entry, 'rolled-back', params.now(), 'was not switched');
+      await params.ledger.update(entry, 'rolled-back', params.now(), 'was not switched');
       neverSwitched.push(label);
     } else {
       const reason = `serves ${value || 'nothing'}, neither the previous nor the new certificate; left alone`;
-      next = await params.ledger.update(entry, 'left-alone', params.now(), reason);
+      await params.ledger.update(entry, 'left-alone', params.now(), reason);
       leftAlone.push({ target: label, reason });
       params.logger.warn('target left alone during rollback', { target: label, reason });
     }
-    void next;
   }
 
   let uploadDeleted = false;
