@@ -351,7 +351,6 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       t.failed ||= failed;
       phaseTimes.set(phase, t);
     };
-    const retryCounts = new Map<string, number>();
     let gateTimedOut = false;
     const consume = (async () => {
       for await (const event of execution.eventLogs as unknown as AsyncIterable<EventLog>) {
@@ -379,13 +378,11 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
             }
             break;
           case 'StateRetried': {
-            const s = states[event.state.name];
-            const attempt = (retryCounts.get(event.state.name) ?? 0) + 1;
-            retryCounts.set(event.state.name, attempt);
+            // The engine paused `pauseMs`; the simulated clock gets the pause the Retry asks for.
             const retrier = event.retry.retrier as { IntervalSeconds?: number; BackoffRate?: number };
             const pause = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (event.retry.attempt - 1);
             sim.clock.advance(pause);
-            progress(`  retry ${event.retry.attempt} of "${event.state.name}" after ${pause}s (simulated)${s ? '' : ''}`);
+            progress(`  retry ${event.retry.attempt} of "${event.state.name}" after ${pause}s (simulated)`);
             break;
           }
           case 'StateFailed':
