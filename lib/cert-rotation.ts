@@ -31,7 +31,7 @@ export const STATE = {
   canaryVerify: 'Canary: verify TLS on the IRC endpoint',
   canaryChoice: 'Canary serves the new certificate?',
   canaryWait: 'Wait before checking the canary again',
-  gateCanary: 'Approval 2: canary OK, continue?',
+  gateCanary: 'Approval 2: canary edge OK, continue?',
   approvalTimedOut: 'No answer before the approval timeout',
   finishSuccess: 'Finish: write the report and notify',
   succeeded: 'Rotation complete',

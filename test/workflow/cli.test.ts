@@ -78,7 +78,7 @@ describe('rehearsal command line', () => {
 
     // Assert
     expect(run.status).toBe(1);
-    expect(run.stderr).toContain('Approval 2: canary OK, continue? [approve/reject]:');
+    expect(run.stderr).toContain('Approval 2: canary edge OK, continue? [approve/reject]:');
     const r = JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8')) as { status: string; approvals: Array<{ decision: string }> };
     expect(r.status).toBe('REJECTED');
     expect(r.approvals.map((a) => a.decision)).toEqual(['approved', 'rejected']);
