@@ -63,7 +63,8 @@ export async function prepareCertificates(opts: {
       chain: [intermediate],
       root,
       notBefore: new Date(now.getTime() - 3_600_000),
-      notAfter: new Date(now.getTime() + 90 * DAY),
+      // 90 days like an ACME CA, but always outliving the current one (a fleet may say it has months left).
+      notAfter: new Date(now.getTime() + Math.min(397, Math.max(90, opts.currentDaysLeft + 30)) * DAY),
     });
     staged = { certificate: leaf.certPem, privateKey: leaf.keyPem, chain: leaf.chainPem };
   }

@@ -179,6 +179,27 @@ describe('fleet files', () => {
   });
 });
 
+describe('current certificate age', () => {
+  test.each([120, -5])('the fleet says the current certificate has %i days left: the generated one still outlives it', async (days) => {
+    const fleet = parseFleet(
+      {
+        domain: 'gitter.im',
+        currentCertDaysLeft: days,
+        elbs: [{ name: 'apps-servers-elb-prod', listeners: [{ port: 6667, protocol: 'SSL' }] }],
+        albs: [],
+        distributions: [],
+        instances: [],
+      },
+      'test fleet',
+    );
+
+    const report = await rehearse({ fleet });
+
+    expect(report.status).toBe('SUCCEEDED');
+    expect(Date.parse(report.certificate.new?.notAfter ?? '')).toBeGreaterThan(Date.parse(report.certificate.previous.notAfter));
+  });
+});
+
 describe('the workflow stops safely', () => {
   test('another rotation of the same domain is running: refused before any change', async () => {
     // Arrange: an execution of the same state machine started a minute ago and still runs.
