@@ -6,6 +6,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { ResolvedConfig } from '../lib/config';
 import { STATE } from '../lib/cert-rotation';
 import { summarizeCertificate, type CertificateSummary } from '../lambdas/shared/certificate';
+import { describeDetails } from '../lambdas/request-approval/domain';
 import { coldStartAll } from '../lambdas/shared/env';
 import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
 import type { LedgerEntry } from '../lambdas/shared/ledger';
@@ -274,7 +275,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           // The approver reads the request (and its token) where an operator would, then answers.
           const object = await s3Client.send(new GetObjectCommand({ Bucket: workflow.buckets.artifacts, Key: requested.requestKey }));
           const request = JSON.parse((await object.Body?.transformToString()) ?? '{}') as { taskToken: string; gate: string };
-          const summary = JSON.stringify(Payload.details ?? {}, null, 2);
+          // What the approval email shows, for --approve prompt.
+          const summary = describeDetails(Payload.details ?? {});
           progress(`  waiting for approval: ${stateName}`);
           const decision = await approver.decide(stateName, summary);
           approvals.push({ gate: stateName, decision });

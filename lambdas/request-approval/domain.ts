@@ -37,7 +37,8 @@ export function approvalKey(executionName: string, gate: string): string {
   return `${ArtifactStore.executionPrefix(executionName)}approvals/${gate}.json`;
 }
 
-function describe(details: unknown, indent = ''): string {
+/** Renders the gate's details as the indented text of the approval email. */
+export function describeDetails(details: unknown, indent = ''): string {
   if (details === null || details === undefined) return '';
   if (typeof details !== 'object') return typeof details === 'string' ? details : JSON.stringify(details);
   return Object.entries(details as Record<string, unknown>)
@@ -45,7 +46,7 @@ function describe(details: unknown, indent = ''): string {
       Array.isArray(v)
         ? `${indent}${k}: ${v.length === 0 ? '(none)' : v.join(', ')}`
         : typeof v === 'object' && v !== null
-          ? `${indent}${k}:\n${describe(v, `${indent}  `)}`
+          ? `${indent}${k}:\n${describeDetails(v, `${indent}  `)}`
           : `${indent}${k}: ${String(v)}`,
     )
     .join('\n');
@@ -74,7 +75,7 @@ export async function requestApproval(params: ApprovalRequestParams): Promise<Ap
     `Gate: ${params.title}`,
     `Execution: ${params.executionArn}`,
     '',
-    describe(params.details),
+    describeDetails(params.details),
     '',
     'To approve:',
     `  aws stepfunctions send-task-success --task-token ${tokenCmd} --task-output '{"approvedBy":"'"$USER"'"}'`,
