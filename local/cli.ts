@@ -3,8 +3,8 @@ import './polyfill';
 // The rehearsal runs on the local Node.js (20 is supported here); the Lambda runtime is Node.js 22.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, CONFIG_CONTEXT_KEY, resolveConfig, type ResolvedConfig } from '../lib/config';
 import { parseApprove } from './approver';
@@ -43,6 +43,28 @@ export function loadConfig(file?: string): ResolvedConfig {
   }
 }
 
+/** The report is written at the end: refuse an unwritable path before the run, not after it. */
+function checkWritable(file: string): void {
+  const dir = dirname(resolve(file));
+  try {
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`--report: cannot write to ${dir}`);
+  }
+}
+
+/** The fleet must be the estate the config describes: its domain, and the canary listener. */
+function checkFleetMatchesConfig(fleet: FleetSpec, config: ResolvedConfig, source = 'the default fleet'): void {
+  if (fleet.domain !== config.domain) {
+    throw new UsageError(`${source}: fleet.domain "${fleet.domain}" is not the config's domain "${config.domain}"`);
+  }
+  const { loadBalancerName, port } = config.canary;
+  const canary = fleet.elbs.find((e) => e.name === loadBalancerName)?.listeners.find((l) => l.port === port);
+  if (!canary) {
+    throw new UsageError(`${source}: fleet.elbs has no "${loadBalancerName}" with a listener on port ${port} (the config's canary)`);
+  }
+}
+
 function summaryLine(report: RehearsalReport): string {
   const changed = report.targets.filter((t) => t.changed).length;
   const newSha = report.certificate.new?.sha256 ?? '?';
@@ -52,7 +74,9 @@ function summaryLine(report: RehearsalReport): string {
     `  targets: ${report.targets.length} (${changed} changed, ${served} serving the new certificate, ${report.targets.filter((t) => t.rolledBack).length} rolled back)`,
     `  approvals: ${report.approvals.map((a) => `${a.gate} -> ${a.decision}`).join('; ') || 'none'}`,
     `  state transitions: ${report.stateTransitions}, largest state payload: ${report.maxStatePayloadBytes} bytes, simulated time: ${report.simulatedSeconds}s`,
-    `  secret scan: ${report.secretScan.findings} findings in ${report.secretScan.places.join(', ')}`,
+    `  secret scan: ${report.secretScan.findings} findings in ${Object.entries(report.secretScan.searched)
+      .map(([place, n]) => `${n} ${place} document(s)`)
+      .join(', ')}`,
   ].join('\n');
 }
 
@@ -102,6 +126,8 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError('--source acme: ACME issuance is not built yet; use --source staged (the default) or --certificate DIR');
     }
     if (values.source !== 'staged') throw new UsageError(`--source must be staged or acme (got "${String(values.source)}")`);
+    if (typeof values.report === 'string') checkWritable(values.report);
+    checkFleetMatchesConfig(fleet, config, values.fleet as string | undefined);
 
     log(
       `rehearsing a rotation of ${config.domain}: ${fleet.elbs.length} ELBs, ${fleet.albs.length} ALBs, ${fleet.distributions.length} distributions, ${fleet.instances.length} instances`,

@@ -209,7 +209,16 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       .targets()
       .find((t) => t.kind === 'elb' && t.id === config.canary.loadBalancerName && t.port === config.canary.port);
     if (canaryTarget) sim.addDnsAlias(config.canary.host, { host: canaryTarget.host });
-    const before = new Map(sim.targets().map((t) => [`${t.kind}/${t.id}/${t.port}`, t.servedSha256()]));
+    // What each target served at the start, seen as a client of the domain sees it (TLS, SNI = domain).
+    const servedNow = async (t: SimTarget): Promise<string | null> => {
+      try {
+        return (await probeTls({ host: '127.0.0.1', port: t.localPort, servername: config.domain })).sha256;
+      } catch {
+        return null;
+      }
+    };
+    const before = new Map<string, string | null>();
+    for (const t of sim.targets()) before.set(`${t.kind}/${t.id}/${t.port}`, await servedNow(t));
 
     const executionName = `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     let input: { source: Record<string, unknown> };
@@ -345,12 +354,13 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     let maxStatePayloadBytes = 0;
     const phaseTimes = new Map<string, { start: number; end: number; failed: boolean }>();
     const phaseOf = (state: string) => PHASE_OF[state] ?? 'other';
-    const touch = (state: string, failed = false) => {
+    // A phase is FAILED when its last state event was a failure: a retry that then succeeds clears it.
+    const touch = (state: string, failed: boolean | undefined = undefined) => {
       const phase = phaseOf(state);
       const now = sim.clock.simulatedSeconds();
       const t = phaseTimes.get(phase) ?? { start: now, end: now, failed: false };
       t.end = now;
-      t.failed ||= failed;
+      if (failed !== undefined) t.failed = failed;
       phaseTimes.set(phase, t);
     };
     let gateTimedOut = false;
@@ -373,7 +383,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           }
           case 'StateExited':
             maxStatePayloadBytes = Math.max(maxStatePayloadBytes, Buffer.byteLength(JSON.stringify(event.state.output ?? null)));
-            touch(event.state.name);
+            touch(event.state.name, false);
             if (event.state.name === STATE.plan) {
               const out = event.state.output as { plan?: { counts?: unknown } } | undefined;
               progress(`  targets: ${JSON.stringify(out?.plan?.counts ?? {})}`);
@@ -439,15 +449,11 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
 
     const targets: TargetReport[] = [];
     for (const t of sim.targets()) {
-      let servedAfter: string | null = null;
-      try {
-        servedAfter = (await probeTls({ host: '127.0.0.1', port: t.localPort, servername: config.domain })).sha256;
-      } catch {
-        servedAfter = null;
-      }
+      const servedAfter = await servedNow(t);
       const key = `${t.kind}/${t.id}/${t.port}`;
-      const b = before.get(key) ?? '';
-      const a = t.servedSha256();
+      const b = before.get(key) ?? null;
+      // What the account says is served for the domain now (ELBv2: its SNI certificate for the domain, else the default).
+      const a = t.kind === 'elbv2' ? servedAfter : t.servedSha256();
       const rolledKey = t.kind === 'cloudfront' ? `cloudfront/${t.id}` : key;
       targets.push({
         kind: t.kind,

@@ -109,6 +109,26 @@ describe('rehearsal command line', () => {
     ['an unknown flag', () => ['--bogus'], /bogus/],
     ['a gate that does not exist', () => ['--approve', 'reject:no-such-gate'], /matches no approval gate/],
     ['a certificate directory that does not exist', () => ['--certificate', join(dir, 'missing')], /not a directory/],
+    ['a report path that cannot be written', () => ['--report', join(dir, 'no-such-dir', 'r.json')], /--report: cannot write/],
+    [
+      "a fleet without the config's canary listener",
+      () => [
+        '--fleet',
+        file('fleet.json', { domain: 'gitter.im', elbs: [{ name: 'other-elb', listeners: [{ port: 443, protocol: 'HTTPS' }] }] }),
+      ],
+      /no "apps-servers-elb-prod" with a listener on port 6667/,
+    ],
+    [
+      'a fleet of another domain',
+      () => [
+        '--fleet',
+        file('fleet.json', {
+          domain: 'example.org',
+          elbs: [{ name: 'apps-servers-elb-prod', listeners: [{ port: 6667, protocol: 'SSL' }] }],
+        }),
+      ],
+      /fleet\.domain "example\.org" is not the config's domain "gitter\.im"/,
+    ],
   ])('%s is a usage error (exit 2) naming the problem', async (_name, args, message) => {
     const code = await main(args());
 

@@ -110,6 +110,8 @@ describe('rehearsal of a rotation (workflow)', () => {
     expect(report.apiCalls['elb:SetLoadBalancerListenerSSLCertificate']).toBeGreaterThanOrEqual(4);
     // Simulated retry pauses are counted (5 + 10 + 20 s of backoff at least).
     expect(report.simulatedSeconds).toBeGreaterThan(35);
+    // Retried states that then succeeded leave their phase SUCCEEDED.
+    for (const phase of report.phases.filter((p) => p.status !== 'NOT_RUN')) expect(phase).toMatchObject({ status: 'SUCCEEDED' });
     expect(report.secretScan.findings).toBe(0);
   });
 
@@ -150,7 +152,11 @@ describe('fleet files', () => {
             ],
           },
         ],
-        albs: [{ name: 'api', listeners: [{ port: 443, sni: ['other', 'current'] }] }],
+        albs: [
+          { name: 'api', listeners: [{ port: 443, sni: ['other', 'current'] }] },
+          // Default "other", SNI "current": clients of the domain get the SNI one, before and after.
+          { name: 'api2', listeners: [{ port: 443, certificate: 'other', sni: ['current'] }] },
+        ],
         distributions: [{ id: 'E2EXAMPLE', aliases: ['cdn.gitter.im'], deploySeconds: 30 }],
         instances: [{ id: 'i-0beta', tags: { Name: 'gitter-beta', Env: 'beta' }, nginx: true }],
       },
@@ -175,7 +181,10 @@ describe('fleet files', () => {
     const other = report.targets.find((t) => t.kind === 'elb' && t.port === 443);
     expect(other).toMatchObject({ changed: false });
     expect(other?.servedAfter).toBe(other?.before);
-    expect(report.targets.map((t) => t.kind).sort()).toEqual(['cloudfront', 'elb', 'elb', 'elb', 'elbv2', 'node']);
+    expect(report.targets.map((t) => t.kind).sort()).toEqual(['cloudfront', 'elb', 'elb', 'elb', 'elbv2', 'elbv2', 'node']);
+    for (const t of report.targets.filter((x) => x.kind === 'elbv2')) {
+      expect({ before: t.before, after: t.after }).toEqual({ before: t.servedAfter, after: t.servedAfter });
+    }
   });
 });
 
@@ -299,6 +308,11 @@ describe('bad certificates are refused before any change', () => {
       { 'cert.pem': leaf.certPem, 'key.pem': leaf.keyPem, 'chain.pem': leaf.chainPem },
       /CertificateInvalid: .*(trust|root)/i,
     );
+  });
+
+  test('no cert.pem at all: refused by the workflow, not the command line', async () => {
+    const pki = await issueWithFreshPki({ names });
+    await expectRefused({ 'key.pem': pki.keyPem, 'chain.pem': pki.chainPem, 'root.pem': pki.rootPem }, /InputInvalid: .*certificate/);
   });
 
   test('no private key staged', async () => {
