@@ -1,10 +1,10 @@
-import { DescribeLoadBalancersCommand, type ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { awsErrorName } from '../shared/aws-errors';
 import { summarizeCertificate } from '../shared/certificate';
 import { TargetNotFound } from '../shared/errors';
 import { findServerCertificate, getCertificateBody } from '../shared/iam-certs';
 import type { DomainLogger } from '../shared/logger';
+import { describeClassicElb } from '../shared/target-ops';
 
 export interface CurrentParams {
   readonly elb: ElasticLoadBalancingClient;
@@ -24,19 +24,6 @@ export interface CurrentCertificate {
   readonly serial: string;
   readonly notAfter: string;
   readonly names: string[];
-}
-
-/** Describes one classic ELB, naming it in the error when it does not exist. */
-export async function describeClassicElb(elb: ElasticLoadBalancingClient, name: string) {
-  try {
-    const out = await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: [name] }));
-    const lb = out.LoadBalancerDescriptions?.[0];
-    if (!lb) throw new TargetNotFound(`classic load balancer ${name} does not exist`);
-    return lb;
-  } catch (error) {
-    if (awsErrorName(error) === 'AccessPointNotFoundException') throw new TargetNotFound(`classic load balancer ${name} does not exist`);
-    throw error;
-  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { CloudFrontClient, GetDistributionConfigCommand, UpdateDistributionComma
 import {
   DescribeLoadBalancersCommand,
   SetLoadBalancerListenerSSLCertificateCommand,
+  type LoadBalancerDescription,
   ElasticLoadBalancingClient,
 } from '@aws-sdk/client-elastic-load-balancing';
 import {
@@ -37,18 +38,24 @@ export function createEdgeClients(): EdgeClients {
  */
 export type TargetState = 'before' | 'after' | 'both' | 'other';
 
-async function classicListenerCertificate(elb: ElasticLoadBalancingClient, name: string, port: number): Promise<string | undefined> {
+/** Describes one classic ELB, naming it in the error when it does not exist. */
+export async function describeClassicElb(elb: ElasticLoadBalancingClient, name: string): Promise<LoadBalancerDescription> {
   try {
     const out = await elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: [name] }));
-    const listener = out.LoadBalancerDescriptions?.[0]?.ListenerDescriptions?.map((d) => d.Listener).find(
-      (l) => l?.LoadBalancerPort === port,
-    );
-    if (!listener) throw new TargetNotFound(`classic load balancer ${name} has no listener on port ${port}`);
-    return listener.SSLCertificateId;
+    const lb = out.LoadBalancerDescriptions?.[0];
+    if (!lb) throw new TargetNotFound(`classic load balancer ${name} does not exist`);
+    return lb;
   } catch (error) {
     if (awsErrorName(error) === 'AccessPointNotFoundException') throw new TargetNotFound(`classic load balancer ${name} does not exist`);
     throw error;
   }
+}
+
+async function classicListenerCertificate(elb: ElasticLoadBalancingClient, name: string, port: number): Promise<string | undefined> {
+  const lb = await describeClassicElb(elb, name);
+  const listener = lb.ListenerDescriptions?.map((d) => d.Listener).find((l) => l?.LoadBalancerPort === port);
+  if (!listener) throw new TargetNotFound(`classic load balancer ${name} has no listener on port ${port}`);
+  return listener.SSLCertificateId;
 }
 
 async function v2ListenerCertificates(

@@ -1,8 +1,7 @@
 import { type ChangeLedger } from '../shared/ledger';
-import { describeClassicElb } from '../current/domain';
 import { TargetNotFound } from '../shared/errors';
 import type { DomainLogger } from '../shared/logger';
-import { readTargetState, setTargetCertificate, type EdgeClients } from '../shared/target-ops';
+import { describeClassicElb, readTargetState, setTargetCertificate, type EdgeClients } from '../shared/target-ops';
 import { targetLabel, type ElbListenerTarget } from '../shared/targets';
 
 export interface SwitchCanaryParams {
