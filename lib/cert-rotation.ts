@@ -323,14 +323,13 @@ export class CertRotation extends Construct {
     // A throttled request (email or token store) is asked again; a retry mints a new token.
     this.retryWithBackoff(task, ERR.transient);
     // No answer in time counts as a rejection (reported as such), then the same rollback.
-    this.timedOut ??= new sfn.Pass(this, 'ApprovalTimedOut', {
-      stateName: STATE.approvalTimedOut,
-      result: sfn.Result.fromObject({ gateTimedOut: true }),
-      resultPath: '$.approvalTimeout',
-    });
-    if (!this.timedOutChained) {
+    if (!this.timedOut) {
+      this.timedOut = new sfn.Pass(this, 'ApprovalTimedOut', {
+        stateName: STATE.approvalTimedOut,
+        result: sfn.Result.fromObject({ gateTimedOut: true }),
+        resultPath: '$.approvalTimeout',
+      });
       this.timedOut.next(failure);
-      this.timedOutChained = true;
     }
     task.addCatch(this.timedOut, { errors: ['States.Timeout'], resultPath: '$.error' });
     task.addCatch(failure, { errors: ['States.ALL'], resultPath: '$.error' });
@@ -338,7 +337,6 @@ export class CertRotation extends Construct {
   }
 
   private timedOut: sfn.Pass | undefined;
-  private timedOutChained = false;
 
   /** Phases 0-3: nothing changes here; any refusal rolls back an empty ledger and reports. */
   private buildPreparation(failure: sfn.IChainable): sfn.IChainable {

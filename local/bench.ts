@@ -1,7 +1,5 @@
 import './polyfill';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 import { loadConfig } from './cli';
 import { runRehearsal } from './rehearsal';
 import { defaultFleet, type FleetElb, type FleetSpec } from './sim';
