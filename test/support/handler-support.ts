@@ -80,6 +80,28 @@ export function settle<I, O>(fake: (input: I) => O): (input: I) => Promise<O> {
   return (input) => new Promise<O>((resolve) => resolve(fake(input)));
 }
 
+/**
+ * A classic ELB DescribeLoadBalancers fake over a map of SSL listeners ("name:port" -> certificate
+ * ARN), read at each call so the test can switch what is served.
+ */
+export function describeClassicFrom(serves: ReadonlyMap<string, string>) {
+  return settle((input: { LoadBalancerNames?: string[] }) => {
+    const name = input.LoadBalancerNames?.[0] ?? '';
+    const listeners = [...serves.entries()]
+      .filter(([k]) => k.startsWith(`${name}:`))
+      .map(([k, arn]) => ({
+        Listener: {
+          Protocol: 'SSL',
+          LoadBalancerPort: Number(k.split(':')[1]),
+          InstanceProtocol: 'TCP',
+          InstancePort: 1,
+          SSLCertificateId: arn,
+        },
+      }));
+    return { LoadBalancerDescriptions: [{ LoadBalancerName: name, ListenerDescriptions: listeners }] };
+  });
+}
+
 /** Runs `act` and returns what it threw (fails the test when it does not throw). */
 export async function caught(act: () => Promise<unknown>): Promise<Error> {
   try {

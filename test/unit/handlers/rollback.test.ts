@@ -34,6 +34,7 @@ import {
   albSniTarget,
   canaryTarget,
   caught,
+  describeClassicFrom,
   distributionTarget,
   NEW_ARN,
   NEW_ID,
@@ -67,23 +68,7 @@ const SNI_LISTENER_DEFAULT = 'arn:aws:acm:eu-west-1:123456789012:certificate/def
 let journal: string[];
 
 function installEdgeFakes(): void {
-  elbMock.on(DescribeLoadBalancersCommand).callsFake(
-    settle((input: { LoadBalancerNames?: string[] }) => {
-      const name = input.LoadBalancerNames?.[0] ?? '';
-      const listeners = [...classicServes.entries()]
-        .filter(([k]) => k.startsWith(`${name}:`))
-        .map(([k, arn]) => ({
-          Listener: {
-            Protocol: 'SSL',
-            LoadBalancerPort: Number(k.split(':')[1]),
-            InstanceProtocol: 'TCP',
-            InstancePort: 1,
-            SSLCertificateId: arn,
-          },
-        }));
-      return { LoadBalancerDescriptions: [{ LoadBalancerName: name, ListenerDescriptions: listeners }] };
-    }),
-  );
+  elbMock.on(DescribeLoadBalancersCommand).callsFake(describeClassicFrom(classicServes));
   elbMock.on(SetLoadBalancerListenerSSLCertificateCommand).callsFake(
     settle((input: { LoadBalancerName?: string; LoadBalancerPort?: number; SSLCertificateId?: string }) => {
       classicServes.set(`${input.LoadBalancerName}:${input.LoadBalancerPort}`, input.SSLCertificateId ?? '');

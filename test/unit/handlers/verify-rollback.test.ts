@@ -13,6 +13,7 @@ import {
   albSniTarget,
   canaryTarget,
   caught,
+  describeClassicFrom,
   distributionTarget,
   NEW_ARN,
   NEW_ID,
@@ -38,23 +39,7 @@ const cfConfigured = new Map<string, string>(); // id -> IAM certificate id
 const tlsServes = new Map<string, string | Error>(); // "host:port" -> sha256
 
 function installFakes(): void {
-  elbMock.on(DescribeLoadBalancersCommand).callsFake(
-    settle((input: { LoadBalancerNames?: string[] }) => {
-      const name = input.LoadBalancerNames?.[0] ?? '';
-      const listeners = [...elbConfigured.entries()]
-        .filter(([k]) => k.startsWith(`${name}:`))
-        .map(([k, arn]) => ({
-          Listener: {
-            Protocol: 'SSL',
-            LoadBalancerPort: Number(k.split(':')[1]),
-            InstanceProtocol: 'TCP',
-            InstancePort: 1,
-            SSLCertificateId: arn,
-          },
-        }));
-      return { LoadBalancerDescriptions: [{ LoadBalancerName: name, ListenerDescriptions: listeners }] };
-    }),
-  );
+  elbMock.on(DescribeLoadBalancersCommand).callsFake(describeClassicFrom(elbConfigured));
   cloudfrontMock.on(GetDistributionConfigCommand).callsFake(
     settle((input: { Id?: string }) => ({
       ETag: 'E1',
