@@ -116,7 +116,18 @@ function lbName(value: unknown, path: string, p: Problems, seen: Set<string>): s
   return value;
 }
 
-function parseElb(raw: unknown, path: string, p: Problems, seen: Set<string>): FleetElb | undefined {
+/**
+ * The part classic ELBs and ELBv2 load balancers share: the object, its name, a non-empty list of
+ * listener objects with known fields and distinct ports. `listener` parses the rest of one listener.
+ */
+function parseLoadBalancer<L>(
+  raw: unknown,
+  path: string,
+  p: Problems,
+  seen: Set<string>,
+  listenerFields: readonly string[],
+  listener: (l: Record<string, unknown>, lp: string, listenerPort: number) => L,
+): { name: string; listeners: L[] } | undefined {
   if (!isObject(raw)) {
     p.add(path, 'must be an object');
     return undefined;
@@ -126,17 +137,24 @@ function parseElb(raw: unknown, path: string, p: Problems, seen: Set<string>): F
   const rawListeners = arrayField(raw, 'listeners', path, p);
   if (raw.listeners === undefined || rawListeners.length === 0) p.add(`${path}.listeners`, 'must list at least one listener');
   const ports = new Set<number>();
-  const listeners: FleetElbListener[] = [];
+  const listeners: L[] = [];
   rawListeners.forEach((l, j) => {
     const lp = `${path}.listeners[${j}]`;
     if (!isObject(l)) {
       p.add(lp, 'must be an object');
       return;
     }
-    p.unknownFields(l, lp, ['port', 'protocol', 'certificate']);
+    p.unknownFields(l, lp, [...listenerFields]);
     const listenerPort = port(l.port, `${lp}.port`, p);
     if (ports.has(listenerPort)) p.add(`${lp}.port`, `port ${listenerPort} is used by another listener of this load balancer`);
     ports.add(listenerPort);
+    listeners.push(listener(l, lp, listenerPort));
+  });
+  return { name, listeners };
+}
+
+function parseElb(raw: unknown, path: string, p: Problems, seen: Set<string>): FleetElb | undefined {
+  return parseLoadBalancer(raw, path, p, seen, ['port', 'protocol', 'certificate'], (l, lp, listenerPort): FleetElbListener => {
     let protocol: ElbProtocol = 'HTTPS';
     if (typeof l.protocol === 'string' && (ELB_PROTOCOLS as readonly string[]).includes(l.protocol)) {
       protocol = l.protocol as ElbProtocol;
@@ -147,36 +165,14 @@ function parseElb(raw: unknown, path: string, p: Problems, seen: Set<string>): F
     if (!secure && l.certificate !== undefined) {
       p.add(`${lp}.certificate`, 'only HTTPS and SSL listeners have a certificate');
     }
-    listeners.push(
-      secure
-        ? { port: listenerPort, protocol, certificate: certRef(l.certificate, `${lp}.certificate`, p) }
-        : { port: listenerPort, protocol },
-    );
+    return secure
+      ? { port: listenerPort, protocol, certificate: certRef(l.certificate, `${lp}.certificate`, p) }
+      : { port: listenerPort, protocol };
   });
-  return { name, listeners };
 }
 
 function parseAlb(raw: unknown, path: string, p: Problems, seen: Set<string>): FleetAlb | undefined {
-  if (!isObject(raw)) {
-    p.add(path, 'must be an object');
-    return undefined;
-  }
-  p.unknownFields(raw, path, ['name', 'listeners']);
-  const name = lbName(raw.name, `${path}.name`, p, seen);
-  const rawListeners = arrayField(raw, 'listeners', path, p);
-  if (raw.listeners === undefined || rawListeners.length === 0) p.add(`${path}.listeners`, 'must list at least one listener');
-  const ports = new Set<number>();
-  const listeners: FleetAlbListener[] = [];
-  rawListeners.forEach((l, j) => {
-    const lp = `${path}.listeners[${j}]`;
-    if (!isObject(l)) {
-      p.add(lp, 'must be an object');
-      return;
-    }
-    p.unknownFields(l, lp, ['port', 'protocol', 'certificate', 'sni']);
-    const listenerPort = port(l.port, `${lp}.port`, p);
-    if (ports.has(listenerPort)) p.add(`${lp}.port`, `port ${listenerPort} is used by another listener of this load balancer`);
-    ports.add(listenerPort);
+  const alb = parseLoadBalancer(raw, path, p, seen, ['port', 'protocol', 'certificate', 'sni'], (l, lp, listenerPort): FleetAlbListener => {
     let protocol: 'HTTPS' | 'TLS' = 'HTTPS';
     if (l.protocol === 'TLS' || l.protocol === 'HTTPS') protocol = l.protocol;
     else if (l.protocol !== undefined) p.add(`${lp}.protocol`, 'must be "HTTPS" (ALB) or "TLS" (NLB)');
@@ -185,12 +181,12 @@ function parseAlb(raw: unknown, path: string, p: Problems, seen: Set<string>): F
       if (!Array.isArray(l.sni)) p.add(`${lp}.sni`, 'must be an array of "current" / "other"');
       else l.sni.forEach((s, k) => sni.push(certRef(s, `${lp}.sni[${k}]`, p)));
     }
-    listeners.push({ port: listenerPort, protocol, certificate: certRef(l.certificate, `${lp}.certificate`, p), sni });
+    return { port: listenerPort, protocol, certificate: certRef(l.certificate, `${lp}.certificate`, p), sni };
   });
-  if (new Set(listeners.map((l) => l.protocol)).size > 1) {
+  if (alb && new Set(alb.listeners.map((l) => l.protocol)).size > 1) {
     p.add(`${path}.listeners`, 'mixes HTTPS (ALB) and TLS (NLB) listeners: one load balancer is either an ALB or an NLB');
   }
-  return { name, listeners };
+  return alb;
 }
 
 function parseDistribution(

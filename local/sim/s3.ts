@@ -34,6 +34,18 @@ export interface SimS3Object {
   readonly serverSideEncryption?: string;
 }
 
+/** The object headers GetObject and HeadObject both return. */
+function headersOf(obj: SimS3Object): Omit<HeadObjectCommandOutput, '$metadata'> {
+  return {
+    ContentLength: obj.body.length,
+    ContentType: obj.contentType,
+    ETag: obj.etag,
+    LastModified: new Date(obj.lastModified),
+    Metadata: { ...obj.metadata },
+    ServerSideEncryption: obj.serverSideEncryption as HeadObjectCommandOutput['ServerSideEncryption'],
+  };
+}
+
 /** Reads any body the SDK accepts for PutObject into a Buffer. */
 async function toBuffer(body: unknown): Promise<Buffer> {
   if (body === undefined || body === null) return Buffer.alloc(0);
@@ -92,24 +104,11 @@ export class SimS3 {
       return {
         // The SDK types GetObject's Body as its Node.js stream mixin over IncomingMessage; a Readable is what it is at runtime.
         Body: stream,
-        ContentLength: obj.body.length,
-        ContentType: obj.contentType,
-        ETag: obj.etag,
-        LastModified: new Date(obj.lastModified),
-        Metadata: { ...obj.metadata },
-        ServerSideEncryption: obj.serverSideEncryption as GetObjectCommandOutput['ServerSideEncryption'],
+        ...headersOf(obj),
       };
     },
     HeadObject: (input: HeadObjectCommandInput): Out<HeadObjectCommandOutput> => {
-      const obj = this.mustGetObject(input.Bucket, input.Key, 'NotFound');
-      return {
-        ContentLength: obj.body.length,
-        ContentType: obj.contentType,
-        ETag: obj.etag,
-        LastModified: new Date(obj.lastModified),
-        Metadata: { ...obj.metadata },
-        ServerSideEncryption: obj.serverSideEncryption as HeadObjectCommandOutput['ServerSideEncryption'],
-      };
+      return headersOf(this.mustGetObject(input.Bucket, input.Key, 'NotFound'));
     },
     DeleteObject: (input: DeleteObjectCommandInput): Out<DeleteObjectCommandOutput> => {
       this.mustGetBucket(input.Bucket).delete(mustKey(input.Key));

@@ -47,6 +47,18 @@ interface TokenState {
 }
 
 /** Simulated Step Functions API. */
+/** The fields ListExecutions and DescribeExecution share. */
+function listItemOf(e: SimExecution): ExecutionListItem {
+  return {
+    executionArn: e.executionArn,
+    stateMachineArn: e.stateMachineArn,
+    name: e.name,
+    status: e.status,
+    startDate: new Date(e.startDate),
+    stopDate: e.stopDate ? new Date(e.stopDate) : undefined,
+  };
+}
+
 export class SimSfn {
   readonly executions: SimExecution[] = [];
   readonly #tokens = new Map<string, TokenState>();
@@ -121,14 +133,7 @@ export class SimSfn {
       const max = input.maxResults && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
       const { page, next } = paginate(matching, { marker: input.nextToken, pageSize: max, kind: 'sfn', errorCode: 'InvalidToken' });
       return {
-        executions: page.map((e): ExecutionListItem => ({
-          executionArn: e.executionArn,
-          stateMachineArn: e.stateMachineArn,
-          name: e.name,
-          status: e.status,
-          startDate: new Date(e.startDate),
-          stopDate: e.stopDate ? new Date(e.stopDate) : undefined,
-        })),
+        executions: page.map(listItemOf),
         nextToken: next,
       };
     },
@@ -136,12 +141,7 @@ export class SimSfn {
       const e = this.executions.find((x) => x.executionArn === input.executionArn);
       if (!e) throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(input.executionArn)}'`);
       return {
-        executionArn: e.executionArn,
-        stateMachineArn: e.stateMachineArn,
-        name: e.name,
-        status: e.status,
-        startDate: new Date(e.startDate),
-        stopDate: e.stopDate ? new Date(e.stopDate) : undefined,
+        ...listItemOf(e),
         input: e.input,
         output: e.output,
       };
