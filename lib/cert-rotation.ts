@@ -19,6 +19,9 @@ export interface CertRotationProps {
 
 /** State names an operator reads in the console graph; tests and the rehearsal refer to them. */
 export const STATE = {
+  receiveInput: 'Receive the execution input',
+  checkInput: 'Check the execution input',
+  inputRefused: 'Input refused: keep only the error',
   guard: 'Guard: refuse if another rotation is running',
   obtain: 'Obtain: read the staged certificate',
   current: 'Find the certificate in use on the canary listener',
@@ -54,7 +57,7 @@ const EXECUTION_NAME = sfn.JsonPath.stringAt('$$.Execution.Name');
 /**
  * The rotation workflow (Standard, JSONPath) and its Lambda handlers.
  *
- * Flow: guard -> obtain -> find current -> validate -> plan -> [approval] -> upload -> canary
+ * Flow: check input -> guard -> obtain -> find current -> validate -> plan -> [approval] -> upload -> canary
  * switch -> canary TLS check loop -> [approval] -> finish. Phases that later work adds (edge
  * rollout, node phases) slot in after the second approval.
  *
@@ -82,7 +85,8 @@ export class CertRotation extends Construct {
     this.grantPermissions();
 
     const failure = this.buildFailurePath();
-    const definition = sfn.Chain.start(this.buildPreparation(failure))
+    const definition = sfn.Chain.start(this.buildInputCheck(failure))
+      .next(this.buildPreparation(failure))
       .next(this.buildStartGate(failure))
       .next(this.buildUpload(failure))
       .next(this.buildCanary(failure));
@@ -114,6 +118,10 @@ export class CertRotation extends Construct {
     const canaryEnv = { CANARY_LOAD_BALANCER: c.canary.loadBalancerName, CANARY_PORT: String(c.canary.port) };
     const fn = (id: string, p: RotationFunctionProps) => new RotationFunction(this, id, p);
     return {
+      'check-input': fn('CheckInput', {
+        handler: 'check-input',
+        description: 'Keeps only the documented execution-input fields, validated; refuses anything else by name',
+      }),
       guard: fn('Guard', {
         handler: 'guard',
         description: 'Refuses to start while another rotation runs',
@@ -338,6 +346,34 @@ export class CertRotation extends Construct {
 
   private timedOut: sfn.Pass | undefined;
 
+  /**
+   * The trust boundary. The first state wraps the caller's whole input as `$.input` (so the state
+   * is an object whatever JSON the caller sent); the check's result (the documented fields,
+   * validated) then REPLACES `$.input`, so nothing else the caller wrote survives. A refusal must
+   * not carry the raw input into the failure path (rollback and the report read the state): a
+   * Pass keeps only the error.
+   */
+  private buildInputCheck(failure: sfn.IChainable): sfn.IChainable {
+    const receive = new sfn.Pass(this, 'ReceiveInput', {
+      stateName: STATE.receiveInput,
+      parameters: { input: sfn.JsonPath.entirePayload },
+    });
+    const check = this.task(
+      'CheckInput',
+      STATE.checkInput,
+      'check-input',
+      { executionName: EXECUTION_NAME, input: sfn.JsonPath.objectAt('$.input') },
+      '$.input',
+    );
+    const refused = new sfn.Pass(this, 'InputRefused', {
+      stateName: STATE.inputRefused,
+      parameters: { error: sfn.JsonPath.objectAt('$.error') },
+    });
+    refused.next(failure);
+    check.addCatch(refused, { errors: ['States.ALL'], resultPath: '$.error' });
+    return receive.next(check);
+  }
+
   /** Phases 0-3: nothing changes here; any refusal rolls back an empty ledger and reports. */
   private buildPreparation(failure: sfn.IChainable): sfn.IChainable {
     const guard = this.task(
@@ -358,8 +394,8 @@ export class CertRotation extends Construct {
       'obtain',
       {
         executionName: EXECUTION_NAME,
-        // The whole input, so a missing "source" is a clear InputInvalid rather than a path error.
-        input: sfn.JsonPath.entirePayload,
+        // The checked input (the first state's result), never the caller's raw input.
+        input: sfn.JsonPath.objectAt('$.input'),
       },
       '$.certificate',
       failure,

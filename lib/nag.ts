@@ -47,7 +47,7 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
-    path: /\/(Guard|Obtain|Validate|RequestApproval|Upload|VerifyTls|Finish)\/Function\//,
+    path: /\/(CheckInput|Guard|Obtain|Validate|RequestApproval|Upload|VerifyTls|Finish)\/Function\//,
     wildcardActions: new RegExp(`^(${XRAY})$`),
     reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, sampling rules) supports no resource-level permissions.',
   },

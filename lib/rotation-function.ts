@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 
 /** The handler folders under `lambdas/`. */
 export type HandlerName =
+  | 'check-input'
   | 'guard'
   | 'obtain'
   | 'current'

@@ -11,7 +11,7 @@ import { parseApprove } from './approver';
 import { runRehearsal, type RehearsalReport } from './rehearsal';
 import { defaultFleet, parseFaults, parseFleet, checkFaultsAgainstFleet, UsageError, type FaultSpec, type FleetSpec } from './sim';
 
-const USAGE = `usage: npm start -- [--config FILE] [--fleet FILE] [--faults FILE]
+const USAGE = `usage: npm start -- [--config FILE] [--fleet FILE] [--faults FILE] [--input FILE]
                    [--approve auto|prompt|web|reject:GATE] [--source staged|acme]
                    [--certificate DIR] [--report FILE] [--quiet]`;
 
@@ -89,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
         config: { type: 'string' },
         fleet: { type: 'string' },
         faults: { type: 'string' },
+        input: { type: 'string' },
         approve: { type: 'string', default: 'auto' },
         source: { type: 'string', default: 'staged' },
         certificate: { type: 'string' },
@@ -113,6 +114,11 @@ export async function main(argv: string[]): Promise<number> {
     const fleet: FleetSpec = values.fleet ? parseFleet(readJson(values.fleet as string, 'fleet'), values.fleet as string) : defaultFleet();
     const faults: FaultSpec[] = values.faults ? parseFaults(readJson(values.faults as string, 'faults'), values.faults as string) : [];
     if (values.faults) checkFaultsAgainstFleet(faults, fleet, values.faults as string);
+    // Handed to the workflow as is: its content is the workflow's to validate, only its shape is ours.
+    const input = values.input === undefined ? undefined : readJson(values.input as string, '--input');
+    if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input))) {
+      throw new UsageError(`--input ${String(values.input)} must hold a JSON object (merged over the execution input)`);
+    }
     let approve;
     try {
       approve = parseApprove(values.approve as string);
@@ -138,6 +144,7 @@ export async function main(argv: string[]): Promise<number> {
       faults,
       approve,
       ...(values.certificate ? { certificateDir: values.certificate as string } : {}),
+      ...(input ? { input: input as Record<string, unknown> } : {}),
       progress: log,
     });
     if (values.report) writeFileSync(values.report as string, `${JSON.stringify(report, null, 2)}\n`);

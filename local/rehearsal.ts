@@ -32,8 +32,16 @@ export interface RehearsalOptions {
   readonly pauseMs?: number;
   /** How the new certificate is staged: a Secrets Manager secret (default) or files in the staging bucket. */
   readonly stageVia?: 'secret' | 's3';
-  /** Shapes the simulated account before the execution starts (tests: a concurrent run, a DNS mistake). */
-  readonly beforeStart?: (sim: SimulatedAccount, context: { readonly stateMachineArn: string }) => void;
+  /** Shapes the simulated account before the execution starts (tests: a concurrent run, a DNS mistake, a forged ledger entry). */
+  readonly beforeStart?: (
+    sim: SimulatedAccount,
+    context: { readonly stateMachineArn: string; readonly executionName: string; readonly artifactBucket: string },
+  ) => void;
+  /**
+   * `--input FILE`: merged over the execution input the rehearsal builds (after `beforeStart`) and
+   * handed to the workflow as is, unvalidated: the workflow must refuse what it does not document.
+   */
+  readonly input?: Readonly<Record<string, unknown>>;
 }
 
 export interface CertificateFacts {
@@ -74,6 +82,9 @@ export interface RehearsalReport {
 
 /** Which report phase a state belongs to. */
 const PHASE_OF: Record<string, string> = {
+  [STATE.receiveInput]: 'input',
+  [STATE.checkInput]: 'input',
+  [STATE.inputRefused]: 'input',
   [STATE.guard]: 'guard',
   [STATE.obtain]: 'obtain',
   [STATE.current]: 'validate',
@@ -94,6 +105,7 @@ const PHASE_OF: Record<string, string> = {
   [STATE.finishFailure]: 'finish',
 };
 const PHASE_ORDER = [
+  'input',
   'guard',
   'obtain',
   'validate',
@@ -221,7 +233,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     for (const t of sim.targets()) before.set(`${t.kind}/${t.id}/${t.port}`, await servedNow(t));
 
     const executionName = `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    let input: { source: Record<string, unknown> };
+    let staged: { source: Record<string, unknown> };
     if (options.stageVia === 's3') {
       // As an operator would: cert.pem, key.pem (and chain.pem) under a prefix of the staging bucket.
       const prefix = `staged/${executionName}/`;
@@ -233,14 +245,15 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       for (const [file, body] of files) {
         if (body !== undefined) await sim.handle('s3:PutObject', { Bucket: workflow.buckets.staging, Key: `${prefix}${file}`, Body: body });
       }
-      input = { source: { s3: { prefix } } };
+      staged = { source: { s3: { prefix } } };
     } else {
       const secretName = `cert-rotation/${config.domain}/staged-${executionName}`;
       sim.putSecret(secretName, JSON.stringify(certs.staged));
-      input = { source: { secretId: secretName } };
+      staged = { source: { secretId: secretName } };
     }
     const executionArn = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:execution:${workflow.stateMachineName}:${executionName}`;
-    options.beforeStart?.(sim, { stateMachineArn: workflow.stateMachineArn });
+    options.beforeStart?.(sim, { stateMachineArn: workflow.stateMachineArn, executionName, artifactBucket: workflow.buckets.artifacts });
+    const input: Record<string, unknown> = { ...staged, ...(options.input ?? {}) };
     const startTime = new Date();
     sim.sfn.registerExecution({
       executionArn,

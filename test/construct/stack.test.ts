@@ -91,7 +91,27 @@ describe('state machine', () => {
 
   test('the definition holds every STATE name, and every state it holds is a STATE name', () => {
     expect(Object.keys(definition.States).sort()).toEqual(Object.values(STATE).sort());
-    expect(definition.StartAt).toBe(STATE.guard);
+    expect(definition.StartAt).toBe(STATE.receiveInput);
+  });
+
+  test('the trust boundary comes first: the raw input is checked, the checked input replaces it, a refusal keeps only the error', () => {
+    // Arrange
+    const receive = state(STATE.receiveInput);
+    const check = state(STATE.checkInput);
+    const refused = state(STATE.inputRefused);
+
+    // Assert: the whole raw input goes to the check, and nowhere else.
+    expect(receive).toEqual({ Type: 'Pass', Parameters: { 'input.$': '$' }, Next: STATE.checkInput });
+    expect(handlerOfTask(check)).toBe('check-input');
+    expect(check.Parameters?.Payload ?? check.Parameters).toMatchObject({ 'input.$': '$.input' });
+    // Its result overwrites the raw input: later states see the checked fields only.
+    expect(check.ResultPath).toBe('$.input');
+    expect(check.Next).toBe(STATE.guard);
+    expect(check.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATE.inputRefused }]);
+    expect(refused).toEqual({ Type: 'Pass', Parameters: { 'error.$': '$.error' }, Next: STATE.rollback });
+    // No state but the first reads the raw input ($$.Execution.Input) or hands the whole state to a handler before the check.
+    expect(JSON.stringify(definition)).not.toContain('$$.Execution.Input');
+    expect(state(STATE.obtain).Parameters?.Payload ?? state(STATE.obtain).Parameters).toMatchObject({ 'input.$': '$.input' });
   });
 
   test('every transition goes to an existing state, and every state is reachable from StartAt', () => {
@@ -168,7 +188,7 @@ describe('state machine', () => {
   });
 
   test('every Lambda task outside the rollback chain catches States.ALL into the rollback, keeping the state ($.error)', () => {
-    const ordinary = taskStates().filter(([name]) => !(name in OWN_CATCH));
+    const ordinary = taskStates().filter(([name]) => !(name in OWN_CATCH) && name !== STATE.checkInput);
     expect(ordinary.map(([name]) => name).sort()).toEqual(
       [
         STATE.guard,

@@ -84,6 +84,29 @@ describe('rehearsal command line', () => {
     expect(r.approvals.map((a) => a.decision)).toEqual(['approved', 'rejected']);
   });
 
+  test('--input FILE is handed to the workflow unvalidated: a forged "uploaded" exits 1 with InputInvalid naming it, nothing deleted', async () => {
+    // Arrange: finding 1's input; the simulated current certificate is STAR.gitter.im_<its notBefore>.
+    const report = join(dir, 'r.json');
+    const input = file('input.json', {
+      source: { secretId: 'prod/not-under-prefix' },
+      uploaded: { name: `STAR.gitter.im_${new Date(Date.now() - 70 * 86_400_000).toISOString().slice(0, 10)}`, reused: false },
+    });
+
+    // Act
+    const code = await main(['--input', input, '--report', report, '--quiet']);
+
+    // Assert
+    expect(code).toBe(1);
+    const r = JSON.parse(readFileSync(report, 'utf8')) as {
+      error: string;
+      apiCalls: Record<string, number>;
+      targets: Array<{ before: string | null; servedAfter: string | null }>;
+    };
+    expect(r.error).toBe('InputInvalid: execution input field "uploaded" is not allowed; allowed: source');
+    expect(r.apiCalls).not.toHaveProperty('iam:DeleteServerCertificate');
+    for (const t of r.targets) expect(t.servedAfter).toBe(t.before);
+  });
+
   test.each([
     [
       'a fleet file with a bad field',
@@ -106,6 +129,10 @@ describe('rehearsal command line', () => {
       /iamPath/,
     ],
     ['a fleet file that is not JSON', () => ['--fleet', file('fleet.json', '{nope')], /not valid JSON/],
+    ['an --input file that is not JSON', () => ['--input', file('input.json', '{nope')], /--input .*input\.json is not valid JSON/],
+    ['an --input file that holds an array', () => ['--input', file('input.json', [{ source: {} }])], /--input .*must hold a JSON object/],
+    ['an --input file that holds a string', () => ['--input', file('input.json', '"uploaded"')], /--input .*must hold a JSON object/],
+    ['an --input file that does not exist', () => ['--input', join(dir, 'missing.json')], /--input .*missing\.json/],
     ['an unknown flag', () => ['--bogus'], /bogus/],
     ['a gate that does not exist', () => ['--approve', 'reject:no-such-gate'], /matches no approval gate/],
     ['a certificate directory that does not exist', () => ['--certificate', join(dir, 'missing')], /not a directory/],
