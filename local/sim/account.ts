@@ -23,11 +23,13 @@ import {
   FaultInjector,
   isNodeFault,
   isStateFault,
+  isTargetFault,
   parseFaults,
   type ApiFault,
   type FaultSpec,
   type NodeFault,
   type StateFault,
+  type TargetFault,
 } from './faults';
 import { parseFleet, type CertificateRef, type FleetSpec } from './fleet';
 import { SimIam, type IamServerCertificate, type SimCertificate } from './iam';
@@ -64,6 +66,8 @@ export interface SimulatedAccountOptions {
 
 /** Every place that serves a certificate: a secure listener, a distribution or a node. */
 export interface SimTarget {
+  /** The report key: `elb/NAME/PORT`, `elbv2/NAME/PORT`, `cloudfront/ID`, `node/INSTANCE`. */
+  readonly key: string;
   readonly kind: 'elb' | 'elbv2' | 'cloudfront' | 'node';
   /** ELB name; listener ARN (elbv2); distribution id; instance id. */
   readonly id: string;
@@ -82,6 +86,11 @@ export interface SimTarget {
   readonly certificate: string;
   /** SHA-256 (hex, DER) of the leaf the account says this target serves now (elbv2: the default). */
   servedSha256(): string;
+  /**
+   * SHA-256 of the leaf the API configuration serves for an SNI name (elbv2: the SNI certificate
+   * that covers it, else the default), whatever a target fault makes the TLS endpoint serve.
+   */
+  configuredSha256(servername: string): string;
 }
 
 /** One API call the account answered (or refused). Never the input: it can hold a private key. */
@@ -139,6 +148,10 @@ interface TargetDef {
   certificate(): string;
   serve(servername: string | undefined): SimCertificate | undefined;
   servedSha256(): string;
+  /** What the configuration serves now, as a fingerprint: it differs exactly when the served certificates changed. */
+  signature(): string;
+  /** What the configuration serves now, kept (material included) for a target fault that freezes the endpoint. */
+  pin(): (servername: string | undefined) => SimCertificate | undefined;
 }
 
 interface NodeCertificate {
@@ -194,6 +207,10 @@ export class SimulatedAccount implements SimulatedBackend {
   private readonly dnsAliases = new Map<string, string>();
   private readonly nodeCertificates = new Map<string, NodeCertificate>();
   private readonly nodeEndpointOverrides = new Map<string, number>();
+  /** What the TLS endpoint of a target with a target fault serves (instead of what its configuration says). */
+  private readonly faultedServe = new Map<string, (servername: string | undefined) => SimCertificate | undefined>();
+  /** Change checks of `stuck-after-change` targets: run after every call and before every handshake. */
+  private readonly pinChecks: Array<() => void> = [];
   private endpoints?: TlsEndpoints;
 
   private constructor(opts: SimulatedAccountOptions) {
@@ -277,13 +294,17 @@ export class SimulatedAccount implements SimulatedBackend {
     }
     this.iam.attachmentsOf = (entry) => this.attachmentsOf(entry);
     this.defineTargets();
+    for (const f of faults.filter(isTargetFault)) this.applyTargetFault(f);
   }
 
   /** Builds the account and starts its TLS endpoints. */
   static async create(opts: SimulatedAccountOptions): Promise<SimulatedAccount> {
     const account = new SimulatedAccount(opts);
     account.endpoints = await TlsEndpoints.start(
-      account.targetDefs.map((t): TlsEndpointSpec => ({ key: t.key, serve: (servername) => t.serve(servername) })),
+      account.targetDefs.map((t): TlsEndpointSpec => ({
+        key: t.key,
+        serve: (servername) => (account.faultedServe.get(t.key) ?? t.serve)(servername),
+      })),
     );
     return account;
   }
@@ -336,6 +357,7 @@ export class SimulatedAccount implements SimulatedBackend {
     try {
       const output = await (fn as (i: unknown) => unknown)(input ?? {});
       this.callLog.push({ operation, at });
+      for (const check of this.pinChecks) check();
       return output;
     } catch (e) {
       if (e instanceof SimServiceError) {
@@ -388,6 +410,7 @@ export class SimulatedAccount implements SimulatedBackend {
   /** Every listener, distribution and node, in fleet order. */
   targets(): SimTarget[] {
     return this.targetDefs.map((t) => ({
+      key: t.key,
       kind: t.kind,
       id: t.id,
       loadBalancerName: t.loadBalancerName,
@@ -398,6 +421,10 @@ export class SimulatedAccount implements SimulatedBackend {
       localPort: this.nodeEndpointOverrides.get(t.key) ?? this.endpoints?.localPort(t.key) ?? 0,
       certificate: t.certificate(),
       servedSha256: () => t.servedSha256(),
+      configuredSha256: (servername: string) => {
+        const m = t.serve(servername);
+        return m ? sha256OfCertificate(m.certPem) : '';
+      },
     }));
   }
 
@@ -417,6 +444,7 @@ export class SimulatedAccount implements SimulatedBackend {
     if (!this.ec2.byId(instanceId)) throw new Error(`setNodeCertificate: no instance ${instanceId}`);
     const sha256 = sha256OfCertificate(cert.certPem);
     this.nodeCertificates.set(instanceId, { label: label ?? `sha256:${sha256.slice(0, 16)}`, cert, sha256 });
+    for (const check of this.pinChecks) check();
   }
 
   /** Routes a node's TLS name to another local port (a real nginx for `nginx: true` instances). */
@@ -453,6 +481,31 @@ export class SimulatedAccount implements SimulatedBackend {
       out.push({ place: 'secrets', name: s.name, text: `${s.name}\n${s.description ?? ''}\n${JSON.stringify(s.tags)}` });
     }
     return out;
+  }
+
+  /**
+   * A target fault: `serves-stale` pins the endpoint to what the target serves now (the start);
+   * `stuck-after-change` pins it to what it serves right after its configuration first changes.
+   * The API keeps answering with the configuration; only the TLS endpoint is affected.
+   */
+  private applyTargetFault(f: TargetFault): void {
+    const def = this.targetDefs.find((t) => t.key === f.target);
+    if (!def)
+      throw new Error(`internal: target fault on ${f.target}, which is not a target (checkFaultsAgainstFleet lets no such fault through)`);
+    if (f.fault === 'serves-stale') {
+      this.faultedServe.set(def.key, def.pin());
+      return;
+    }
+    const start = def.signature();
+    let pinned: ((servername: string | undefined) => SimCertificate | undefined) | undefined;
+    const check = () => {
+      if (!pinned && def.signature() !== start) pinned = def.pin();
+    };
+    this.pinChecks.push(check);
+    this.faultedServe.set(def.key, (servername) => {
+      check();
+      return (pinned ?? def.serve)(servername);
+    });
   }
 
   private attachmentsOf(entry: IamServerCertificate): string[] {
@@ -511,6 +564,11 @@ export class SimulatedAccount implements SimulatedBackend {
           certificate: () => l.certificateArn ?? '',
           serve: () => this.materialByArn(l.certificateArn),
           servedSha256: () => shaOfArn(l.certificateArn),
+          signature: () => l.certificateArn ?? '',
+          pin: () => {
+            const m = this.materialByArn(l.certificateArn);
+            return () => m;
+          },
         });
         this.route([lb.dnsName], l.port, key);
       }
@@ -528,6 +586,16 @@ export class SimulatedAccount implements SimulatedBackend {
           certificate: () => l.defaultCertificateArn,
           serve: (servername) => this.materialByArn(this.pickElbv2(l, servername)),
           servedSha256: () => shaOfArn(l.defaultCertificateArn),
+          signature: () => [l.defaultCertificateArn, ...l.sniCertificateArns].join(' '),
+          pin: () => {
+            // The default first, then the SNI list: the order pickElbv2 picks in.
+            const all = [l.defaultCertificateArn, ...l.sniCertificateArns]
+              .map((arn) => this.materialByArn(arn))
+              .filter((m): m is SimCertificate => m !== undefined)
+              .map((m) => ({ m, x: new X509Certificate(m.certPem) }));
+            const fallback = this.materialByArn(l.defaultCertificateArn);
+            return (servername) => (servername ? (all.find((e) => certificateCoversHost(e.x, servername))?.m ?? fallback) : fallback);
+          },
         });
         this.route([lb.dnsName], l.port, key);
       }
@@ -552,6 +620,12 @@ export class SimulatedAccount implements SimulatedBackend {
           const id = served();
           return id ? (this.iam.byId(id)?.sha256 ?? '') : '';
         },
+        signature: () => served() ?? '',
+        pin: () => {
+          const id = served();
+          const m = id ? this.iam.servingMaterial(id) : undefined;
+          return () => m;
+        },
       });
       this.route(hosts, 443, key);
     }
@@ -568,6 +642,11 @@ export class SimulatedAccount implements SimulatedBackend {
         certificate: () => node().label,
         serve: () => node().cert,
         servedSha256: () => node().sha256,
+        signature: () => node().sha256,
+        pin: () => {
+          const cert = node().cert;
+          return () => cert;
+        },
       });
       this.route([inst.privateDnsName, inst.privateIp], 443, key);
     }

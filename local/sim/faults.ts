@@ -40,8 +40,19 @@ export interface StateFault {
   readonly count: number;
 }
 
+/**
+ * A fault of the TLS endpoint of one target, named by its report key (`elb/NAME/PORT`,
+ * `elbv2/NAME/PORT`, `cloudfront/ID`, `node/INSTANCE`). `serves-stale`: it keeps serving what it
+ * served at the start, whatever the API says (a proxy in front, a stuck edge). `stuck-after-change`:
+ * it keeps serving what it served after its first change (so a rollback cannot be verified there).
+ */
+export interface TargetFault {
+  readonly target: string;
+  readonly fault: 'serves-stale' | 'stuck-after-change';
+}
+
 /** One entry of the faults file. */
-export type FaultSpec = ApiCountFault | ApiRateFault | NodeFault | StateFault;
+export type FaultSpec = ApiCountFault | ApiRateFault | NodeFault | StateFault | TargetFault;
 
 /** An API fault (count or rate). */
 export type ApiFault = ApiCountFault | ApiRateFault;
@@ -66,7 +77,13 @@ export function isStateFault(f: FaultSpec): f is StateFault {
   return 'state' in f;
 }
 
+/** True for `{target, fault}` entries. */
+export function isTargetFault(f: FaultSpec): f is TargetFault {
+  return 'target' in f;
+}
+
 const NODE_FAULTS = ['nginx-config-invalid', 'offline'] as const;
+const TARGET_FAULTS = ['serves-stale', 'stuck-after-change'] as const;
 const ERROR_CODE_RE = /^[A-Za-z][A-Za-z0-9.]{0,127}$/;
 
 function checkOperation(value: unknown, path: string, p: Problems): string {
@@ -145,21 +162,58 @@ export function parseFaults(json: unknown, source: string): FaultSpec[] {
       if (raw.fault !== 'crash-after-side-effects') p.add(`${path}.fault`, 'must be "crash-after-side-effects"');
       if (raw.count !== undefined && !isIntegerIn(raw.count, 1, 1000)) p.add(`${path}.count`, 'must be an integer >= 1');
       out.push({ state: String(raw.state), fault: 'crash-after-side-effects', count: raw.count === undefined ? 1 : Number(raw.count) });
+    } else if ('target' in raw) {
+      p.unknownFields(raw, path, ['target', 'fault']);
+      if (typeof raw.target !== 'string' || !/^(elb|elbv2)\/[^/]+\/\d+$|^(cloudfront|node)\/[^/]+$/.test(raw.target)) {
+        p.add(
+          `${path}.target`,
+          'must be a target key as in the report: "elb/NAME/PORT", "elbv2/NAME/PORT", "cloudfront/ID" or "node/INSTANCE"',
+        );
+      }
+      if (!(TARGET_FAULTS as readonly unknown[]).includes(raw.fault)) {
+        p.add(`${path}.fault`, `must be one of ${TARGET_FAULTS.map((f) => `"${f}"`).join(', ')}`);
+      }
+      out.push({ target: String(raw.target), fault: raw.fault as TargetFault['fault'] });
     } else {
-      p.add(path, 'must have an "operation" (API fault), "instance" (node fault) or "state" (state fault) field');
+      p.add(path, 'must have an "operation" (API fault), "instance" (node fault), "state" (state fault) or "target" (target fault) field');
     }
   });
   p.throwIfAny(source, 'faults file');
   return out;
 }
 
-/** Checks the node faults against the fleet: each instance must exist. Throws a UsageError. */
+/** The report keys of every place of the fleet that serves a certificate over TLS. */
+export function fleetTargetKeys(fleet: FleetSpec): string[] {
+  return [
+    ...fleet.elbs.flatMap((e) => e.listeners.filter((l) => l.certificate !== undefined).map((l) => `elb/${e.name}/${l.port}`)),
+    ...fleet.albs.flatMap((a) => a.listeners.map((l) => `elbv2/${a.name}/${l.port}`)),
+    ...fleet.distributions.map((d) => `cloudfront/${d.id}`),
+    ...fleet.instances.map((inst) => `node/${inst.id}`),
+  ];
+}
+
+/** Checks the node and target faults against the fleet: each instance and target must exist. Throws a UsageError. */
 export function checkFaultsAgainstFleet(faults: readonly FaultSpec[], fleet: FleetSpec, source: string): void {
   const p = new Problems();
   const ids = new Set(fleet.instances.map((i) => i.id));
+  const keys = fleetTargetKeys(fleet);
+  const targetFaults = new Map<string, number>();
   faults.forEach((f, i) => {
     if (isNodeFault(f) && !ids.has(f.instance)) {
       p.add(`faults[${i}].instance`, `"${f.instance}" is not an instance of the fleet (${[...ids].join(', ') || 'none'})`);
+    }
+    if (isTargetFault(f)) {
+      if (!keys.includes(f.target)) {
+        const kind = f.target.split('/')[0];
+        const sameKind = keys.filter((k) => k.startsWith(`${kind}/`));
+        p.add(
+          `faults[${i}].target`,
+          `"${f.target}" is not a TLS target of the fleet (${sameKind.join(', ') || keys.join(', ') || 'none'})`,
+        );
+      } else if (targetFaults.has(f.target)) {
+        p.add(`faults[${i}].target`, `"${f.target}" already has a target fault (faults[${targetFaults.get(f.target)}]): one per target`);
+      }
+      targetFaults.set(f.target, i);
     }
   });
   p.throwIfAny(source, 'faults file');

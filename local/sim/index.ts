@@ -19,10 +19,12 @@ export { UsageError, NotSimulatedError, SERVICE_PREFIXES, THROTTLING_CODES, toSd
 export {
   checkFaultsAgainstFleet,
   FaultInjector,
+  fleetTargetKeys,
   isApiFault,
   isNodeFault,
   isRateFault,
   isStateFault,
+  isTargetFault,
   mulberry32,
   operationMatches,
   parseFaults,
@@ -32,6 +34,7 @@ export {
   type FaultSpec,
   type NodeFault,
   type StateFault,
+  type TargetFault,
 } from './faults';
 export {
   defaultFleet,

@@ -240,7 +240,7 @@ describe('parseFaults', () => {
     [{ state: '', fault: 'crash-after-side-effects' }, 'faults[0].state: must be a non-empty substring'],
     [
       { error: 'Throttling', count: 1 },
-      'faults[0]: must have an "operation" (API fault), "instance" (node fault) or "state" (state fault) field',
+      'faults[0]: must have an "operation" (API fault), "instance" (node fault), "state" (state fault) or "target" (target fault) field',
     ],
   ])('refuses %j with "%s"', (entry, expected) => {
     // Act
