@@ -41,7 +41,10 @@ export const STATE = {
   rollback: 'Roll back: restore every changed target',
   verifyRollback: 'Roll back: verify every target serves its previous certificate',
   finishFailure: 'Report the failed rotation and notify',
+  rollbackVerified: 'Every changed target back on its previous certificate?',
   failed: 'Rotation failed (changes rolled back)',
+  rollbackIncomplete: 'Rollback incomplete: targets not back (action needed)',
+  rollbackIncompleteUnreported: 'Rollback incomplete and not reported (action needed)',
   reportFailed: 'Rotation finished, but the report could not be sent',
 } as const;
 
@@ -50,6 +53,7 @@ const ERR = {
   transient: 'AwsTransient',
   notPropagated: 'CertificateNotPropagated',
   verification: 'VerificationFailed',
+  rollbackIncomplete: 'RollbackIncomplete',
 } as const;
 
 const EXECUTION_NAME = sfn.JsonPath.stringAt('$$.Execution.Name');
@@ -574,7 +578,12 @@ export class CertRotation extends Construct {
     return Math.ceil(t.verifyTimeoutSeconds / t.verifyIntervalSeconds) + 1;
   }
 
-  /** Rollback -> verify -> report -> fail. Rollback problems are reported, never hidden. */
+  /**
+   * Rollback -> verify -> report -> fail. Rollback problems are reported, never hidden: when the
+   * rollback failed, left targets alone or could not be verified, the execution fails with
+   * `RollbackIncomplete` (its Cause names every target not back and the original error), else
+   * with the original error.
+   */
   private buildFailurePath(): sfn.IChainable {
     const t = this.config.timing;
     const report = this.task(
@@ -589,7 +598,27 @@ export class CertRotation extends Construct {
       '$.report',
     );
     const fail = new sfn.Fail(this, 'Failed', { stateName: STATE.failed, errorPath: '$.error.Error', causePath: '$.error.Cause' });
-    report.addCatch(fail, { errors: ['States.ALL'], resultPath: '$.reportError' });
+    const rollbackVerified = new sfn.Choice(this, 'RollbackVerified', { stateName: STATE.rollbackVerified })
+      .when(
+        sfn.Condition.and(sfn.Condition.isPresent('$.report.status'), sfn.Condition.stringEquals('$.report.status', 'ROLLBACK_INCOMPLETE')),
+        new sfn.Fail(this, 'RollbackIncomplete', {
+          stateName: STATE.rollbackIncomplete,
+          error: ERR.rollbackIncomplete,
+          causePath: '$.report.rollbackCause',
+        }),
+      )
+      // The report could not be written (so it could not decide): a rollback error still means incomplete.
+      .when(
+        sfn.Condition.isPresent('$.rollbackError'),
+        new sfn.Fail(this, 'RollbackIncompleteUnreported', {
+          stateName: STATE.rollbackIncompleteUnreported,
+          error: ERR.rollbackIncomplete,
+          cause:
+            'the rollback failed or could not be verified, and the report could not be written: see the rollback states in the execution history',
+        }),
+      )
+      .otherwise(fail);
+    report.addCatch(rollbackVerified, { errors: ['States.ALL'], resultPath: '$.reportError' });
 
     const rollback = this.task(
       'Rollback',
@@ -619,7 +648,7 @@ export class CertRotation extends Construct {
     });
     verify.addCatch(report, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
 
-    rollback.next(verify).next(report).next(fail);
+    rollback.next(verify).next(report).next(rollbackVerified);
     return rollback;
   }
 }

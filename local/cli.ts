@@ -65,12 +65,24 @@ function checkFleetMatchesConfig(fleet: FleetSpec, config: ResolvedConfig, sourc
   }
 }
 
+/**
+ * The exit code of a finished rehearsal (REHEARSAL.md): 5 when the secret scan found key material
+ * (wins over everything), 4 when the rollback could not be verified, 0 when the execution
+ * succeeded, 1 when it failed or was rejected and everything is back.
+ */
+export function exitCodeFor(report: Pick<RehearsalReport, 'status' | 'secretScan'>): number {
+  if (report.secretScan.findings > 0) return 5;
+  if (report.status === 'ROLLBACK_INCOMPLETE') return 4;
+  return report.status === 'SUCCEEDED' ? 0 : 1;
+}
+
 function summaryLine(report: RehearsalReport): string {
   const changed = report.targets.filter((t) => t.changed).length;
   const newSha = report.certificate.new?.sha256 ?? '?';
   const served = report.targets.filter((t) => t.servedAfter === newSha).length;
   return [
     `rehearsal ${report.status}${report.error ? `: ${report.error}` : ''}`,
+    ...(report.rollbackIncomplete ? [`  NOT BACK on what they served before: ${report.rollbackIncomplete.join(', ')}`] : []),
     `  targets: ${report.targets.length} (${changed} changed, ${served} serving the new certificate, ${report.targets.filter((t) => t.rolledBack).length} rolled back)`,
     `  approvals: ${report.approvals.map((a) => `${a.gate} -> ${a.decision}`).join('; ') || 'none'}`,
     `  state transitions: ${report.stateTransitions}, largest state payload: ${report.maxStatePayloadBytes} bytes, simulated time: ${report.simulatedSeconds}s`,
@@ -149,7 +161,7 @@ export async function main(argv: string[]): Promise<number> {
     });
     if (values.report) writeFileSync(values.report as string, `${JSON.stringify(report, null, 2)}\n`);
     log(summaryLine(report));
-    return report.status === 'SUCCEEDED' ? 0 : 1;
+    return exitCodeFor(report);
   } catch (e) {
     if (e instanceof UsageError) {
       process.stderr.write(`${e.message}\n`);

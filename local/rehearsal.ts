@@ -8,8 +8,9 @@ import { STATE } from '../lib/cert-rotation';
 import { summarizeCertificate, type CertificateSummary } from '../lambdas/shared/certificate';
 import { describeDetails } from '../lambdas/request-approval/domain';
 import { coldStartAll } from '../lambdas/shared/env';
-import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
+import { APPROVAL_REJECTED, RollbackIncomplete } from '../lambdas/shared/errors';
 import type { LedgerEntry } from '../lambdas/shared/ledger';
+import { targetKey } from '../lambdas/shared/targets';
 import { probeTls } from '../lambdas/shared/tls-probe';
 import { createApprover, gateMatches, type ApproveMode, type Decision } from './approver';
 import { prepareCertificates } from './certificates';
@@ -52,24 +53,35 @@ export interface CertificateFacts {
 }
 
 export interface TargetReport {
+  /** `elb/NAME/PORT`, `elbv2/NAME/PORT`, `cloudfront/ID`, `node/INSTANCE` (what target faults name). */
+  readonly key: string;
   readonly kind: SimTarget['kind'];
   readonly id: string;
   readonly name?: string;
   readonly port: number;
-  /** SHA-256 of what the account says it served at the start; null for a listener without TLS (HTTP/TCP). */
+  /** SHA-256 of what a TLS handshake (SNI = domain) saw at the start; null without TLS (HTTP/TCP) or when it failed. */
   readonly before: string | null;
+  /** What the simulated API said the target was configured with at the start. */
+  readonly apiBefore: string | null;
+  /** What the simulated API says the target is configured with now (not what it serves: see servedAfter). */
   readonly after: string | null;
+  /** SHA-256 of what a TLS handshake saw at the end. */
   readonly servedAfter: string | null;
+  /** servedAfter differs from before: both seen over TLS. */
   readonly changed: boolean;
+  /** The change ledger says the rollback restored it. */
   readonly rolledBack: boolean;
 }
 
 export interface RehearsalReport {
-  readonly status: 'SUCCEEDED' | 'FAILED' | 'REJECTED';
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'ROLLBACK_INCOMPLETE';
   readonly error?: string;
+  /** ROLLBACK_INCOMPLETE: the keys of every target that is not back on what it served before. */
+  readonly rollbackIncomplete?: string[];
   readonly execution: string;
   readonly certificate: { readonly new: CertificateFacts | null; readonly previous: CertificateFacts };
-  readonly phases: Array<{ readonly name: string; readonly status: string; readonly simulatedSeconds: number }>;
+  /** FAILED when any state of the phase failed (a Catch taking over included); retries = the engine's StateRetried events. */
+  readonly phases: Array<{ readonly name: string; readonly status: string; readonly retries: number; readonly simulatedSeconds: number }>;
   readonly targets: TargetReport[];
   readonly approvals: Array<{ readonly gate: string; readonly decision: Decision | 'timeout' }>;
   readonly stateTransitions: number;
@@ -78,6 +90,16 @@ export interface RehearsalReport {
   readonly notifications: Array<{ readonly subject: string }>;
   readonly secretScan: SecretScanResult;
   readonly simulatedSeconds: number;
+}
+
+/** The report key of a ledger target (the same keys as {@link TargetReport.key}). */
+function reportKeyOf(target: LedgerEntry['target']): string {
+  return ledgerKeyToReportKey(targetKey(target));
+}
+
+/** Ledger keys name an ELBv2 target's role (`elbv2/NAME/PORT/sni`); report keys name the listener. */
+function ledgerKeyToReportKey(key: string): string {
+  return key.replace(/^(elbv2\/[^/]+\/\d+)\/(default|sni)$/, '$1');
 }
 
 /** Which report phase a state belongs to. */
@@ -103,6 +125,7 @@ const PHASE_OF: Record<string, string> = {
   [STATE.rollback]: 'rollback',
   [STATE.verifyRollback]: 'rollback',
   [STATE.finishFailure]: 'finish',
+  [STATE.rollbackVerified]: 'finish',
 };
 const PHASE_ORDER = [
   'input',
@@ -140,6 +163,8 @@ type EventLog =
     };
 
 const CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+/** The error an execution ends with when its rollback could not be verified. */
+const ROLLBACK_INCOMPLETE = new RollbackIncomplete('').name;
 
 interface TaskState {
   readonly Type: string;
@@ -229,8 +254,14 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         return null;
       }
     };
+    // ...and what the simulated API said each was configured with (reported beside, never instead).
+    const configuredNow = (t: SimTarget): string | null => t.configuredSha256(config.domain) || null;
     const before = new Map<string, string | null>();
-    for (const t of sim.targets()) before.set(`${t.kind}/${t.id}/${t.port}`, await servedNow(t));
+    const apiBefore = new Map<string, string | null>();
+    for (const t of sim.targets()) {
+      before.set(t.key, await servedNow(t));
+      apiBefore.set(t.key, configuredNow(t));
+    }
 
     const executionName = `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}`;
     let staged: { source: Record<string, unknown> };
@@ -365,17 +396,21 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const history: string[] = [];
     let stateTransitions = 0;
     let maxStatePayloadBytes = 0;
-    const phaseTimes = new Map<string, { start: number; end: number; failed: boolean }>();
+    const phaseTimes = new Map<string, { start: number; end: number; failed: boolean; retries: number }>();
     const phaseOf = (state: string) => PHASE_OF[state] ?? 'other';
-    // A phase is FAILED when its last state event was a failure: a retry that then succeeds clears it.
-    const touch = (state: string, failed: boolean | undefined = undefined) => {
+    // A phase is FAILED when any of its states failed: a StateFailed that no StateRetried follows
+    // (the engine then catches it, and sends StateExited, or the execution fails). A failed attempt
+    // that is retried is counted in `retries`, not as a failure.
+    const touch = (state: string, change: { failed?: true; retried?: true } = {}) => {
       const phase = phaseOf(state);
       const now = sim.clock.simulatedSeconds();
-      const t = phaseTimes.get(phase) ?? { start: now, end: now, failed: false };
+      const t = phaseTimes.get(phase) ?? { start: now, end: now, failed: false, retries: 0 };
       t.end = now;
-      if (failed !== undefined) t.failed = failed;
+      if (change.failed) t.failed = true;
+      if (change.retried) t.retries += 1;
       phaseTimes.set(phase, t);
     };
+    const lastAttemptFailed = new Set<string>();
     let gateTimedOut = false;
     const consume = (async () => {
       for await (const event of execution.eventLogs as unknown as AsyncIterable<EventLog>) {
@@ -396,7 +431,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           }
           case 'StateExited':
             maxStatePayloadBytes = Math.max(maxStatePayloadBytes, Buffer.byteLength(JSON.stringify(event.state.output ?? null)));
-            touch(event.state.name, false);
+            touch(event.state.name);
             if (event.state.name === STATE.plan) {
               const out = event.state.output as { plan?: { counts?: unknown } } | undefined;
               progress(`  targets: ${JSON.stringify(out?.plan?.counts ?? {})}`);
@@ -407,15 +442,20 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
             const retrier = event.retry.retrier as { IntervalSeconds?: number; BackoffRate?: number };
             const pause = (retrier.IntervalSeconds ?? 1) * (retrier.BackoffRate ?? 2) ** (event.retry.attempt - 1);
             sim.clock.advance(pause);
+            lastAttemptFailed.delete(event.state.name);
+            touch(event.state.name, { retried: true });
             progress(`  retry ${event.retry.attempt} of "${event.state.name}" after ${pause}s (simulated)`);
             break;
           }
           case 'StateFailed':
-            touch(event.state.name, true);
+            lastAttemptFailed.add(event.state.name);
+            touch(event.state.name);
             if (event.Error === 'States.Timeout' && gateNames.includes(event.state.name)) gateTimedOut = true;
             progress(`  ${event.state.name} failed: ${event.Error}: ${String(event.Cause).slice(0, 300)}`);
             break;
           case 'StateCaught':
+            lastAttemptFailed.delete(event.state.name);
+            touch(event.state.name, { failed: true });
             progress(`  caught: rolling back`);
             break;
           default:
@@ -426,6 +466,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
 
     let status: RehearsalReport['status'] = 'SUCCEEDED';
     let error: string | undefined;
+    let rollbackIncomplete: string[] | undefined;
     let output: unknown;
     try {
       output = await execution.result;
@@ -440,6 +481,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       history.push(JSON.stringify({ error }));
     }
     await consume;
+    // A failure neither retried nor caught ended the execution.
+    for (const state of lastAttemptFailed) touch(state, { failed: true });
     history.push(JSON.stringify(output ?? null));
     sim.sfn.setExecutionStatus(executionArn, status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED');
 
@@ -449,35 +492,26 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       .filter((k) => k.startsWith(ledgerPrefix))
       .map((k) => JSON.parse(sim.s3.getText(workflow.buckets.artifacts, k) ?? '{}') as LedgerEntry);
     const rolledBackKeys = new Set(
-      ledger
-        .filter((e) => e.status === 'rolled-back' && e.note !== 'was not switched')
-        .map((e) =>
-          e.target.kind === 'cloudfront'
-            ? `cloudfront/${e.target.distributionId}`
-            : e.target.kind === 'elb'
-              ? `elb/${e.target.loadBalancerName}/${e.target.port}`
-              : `elbv2/${e.target.listenerArn}/${e.target.port}`,
-        ),
+      ledger.filter((e) => e.status === 'rolled-back' && e.note !== 'was not switched').map((e) => reportKeyOf(e.target)),
     );
 
     const targets: TargetReport[] = [];
     for (const t of sim.targets()) {
       const servedAfter = await servedNow(t);
-      const key = `${t.kind}/${t.id}/${t.port}`;
-      const b = before.get(key) ?? null;
-      // What the account says is served for the domain now (ELBv2: its SNI certificate for the domain, else the default).
-      const a = t.kind === 'elbv2' ? servedAfter : t.servedSha256();
-      const rolledKey = t.kind === 'cloudfront' ? `cloudfront/${t.id}` : key;
+      const b = before.get(t.key) ?? null;
       targets.push({
+        key: t.key,
         kind: t.kind,
         id: t.id,
         ...((t.name ?? t.loadBalancerName) ? { name: t.name ?? t.loadBalancerName } : {}),
         port: t.port,
         before: b,
-        after: a,
+        apiBefore: apiBefore.get(t.key) ?? null,
+        // What the account says is configured for the domain now (ELBv2: its SNI certificate for the domain, else the default).
+        after: configuredNow(t),
         servedAfter,
-        changed: a !== b,
-        rolledBack: rolledBackKeys.has(rolledKey),
+        changed: servedAfter !== b,
+        rolledBack: rolledBackKeys.has(t.key),
       });
     }
 
@@ -485,10 +519,12 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     for (const elb of options.fleet.elbs) {
       for (const l of elb.listeners.filter((x) => x.protocol === 'HTTP' || x.protocol === 'TCP')) {
         targets.push({
+          key: `elb/${elb.name}/${l.port}`,
           kind: 'elb',
           id: elb.name,
           port: l.port,
           before: null,
+          apiBefore: null,
           after: null,
           servedAfter: null,
           changed: false,
@@ -502,13 +538,38 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     // Every phase of the workflow, in order; the ones this run did not reach say so.
     const phases = PHASE_ORDER.map((p) => {
       const t = phaseTimes.get(p);
-      if (!t) return { name: p, status: 'NOT_RUN', simulatedSeconds: 0 };
-      return { name: p, status: t.failed ? 'FAILED' : 'SUCCEEDED', simulatedSeconds: Math.round((t.end - t.start) * 10) / 10 };
+      if (!t) return { name: p, status: 'NOT_RUN', retries: 0, simulatedSeconds: 0 };
+      return {
+        name: p,
+        status: t.failed ? 'FAILED' : 'SUCCEEDED',
+        retries: t.retries,
+        simulatedSeconds: Math.round((t.end - t.start) * 10) / 10,
+      };
     });
+    // A rollback that could not be verified: what the workflow says is not back (its report), and
+    // what the rehearsal itself sees over TLS is not back, whatever the workflow says.
+    if (status !== 'SUCCEEDED') {
+      const workflowReport = JSON.parse(sim.s3.getText(workflow.buckets.artifacts, `executions/${executionName}/report.json`) ?? '{}') as {
+        notBack?: string[];
+      };
+      const notBack = new Set([
+        ...(workflowReport.notBack ?? []).map(ledgerKeyToReportKey),
+        ...targets.filter((t) => t.servedAfter !== t.before).map((t) => t.key),
+      ]);
+      if (notBack.size > 0 || error?.startsWith(`${ROLLBACK_INCOMPLETE}:`)) {
+        status = 'ROLLBACK_INCOMPLETE';
+        rollbackIncomplete = targets.filter((t) => notBack.has(t.key)).map((t) => t.key);
+        for (const k of notBack) if (!rollbackIncomplete.includes(k)) rollbackIncomplete.push(k);
+        if (!error?.startsWith(`${ROLLBACK_INCOMPLETE}:`)) {
+          error = `${ROLLBACK_INCOMPLETE}: the rehearsal sees ${rollbackIncomplete.join(', ')} not back over TLS, although the execution ended with ${error ?? 'no error'}`;
+        }
+      }
+    }
     const notifications = sim.sns.messages.map((m) => ({ subject: m.subject ?? '' }));
     const partial = {
       status,
       ...(error ? { error } : {}),
+      ...(rollbackIncomplete ? { rollbackIncomplete } : {}),
       execution: executionName,
       certificate: { new: newFacts, previous },
       phases,

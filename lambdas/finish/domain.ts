@@ -1,11 +1,13 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { APPROVAL_REJECTED } from '../shared/errors';
 import { ArtifactStore } from '../shared/artifacts';
-import type { ChangeLedger } from '../shared/ledger';
+import type { ChangeLedger, LedgerEntry } from '../shared/ledger';
 import type { DomainLogger } from '../shared/logger';
+import { notBackOf, withoutNotBack } from '../shared/not-back';
 import { targetLabel } from '../shared/targets';
 
-export type Outcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED';
+/** ROLLBACK_INCOMPLETE: a rollback ran and some target is not proven back on its previous certificate. */
+export type Outcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'ROLLBACK_INCOMPLETE';
 
 /** The parts of the execution state the report reads (all optional: a run can stop anywhere). */
 export interface FinishState {
@@ -55,8 +57,16 @@ export interface FinishParams {
 export interface FinishResult {
   readonly status: Outcome;
   readonly reportKey: string;
+  /** The error that stopped the rotation (the one that started the rollback). */
   readonly error?: string;
+  /** ROLLBACK_INCOMPLETE: the Cause of the execution's RollbackIncomplete error, naming every target not back. */
+  readonly rollbackCause?: string;
 }
+
+/** Subjects longer than this are refused by SNS. */
+const SUBJECT_MAX = 100;
+/** At most this many targets are named in the execution's Cause (the report names all). */
+const CAUSE_TARGETS = 50;
 
 /** Lambda errors reach Catch as `{"errorType","errorMessage","trace"}` JSON; other errors as text. */
 export function describeError(error: FinishState['error']): string | undefined {
@@ -71,19 +81,41 @@ export function describeError(error: FinishState['error']): string | undefined {
   return `${error.Error ?? 'Error'}: ${message}`.trim();
 }
 
-/** Rejected = an approver said no, or nobody answered a gate in time; any other stop is a failure. */
-export function outcomeOf(succeeded: boolean, error: FinishState['error'], gateTimedOut = false): Outcome {
+/**
+ * Rejected = an approver said no, or nobody answered a gate in time; any other stop is a failure.
+ * Either way, a rollback that could not be verified makes it ROLLBACK_INCOMPLETE.
+ */
+export function outcomeOf(succeeded: boolean, error: FinishState['error'], gateTimedOut = false, rollbackIncomplete = false): Outcome {
   if (succeeded) return 'SUCCEEDED';
+  if (rollbackIncomplete) return 'ROLLBACK_INCOMPLETE';
   if (error?.Error === APPROVAL_REJECTED || (gateTimedOut && error?.Error === 'States.Timeout')) return 'REJECTED';
   return 'FAILED';
+}
+
+/**
+ * The ledger entries that a failed rotation's rollback did not prove back on their previous
+ * certificate: the ones verify-rollback names, the ones rollback left alone, and (when the
+ * rollback itself failed, so nothing after it was checked) every entry it did not restore.
+ */
+export function entriesNotBack(ledger: readonly LedgerEntry[], state: FinishState): LedgerEntry[] {
+  const named = new Set(notBackOf(describeError(state.rollbackError)) ?? []);
+  const unverified = state.rollbackError !== undefined && named.size === 0;
+  return ledger.filter(
+    (e) => named.has(e.key) || e.status === 'left-alone' || (unverified && (e.status === 'intended' || e.status === 'applied')),
+  );
 }
 
 /** Writes the execution report to S3 and tells the approvers how it ended. */
 export async function finishRotation(params: FinishParams): Promise<FinishResult> {
   const { state } = params;
-  const status = outcomeOf(params.succeeded, state.error, state.approvalTimeout?.gateTimedOut === true);
-  const error = params.succeeded ? undefined : describeError(state.error);
   const ledger = await params.ledger.entries();
+  const notBack = params.succeeded ? [] : entriesNotBack(ledger, state);
+  // A failed rollback (or its verification) is incomplete even when no ledger entry can be named.
+  const incomplete = !params.succeeded && (notBack.length > 0 || state.rollbackError !== undefined);
+  const status = outcomeOf(params.succeeded, state.error, state.approvalTimeout?.gateTimedOut === true, incomplete);
+  const error = params.succeeded ? undefined : describeError(state.error);
+  const rollbackError = withoutNotBack(describeError(state.rollbackError));
+  const notBackLabels = notBack.map((e) => `${targetLabel(e.target)} [${e.key}]`);
   const reportKey = `${ArtifactStore.executionPrefix(params.executionName)}report.json`;
   const report = {
     status,
@@ -98,7 +130,8 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
     changes: ledger.map((e) => ({ target: targetLabel(e.target), phase: e.phase, status: e.status, note: e.note ?? null })),
     rollback: state.rollback ?? null,
     rollbackVerification: state.rollbackVerification ?? null,
-    rollbackError: describeError(state.rollbackError) ?? null,
+    rollbackError: rollbackError ?? null,
+    notBack: notBack.map((e) => e.key),
   };
   await params.store.putJson(reportKey, report);
 
@@ -106,10 +139,19 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
   const restored = ledger.filter((e) => e.status === 'rolled-back').map((e) => targetLabel(e.target));
   const leftAlone = ledger.filter((e) => e.status === 'left-alone').map((e) => `${targetLabel(e.target)}: ${e.note ?? ''}`);
   const lines = [
+    ...(incomplete
+      ? [
+          'ACTION NEEDED: the rollback could not be verified. Not back on the previous certificate:',
+          ...(notBackLabels.length
+            ? notBackLabels.map((t) => `  ${t}`)
+            : ['  (unknown: the rollback failed before it could say; check every target of the plan)']),
+          '',
+        ]
+      : []),
     `Certificate rotation for ${params.domain}: ${status}`,
     `Execution: ${params.executionName}`,
     ...(error ? [`Reason: ${error}`] : []),
-    ...(state.rollbackError ? [`ROLLBACK DID NOT COMPLETE: ${describeError(state.rollbackError) ?? ''}`] : []),
+    ...(rollbackError ? [`ROLLBACK DID NOT COMPLETE: ${rollbackError}`] : []),
     '',
     `New certificate: ${state.validation?.summary?.sha256 ?? '(not validated)'} (expires ${state.validation?.summary?.notAfter ?? '?'})`,
     `Previous certificate: ${state.current?.sha256 ?? '?'} (expires ${state.current?.notAfter ?? '?'})`,
@@ -122,10 +164,34 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
   await params.sns.send(
     new PublishCommand({
       TopicArn: params.topicArn,
-      Subject: `[cert-rotation ${params.domain}] Rotation ${status}`,
+      Subject: subjectOf(params.domain, status, notBack.length),
       Message: lines.join('\n'),
     }),
   );
   params.logger.info('rotation finished', { status });
-  return { status, reportKey, ...(error ? { error } : {}) };
+  const rollbackCause = incomplete ? causeOf(notBackLabels, notBack.length, rollbackError, error, reportKey) : undefined;
+  return { status, reportKey, ...(error ? { error } : {}), ...(rollbackCause ? { rollbackCause } : {}) };
+}
+
+/** The email subject: "ACTION NEEDED ..." first when targets are not back; at most 100 characters (SNS). */
+export function subjectOf(domain: string, status: Outcome, notBack: number): string {
+  const subject =
+    status === 'ROLLBACK_INCOMPLETE'
+      ? `ACTION NEEDED: [cert-rotation ${domain}] rollback incomplete, ${notBack || 'unknown'} target(s) not back`
+      : `[cert-rotation ${domain}] Rotation ${status}`;
+  return subject.length <= SUBJECT_MAX ? subject : `${subject.slice(0, SUBJECT_MAX - 1)}…`;
+}
+
+/** The Cause of the execution's RollbackIncomplete: the targets not back, the rollback problem, the original error. */
+function causeOf(labels: string[], count: number, rollbackError: string | undefined, error: string | undefined, reportKey: string): string {
+  const sentence = (text: string) => `${text.trim().replace(/\.+$/, '')}.`;
+  const named = labels.slice(0, CAUSE_TARGETS).join(', ');
+  const more = count > CAUSE_TARGETS ? ` and ${count - CAUSE_TARGETS} more (see ${reportKey})` : '';
+  return [
+    count > 0
+      ? `${count} target(s) not back on the previous certificate: ${named}${more}.`
+      : 'the rollback failed before it could say which targets are back.',
+    ...(rollbackError ? [sentence(`Rollback problem: ${rollbackError}`)] : []),
+    sentence(`The rollback started because of: ${error ?? 'unknown'}`),
+  ].join(' ');
 }

@@ -1,6 +1,7 @@
 import type { ChangeLedger, LedgerEntry } from '../shared/ledger';
 import { VerificationFailed } from '../shared/errors';
 import type { DomainLogger } from '../shared/logger';
+import { withNotBack } from '../shared/not-back';
 import { readTargetState, type EdgeClients } from '../shared/target-ops';
 import { targetLabel, type EdgeTarget } from '../shared/targets';
 import type { TlsProbe } from '../shared/tls-probe';
@@ -29,32 +30,48 @@ export function tlsEndpointOf(target: EdgeTarget, domain: string): { host: strin
   }
 }
 
+/** At most this many problems are spelled out in the error message; every key is listed. */
+const PROBLEMS_SHOWN = 20;
+
 /**
  * Every rolled-back target must again be configured with (API read-back) and serve (TLS
  * handshake) the previous certificate. A mismatch is VerificationFailed, retried by the state
- * machine while load balancers and CloudFront settle.
+ * machine while load balancers and CloudFront settle; its message names every target that is not
+ * back, by label and (machine-readable, {@link withNotBack}) by ledger key.
  */
 export async function verifyRollback(params: VerifyRollbackParams): Promise<VerifyRollbackResult> {
   const entries = (await params.ledger.entries()).filter((e: LedgerEntry) => e.status === 'rolled-back');
   const verified: Array<{ target: string; servedSha256: string }> = [];
   const problems: string[] = [];
+  const notBack: string[] = [];
+  const fail = (entry: LedgerEntry, problem: string) => {
+    problems.push(problem);
+    notBack.push(entry.key);
+  };
   for (const entry of entries) {
     const label = targetLabel(entry.target);
     const { state, value } = await readTargetState(params.clients, entry.target, entry.before, entry.after);
     if (state !== 'before') {
-      problems.push(`${label} is configured with ${value}, not the previous certificate`);
+      fail(entry, `${label} is configured with ${value}, not the previous certificate`);
       continue;
     }
     const ep = tlsEndpointOf(entry.target, params.domain);
     try {
       const seen = await params.probe(ep);
-      if (seen.sha256 !== entry.beforeSha256) problems.push(`${label} serves ${seen.sha256}, expected the previous ${entry.beforeSha256}`);
+      if (seen.sha256 !== entry.beforeSha256) fail(entry, `${label} serves ${seen.sha256}, expected the previous ${entry.beforeSha256}`);
       else verified.push({ target: label, servedSha256: seen.sha256 });
     } catch (error) {
-      problems.push(`${label}: ${error instanceof Error ? error.message : String(error)}`);
+      fail(entry, `${label}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
-  if (problems.length > 0) throw new VerificationFailed(`rollback not verified yet: ${problems.join('; ')}`);
+  if (problems.length > 0) {
+    const shown = problems.slice(0, PROBLEMS_SHOWN).join('; ');
+    const more = problems.length > PROBLEMS_SHOWN ? `; and ${problems.length - PROBLEMS_SHOWN} more` : '';
+    params.logger.warn('rollback not verified', { notBack });
+    throw new VerificationFailed(
+      withNotBack(`rollback not verified yet: ${notBack.length} of ${entries.length} target(s) not back: ${shown}${more}.`, notBack),
+    );
+  }
   params.logger.info('rollback verified', { targets: verified.length });
   return { verified };
 }

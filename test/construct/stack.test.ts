@@ -5,6 +5,7 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { STATE } from '../../lib/cert-rotation';
+import { RollbackIncomplete } from '../../lambdas/shared/errors';
 import type { HandlerName } from '../../lib/rotation-function';
 import {
   definitionOf,
@@ -166,7 +167,7 @@ describe('state machine', () => {
   const OWN_CATCH: Record<string, { readonly next: string; readonly resultPath: string }> = {
     [STATE.rollback]: { next: STATE.finishFailure, resultPath: '$.rollbackError' },
     [STATE.verifyRollback]: { next: STATE.finishFailure, resultPath: '$.rollbackError' },
-    [STATE.finishFailure]: { next: STATE.failed, resultPath: '$.reportError' },
+    [STATE.finishFailure]: { next: STATE.rollbackVerified, resultPath: '$.reportError' },
     [STATE.finishSuccess]: { next: STATE.reportFailed, resultPath: '$.error' },
   };
 
@@ -308,12 +309,42 @@ describe('state machine', () => {
     expect(state(STATE.verifyRollback).Next).toBe(STATE.finishFailure);
     expect((state(STATE.verifyRollback).Retry ?? []).some((r) => r.ErrorEquals.includes('VerificationFailed'))).toBe(true);
     expect(handlerOfTask(state(STATE.finishFailure))).toBe('finish');
-    expect(state(STATE.finishFailure).Next).toBe(STATE.failed);
+    expect(state(STATE.finishFailure).Next).toBe(STATE.rollbackVerified);
+    expect(state(STATE.rollbackVerified).Default).toBe(STATE.failed);
     expect(state(STATE.failed)).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     // ErrorPath/CausePath resolve because every way into the rollback writes the error to $.error.
     const intoRollback = Object.values(definition.States).flatMap((st) => (st.Catch ?? []).filter((c) => c.Next === STATE.rollback));
     expect(intoRollback.length).toBeGreaterThan(0);
     for (const c of intoRollback) expect(c.ResultPath).toBe('$.error');
+  });
+
+  test('a rollback that is not verified ends in a Fail with error RollbackIncomplete, reported or not', () => {
+    // Arrange
+    const choice = state(STATE.rollbackVerified);
+
+    // Assert: the report says ROLLBACK_INCOMPLETE (verify-rollback gave up, rollback failed or left targets alone)...
+    expect(choice.Type).toBe('Choice');
+    expect(choice.Choices).toEqual([
+      {
+        And: [
+          { Variable: '$.report.status', IsPresent: true },
+          { Variable: '$.report.status', StringEquals: 'ROLLBACK_INCOMPLETE' },
+        ],
+        Next: STATE.rollbackIncomplete,
+      },
+      // ...or the report could not be written, after a rollback error.
+      { Variable: '$.rollbackError', IsPresent: true, Next: STATE.rollbackIncompleteUnreported },
+    ]);
+    expect(state(STATE.rollbackIncomplete)).toEqual({ Type: 'Fail', Error: 'RollbackIncomplete', CausePath: '$.report.rollbackCause' });
+    expect(state(STATE.rollbackIncompleteUnreported)).toMatchObject({ Type: 'Fail', Error: 'RollbackIncomplete' });
+    expect(state(STATE.rollbackIncompleteUnreported).Cause).toMatch(/could not be verified/);
+    // Every way out of a failed verification reaches that choice: verify-rollback's Catch goes to the report, whose Next and Catch go to it.
+    expect(state(STATE.verifyRollback).Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackError', Next: STATE.finishFailure },
+    ]);
+    expect(state(STATE.finishFailure).Catch?.map((c) => c.Next)).toEqual([STATE.rollbackVerified]);
+    // The error class the handlers would throw carries the same name.
+    expect(new RollbackIncomplete('x').name).toBe(state(STATE.rollbackIncomplete).Error);
   });
 
   test('no state throws its input away: every ResultPath is a named path', () => {

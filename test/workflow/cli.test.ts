@@ -119,6 +119,16 @@ describe('rehearsal command line', () => {
       /faults\[0\]\.bogus/,
     ],
     [
+      'a faults file naming a target that is not in the fleet',
+      () => ['--faults', file('faults.json', [{ target: 'cloudfront/E2EXAMPLE', fault: 'stuck-after-change' }])],
+      /faults\[0\]\.target: "cloudfront\/E2EXAMPLE" is not a TLS target of the fleet \(cloudfront\/E1GITTERCDN/,
+    ],
+    [
+      'a target fault with an unknown field',
+      () => ['--faults', file('faults.json', [{ target: 'elb/apps-servers-elb-prod/6667', fault: 'serves-stale', rate: 1 }])],
+      /faults\[0\]\.rate: unknown field/,
+    ],
+    [
       'a config file with a bad iamPath',
       () => [
         '--config',

@@ -169,10 +169,12 @@ describe('fleet files', () => {
     // Assert
     expect(report.status).toBe('SUCCEEDED');
     expect(report.targets.find((t) => t.port === 80)).toEqual({
+      key: 'elb/apps-servers-elb-prod/80',
       kind: 'elb',
       id: 'apps-servers-elb-prod',
       port: 80,
       before: null,
+      apiBefore: null,
       after: null,
       servedAfter: null,
       changed: false,

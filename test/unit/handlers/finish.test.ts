@@ -1,9 +1,10 @@
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
-import { describeError, finishRotation, outcomeOf, type FinishParams, type FinishState } from '../../../lambdas/finish/domain';
+import { describeError, finishRotation, outcomeOf, subjectOf, type FinishParams, type FinishState } from '../../../lambdas/finish/domain';
 import { ArtifactStore } from '../../../lambdas/shared/artifacts';
 import { ChangeLedger } from '../../../lambdas/shared/ledger';
 import { silentLogger } from '../../../lambdas/shared/logger';
+import { withNotBack } from '../../../lambdas/shared/not-back';
 import { createInMemoryS3 } from '../../support/handler-s3';
 import { canaryTarget, distributionTarget, seedLedger, webappTarget } from '../../support/handler-support';
 
@@ -85,6 +86,16 @@ describe('outcomeOf', () => {
     // Arrange / Act / Assert
     expect(outcomeOf(succeeded, error, gateTimedOut)).toBe(outcome);
   });
+
+  test.each([
+    ['a rejection', { Error: 'ApprovalRejected', Cause: 'no' }, false],
+    ['a gate timeout', { Error: 'States.Timeout', Cause: 'timed out' }, true],
+    ['a failure', { Error: 'VerificationFailed', Cause: 'canary' }, false],
+  ])('%s whose rollback is not verified -> ROLLBACK_INCOMPLETE', (_label, error, gateTimedOut) => {
+    // Arrange / Act / Assert
+    expect(outcomeOf(false, error, gateTimedOut, true)).toBe('ROLLBACK_INCOMPLETE');
+    expect(outcomeOf(true, undefined, false, true)).toBe('SUCCEEDED');
+  });
 });
 
 describe('describeError', () => {
@@ -148,15 +159,10 @@ describe('finishRotation', () => {
     expect(Message).toContain(REPORT_KEY);
   });
 
-  test('FAILED after a rollback: reason from the Lambda cause, restored targets and LEFT ALONE ones listed', async () => {
+  test('FAILED after a verified rollback: reason from the Lambda cause, restored targets listed, no ACTION NEEDED', async () => {
     // Arrange
     await seedLedger(ledger(), canaryTarget, { at: at(1), phase: 'canary', status: 'rolled-back' });
     await seedLedger(ledger(), webappTarget, { at: at(2), status: 'rolled-back', note: 'was not switched' });
-    await seedLedger(ledger(), distributionTarget, {
-      at: at(3),
-      status: 'left-alone',
-      note: 'serves ASCATHIRD, neither the previous nor the new certificate; left alone',
-    });
     const state: FinishState = {
       ...STATE,
       error: {
@@ -176,20 +182,134 @@ describe('finishRotation', () => {
       error: 'VerificationFailed: irc.gitter.im:6667 still does not serve the new certificate',
     });
     const { Subject, Message } = published();
-    expect(Subject).toContain('FAILED');
+    expect(Subject).toBe('[cert-rotation gitter.im] Rotation FAILED');
     expect(Message).toContain('Reason: VerificationFailed: irc.gitter.im:6667 still does not serve the new certificate');
     expect(Message).toContain('Rolled back to the previous certificate:\n  ELB apps-servers-elb-prod:6667\n  ELB webapp-elb-prod:443');
-    expect(Message).toContain('LEFT ALONE (check by hand):\n  CloudFront E2QWRUHAPOMQZL (cdn.gitter.im): serves ASCATHIRD');
+    expect(Message).not.toContain('ACTION NEEDED');
     expect(Message).not.toContain('Now serving the new certificate');
     expect(Message).not.toContain('at validateNewCertificate'); // no stack trace
-    const report = s3.json<{ status: string; error: string; changes: Array<{ status: string; note: string | null }>; rollback: unknown }>(
-      ARTIFACTS,
-      REPORT_KEY,
-    )!;
+    const report = s3.json<{
+      status: string;
+      error: string;
+      changes: Array<{ status: string; note: string | null }>;
+      rollback: unknown;
+      notBack: string[];
+    }>(ARTIFACTS, REPORT_KEY)!;
     expect(report.status).toBe('FAILED');
     expect(report.error).toContain('VerificationFailed');
-    expect(report.changes.map((c) => c.status).sort()).toEqual(['left-alone', 'rolled-back', 'rolled-back']);
+    expect(report.changes.map((c) => c.status).sort()).toEqual(['rolled-back', 'rolled-back']);
     expect(report.rollback).toEqual({ restored: ['ELB apps-servers-elb-prod:6667'] });
+    expect(report.notBack).toEqual([]);
+  });
+
+  test('a target the rollback left alone -> ROLLBACK_INCOMPLETE: ACTION NEEDED names it, LEFT ALONE says why', async () => {
+    // Arrange
+    await seedLedger(ledger(), canaryTarget, { at: at(1), phase: 'canary', status: 'rolled-back' });
+    await seedLedger(ledger(), distributionTarget, {
+      at: at(3),
+      status: 'left-alone',
+      note: 'serves ASCATHIRD, neither the previous nor the new certificate; left alone',
+    });
+    const state: FinishState = { ...STATE, error: { Error: 'ApprovalRejected', Cause: 'rejected by alice' } };
+
+    // Act
+    const result = await finishRotation(makeParams({ succeeded: false, state }));
+
+    // Assert
+    expect(result.status).toBe('ROLLBACK_INCOMPLETE');
+    expect(result.error).toBe('ApprovalRejected: rejected by alice');
+    expect(result.rollbackCause).toContain('1 target(s) not back on the previous certificate: CloudFront E2QWRUHAPOMQZL (cdn.gitter.im)');
+    expect(result.rollbackCause).not.toContain('apps-servers-elb-prod');
+    const { Subject, Message } = published();
+    expect(Subject).toMatch(/^ACTION NEEDED/);
+    expect(Message).toMatch(
+      /^ACTION NEEDED: the rollback could not be verified. Not back on the previous certificate:\n {2}CloudFront E2QWRUHAPOMQZL/,
+    );
+    expect(Message).toContain('LEFT ALONE (check by hand):\n  CloudFront E2QWRUHAPOMQZL (cdn.gitter.im): serves ASCATHIRD');
+    expect(s3.json<{ notBack: string[] }>(ARTIFACTS, REPORT_KEY)!.notBack).toEqual(['cloudfront/E2QWRUHAPOMQZL']);
+  });
+
+  test('verify-rollback gave up -> ROLLBACK_INCOMPLETE naming exactly the targets it names; the original error kept apart', async () => {
+    // Arrange: two targets rolled back; verify-rollback says the canary is not back.
+    await seedLedger(ledger(), canaryTarget, { at: at(1), phase: 'canary', status: 'rolled-back' });
+    await seedLedger(ledger(), distributionTarget, { at: at(2), status: 'rolled-back' });
+    const message = withNotBack(`rollback not verified yet: 1 of 2 target(s) not back: ELB apps-servers-elb-prod:6667 serves ${NEW_SHA}.`, [
+      'elb/apps-servers-elb-prod/6667',
+    ]);
+    const state: FinishState = {
+      ...STATE,
+      error: { Error: 'ApprovalRejected', Cause: 'rejected by alice' },
+      rollbackError: { Error: 'VerificationFailed', Cause: lambdaCause('VerificationFailed', message) },
+    };
+
+    // Act
+    const result = await finishRotation(makeParams({ succeeded: false, state }));
+
+    // Assert
+    expect(result).toMatchObject({ status: 'ROLLBACK_INCOMPLETE', error: 'ApprovalRejected: rejected by alice' });
+    expect(result.rollbackCause).toBe(
+      '1 target(s) not back on the previous certificate: ELB apps-servers-elb-prod:6667 [elb/apps-servers-elb-prod/6667]. ' +
+        `Rollback problem: VerificationFailed: rollback not verified yet: 1 of 2 target(s) not back: ELB apps-servers-elb-prod:6667 serves ${NEW_SHA}. ` +
+        'The rollback started because of: ApprovalRejected: rejected by alice.',
+    );
+    const { Subject, Message } = published();
+    expect(Subject).toBe('ACTION NEEDED: [cert-rotation gitter.im] rollback incomplete, 1 target(s) not back');
+    expect(Message).toContain(
+      'Not back on the previous certificate:\n  ELB apps-servers-elb-prod:6667 [elb/apps-servers-elb-prod/6667]\n\n',
+    );
+    expect(Message).not.toContain('notBack='); // the machine-readable list is for the report, not for people
+    const report = s3.json<{ status: string; error: string; rollbackError: string; notBack: string[] }>(ARTIFACTS, REPORT_KEY)!;
+    expect(report).toMatchObject({
+      status: 'ROLLBACK_INCOMPLETE',
+      error: 'ApprovalRejected: rejected by alice',
+      rollbackError: expect.stringMatching(/^VerificationFailed: rollback not verified yet/),
+      notBack: ['elb/apps-servers-elb-prod/6667'],
+    });
+  });
+
+  test('the rollback itself failed -> ROLLBACK_INCOMPLETE naming every entry it did not restore', async () => {
+    // Arrange: the canary was restored, then rollback failed before the distribution.
+    await seedLedger(ledger(), canaryTarget, { at: at(1), phase: 'canary', status: 'rolled-back' });
+    await seedLedger(ledger(), distributionTarget, { at: at(2), status: 'applied' });
+    const state: FinishState = {
+      ...STATE,
+      error: { Error: 'ApprovalRejected', Cause: 'no' },
+      rollbackError: { Error: 'AccessDenied', Cause: lambdaCause('AccessDenied', 'not authorized to cloudfront:UpdateDistribution') },
+    };
+
+    // Act
+    const result = await finishRotation(makeParams({ succeeded: false, state }));
+
+    // Assert
+    expect(result.status).toBe('ROLLBACK_INCOMPLETE');
+    expect(s3.json<{ notBack: string[] }>(ARTIFACTS, REPORT_KEY)!.notBack).toEqual(['cloudfront/E2QWRUHAPOMQZL']);
+    expect(result.rollbackCause).toContain('Rollback problem: AccessDenied: not authorized');
+  });
+
+  test('a rollback error that names no target is still ROLLBACK_INCOMPLETE, and says it does not know which', async () => {
+    // Arrange: empty ledger (nothing readable), rollback failed.
+    const state: FinishState = { ...STATE, error: { Error: 'ApprovalRejected', Cause: 'no' }, rollbackError: { Error: 'States.Timeout' } };
+
+    // Act
+    const result = await finishRotation(makeParams({ succeeded: false, state }));
+
+    // Assert
+    expect(result.status).toBe('ROLLBACK_INCOMPLETE');
+    expect(result.rollbackCause).toMatch(/^the rollback failed before it could say which targets are back/);
+    expect(published().Subject).toBe('ACTION NEEDED: [cert-rotation gitter.im] rollback incomplete, unknown target(s) not back');
+    expect(published().Message).toContain('(unknown: the rollback failed before it could say; check every target of the plan)');
+  });
+
+  test('subjectOf: ACTION NEEDED first, never longer than SNS allows (100)', () => {
+    // Arrange
+    const long = `${'a'.repeat(60)}.example.org`;
+
+    // Act / Assert
+    expect(subjectOf('gitter.im', 'ROLLBACK_INCOMPLETE', 3)).toMatch(/^ACTION NEEDED: .*3 target\(s\) not back$/);
+    expect(subjectOf(long, 'ROLLBACK_INCOMPLETE', 3)).toMatch(/^ACTION NEEDED: /);
+    expect(subjectOf(long, 'ROLLBACK_INCOMPLETE', 3).length).toBeLessThanOrEqual(100);
+    expect(subjectOf(`${'b'.repeat(95)}.org`, 'SUCCEEDED', 0).length).toBeLessThanOrEqual(100);
+    expect(subjectOf('gitter.im', 'REJECTED', 0)).toBe('[cert-rotation gitter.im] Rotation REJECTED');
   });
 
   test.each([

@@ -6,6 +6,7 @@ import { ArtifactStore } from '../../../lambdas/shared/artifacts';
 import { VerificationFailed } from '../../../lambdas/shared/errors';
 import { ChangeLedger } from '../../../lambdas/shared/ledger';
 import { silentLogger } from '../../../lambdas/shared/logger';
+import { notBackOf, withNotBack, withoutNotBack } from '../../../lambdas/shared/not-back';
 import type { ProbeRequest, ProbeResult, TlsProbe } from '../../../lambdas/shared/tls-probe';
 import { tlsEndpointOf, verifyRollback, type VerifyRollbackParams } from '../../../lambdas/verify-rollback/domain';
 import { createInMemoryS3 } from '../../support/handler-s3';
@@ -162,6 +163,42 @@ describe('verifyRollback', () => {
     expect(thrown.message).toContain('ELB apps-servers-elb-prod:6667: TLS handshake');
     expect(thrown.message).toContain('timed out');
     expect(thrown.message).toContain('CloudFront E2QWRUHAPOMQZL');
+  });
+
+  test('the error names every target that is not back, machine-readably (ledger keys) and for people (labels)', async () => {
+    // Arrange: the canary still serves the new certificate over TLS; the distribution is still configured with the new one.
+    tlsServes.set(`${canaryTarget.dnsName}:6667`, NEW_SHA);
+    cfConfigured.set(distributionTarget.distributionId, NEW_ID);
+
+    // Act
+    const thrown = await caught(() => verifyRollback(makeParams()));
+
+    // Assert
+    expect(thrown).toBeInstanceOf(VerificationFailed);
+    expect(notBackOf(thrown.message)?.sort()).toEqual(['cloudfront/E2QWRUHAPOMQZL', 'elb/apps-servers-elb-prod/6667']);
+    expect(withoutNotBack(thrown.message)).toMatch(/^rollback not verified yet: 2 of 2 target\(s\) not back: /);
+    expect(withoutNotBack(thrown.message)).not.toContain('notBack=');
+  });
+
+  test('only the targets not back are named: a verified one is not in the list', async () => {
+    // Arrange
+    tlsServes.set(`${distributionTarget.domainName}:443`, NEW_SHA);
+
+    // Act
+    const thrown = await caught(() => verifyRollback(makeParams()));
+
+    // Assert
+    expect(notBackOf(thrown.message)).toEqual(['cloudfront/E2QWRUHAPOMQZL']);
+    expect(thrown.message).toContain('1 of 2 target(s) not back');
+  });
+
+  test('notBackOf / withNotBack: round trip; a message without the list gives undefined', () => {
+    // Arrange / Act / Assert
+    expect(notBackOf(withNotBack('x: y.', ['elb/a/443', 'elbv2/b/443/sni']))).toEqual(['elb/a/443', 'elbv2/b/443/sni']);
+    expect(notBackOf('rollback not verified yet: ELB x:443 serves y')).toBeUndefined();
+    expect(notBackOf('broken notBack=[1,2]')).toBeUndefined();
+    expect(notBackOf(undefined)).toBeUndefined();
+    expect(withoutNotBack('plain')).toBe('plain');
   });
 
   test('only rolled-back entries are checked (left-alone and applied ones are not)', async () => {
