@@ -342,6 +342,7 @@ describe('state machine', () => {
     expect(state(STATE.verifyRollback).Catch).toEqual([
       { ErrorEquals: ['States.ALL'], ResultPath: '$.rollbackError', Next: STATE.finishFailure },
     ]);
+    expect(state(STATE.finishFailure).Next).toBe(STATE.rollbackVerified);
     expect(state(STATE.finishFailure).Catch?.map((c) => c.Next)).toEqual([STATE.rollbackVerified]);
     // The error class the handlers would throw carries the same name.
     expect(new RollbackIncomplete('x').name).toBe(state(STATE.rollbackIncomplete).Error);
