@@ -95,14 +95,14 @@ export function outcomeOf(succeeded: boolean, error: FinishState['error'], gateT
 /**
  * The ledger entries that a failed rotation's rollback did not prove back on their previous
  * certificate: the ones verify-rollback names, the ones rollback left alone, and (when the
- * rollback itself failed, so nothing after it was checked) every entry it did not restore.
+ * rollback itself failed, so nothing was verified) every entry that may have been switched:
+ * all but those rollback found never switched.
  */
 export function entriesNotBack(ledger: readonly LedgerEntry[], state: FinishState): LedgerEntry[] {
   const named = new Set(notBackOf(describeError(state.rollbackError)) ?? []);
   const unverified = state.rollbackError !== undefined && named.size === 0;
-  return ledger.filter(
-    (e) => named.has(e.key) || e.status === 'left-alone' || (unverified && (e.status === 'intended' || e.status === 'applied')),
-  );
+  const neverSwitched = (e: LedgerEntry) => e.status === 'rolled-back' && e.note === 'was not switched';
+  return ledger.filter((e) => named.has(e.key) || e.status === 'left-alone' || (unverified && !neverSwitched(e)));
 }
 
 /** Writes the execution report to S3 and tells the approvers how it ended. */
@@ -141,7 +141,7 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
   const lines = [
     ...(incomplete
       ? [
-          'ACTION NEEDED: the rollback could not be verified. Not back on the previous certificate:',
+          'ACTION NEEDED: the rollback could not be verified. Not proven back on the previous certificate:',
           ...(notBackLabels.length
             ? notBackLabels.map((t) => `  ${t}`)
             : ['  (unknown: the rollback failed before it could say; check every target of the plan)']),
@@ -189,7 +189,7 @@ function causeOf(labels: string[], count: number, rollbackError: string | undefi
   const more = count > CAUSE_TARGETS ? ` and ${count - CAUSE_TARGETS} more (see ${reportKey})` : '';
   return [
     count > 0
-      ? `${count} target(s) not back on the previous certificate: ${named}${more}.`
+      ? `${count} target(s) not proven back on the previous certificate: ${named}${more}.`
       : 'the rollback failed before it could say which targets are back.',
     ...(rollbackError ? [sentence(`Rollback problem: ${rollbackError}`)] : []),
     sentence(`The rollback started because of: ${error ?? 'unknown'}`),

@@ -62,7 +62,9 @@ describe('the rehearsal reports what it observed (npm start)', () => {
     expect(report.status).toBe('ROLLBACK_INCOMPLETE');
     expect(report.rollbackIncomplete).toEqual(['elb/apps-servers-elb-prod/6667']);
     // The execution's error names the target and keeps the error that started the rollback.
-    expect(report.error).toMatch(/^RollbackIncomplete: 1 target\(s\) not back on the previous certificate: ELB apps-servers-elb-prod:6667/);
+    expect(report.error).toMatch(
+      /^RollbackIncomplete: 1 target\(s\) not proven back on the previous certificate: ELB apps-servers-elb-prod:6667/,
+    );
     expect(report.error).toContain('elb/apps-servers-elb-prod/6667');
     expect(report.error).toContain('The rollback started because of: ApprovalRejected');
     // The API says the canary is back; TLS says it still serves the new certificate.
@@ -77,6 +79,26 @@ describe('the rehearsal reports what it observed (npm start)', () => {
     // Everything else is back.
     for (const t of report.targets.filter((x) => x !== canary))
       expect({ key: t.key, changed: t.changed }).toEqual({ key: t.key, changed: false });
+  });
+
+  test('a rollback that itself fails (here: deleting the uploaded certificate) exits 4: nothing was verified', async () => {
+    // Act
+    const { code, report } = await start(
+      [{ operation: 'iam:DeleteServerCertificate', error: 'AccessDenied', count: 1000 }],
+      '--approve',
+      'reject:canary',
+    );
+
+    // Assert
+    expect(code).toBe(4);
+    expect(report.status).toBe('ROLLBACK_INCOMPLETE');
+    // The workflow could not prove the canary back (verification never ran), although TLS shows it is.
+    expect(report.rollbackIncomplete).toEqual(['elb/apps-servers-elb-prod/6667']);
+    expect(canaryOf(report)).toMatchObject({ rolledBack: true, changed: false });
+    expect(report.error).toContain('Rollback problem: AccessDenied');
+    expect(report.error).toContain('The rollback started because of: ApprovalRejected');
+    expect(phase(report, 'rollback')?.status).toBe('FAILED');
+    expect(report.notifications.at(-1)?.subject).toMatch(/^ACTION NEEDED/);
   });
 
   test('a run that fails in Plan reports phase plan FAILED with its retries, later phases NOT_RUN', async () => {
@@ -118,6 +140,28 @@ describe('the report of a clean run', () => {
     for (const t of report.targets) expect({ key: t.key, changed: t.changed }).toEqual({ key: t.key, changed: t.servedAfter !== t.before });
     const canary = canaryOf(report);
     expect(canary).toMatchObject({ apiBefore: canary.before, after: report.certificate.new?.sha256, changed: true });
+  });
+});
+
+describe('the rehearsal does not take the workflow at its word', () => {
+  test('a target whose TLS is not back after a failed run makes it ROLLBACK_INCOMPLETE, even when the workflow says rolled back', async () => {
+    // Arrange: after the start was observed, someone switches the webapp ELB (not part of this rotation) to another certificate.
+    const report = await rehearse({
+      approve: { mode: 'reject', gate: 'canary' },
+      beforeStart: (sim) => {
+        const listener = sim.elb.loadBalancers.find((lb) => lb.name === 'webapp-elb-prod')?.listeners.find((l) => l.port === 443);
+        if (!listener) throw new Error('fleet has no webapp-elb-prod:443');
+        listener.certificateArn = sim.otherCertificate.arn;
+      },
+    });
+
+    // Assert
+    expect(report.status).toBe('ROLLBACK_INCOMPLETE');
+    expect(report.rollbackIncomplete).toEqual(['elb/webapp-elb-prod/443']);
+    expect(report.error).toMatch(
+      /^RollbackIncomplete: the rehearsal sees elb\/webapp-elb-prod\/443 not back over TLS, although the execution ended with ApprovalRejected/,
+    );
+    expect(canaryOf(report)).toMatchObject({ rolledBack: true, changed: false });
   });
 });
 

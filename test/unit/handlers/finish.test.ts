@@ -218,12 +218,14 @@ describe('finishRotation', () => {
     // Assert
     expect(result.status).toBe('ROLLBACK_INCOMPLETE');
     expect(result.error).toBe('ApprovalRejected: rejected by alice');
-    expect(result.rollbackCause).toContain('1 target(s) not back on the previous certificate: CloudFront E2QWRUHAPOMQZL (cdn.gitter.im)');
+    expect(result.rollbackCause).toContain(
+      '1 target(s) not proven back on the previous certificate: CloudFront E2QWRUHAPOMQZL (cdn.gitter.im)',
+    );
     expect(result.rollbackCause).not.toContain('apps-servers-elb-prod');
     const { Subject, Message } = published();
     expect(Subject).toMatch(/^ACTION NEEDED/);
     expect(Message).toMatch(
-      /^ACTION NEEDED: the rollback could not be verified. Not back on the previous certificate:\n {2}CloudFront E2QWRUHAPOMQZL/,
+      /^ACTION NEEDED: the rollback could not be verified. Not proven back on the previous certificate:\n {2}CloudFront E2QWRUHAPOMQZL/,
     );
     expect(Message).toContain('LEFT ALONE (check by hand):\n  CloudFront E2QWRUHAPOMQZL (cdn.gitter.im): serves ASCATHIRD');
     expect(s3.json<{ notBack: string[] }>(ARTIFACTS, REPORT_KEY)!.notBack).toEqual(['cloudfront/E2QWRUHAPOMQZL']);
@@ -248,14 +250,14 @@ describe('finishRotation', () => {
     // Assert
     expect(result).toMatchObject({ status: 'ROLLBACK_INCOMPLETE', error: 'ApprovalRejected: rejected by alice' });
     expect(result.rollbackCause).toBe(
-      '1 target(s) not back on the previous certificate: ELB apps-servers-elb-prod:6667 [elb/apps-servers-elb-prod/6667]. ' +
+      '1 target(s) not proven back on the previous certificate: ELB apps-servers-elb-prod:6667 [elb/apps-servers-elb-prod/6667]. ' +
         `Rollback problem: VerificationFailed: rollback not verified yet: 1 of 2 target(s) not back: ELB apps-servers-elb-prod:6667 serves ${NEW_SHA}. ` +
         'The rollback started because of: ApprovalRejected: rejected by alice.',
     );
     const { Subject, Message } = published();
     expect(Subject).toBe('ACTION NEEDED: [cert-rotation gitter.im] rollback incomplete, 1 target(s) not back');
     expect(Message).toContain(
-      'Not back on the previous certificate:\n  ELB apps-servers-elb-prod:6667 [elb/apps-servers-elb-prod/6667]\n\n',
+      'Not proven back on the previous certificate:\n  ELB apps-servers-elb-prod:6667 [elb/apps-servers-elb-prod/6667]\n\n',
     );
     expect(Message).not.toContain('notBack='); // the machine-readable list is for the report, not for people
     const report = s3.json<{ status: string; error: string; rollbackError: string; notBack: string[] }>(ARTIFACTS, REPORT_KEY)!;
@@ -267,10 +269,11 @@ describe('finishRotation', () => {
     });
   });
 
-  test('the rollback itself failed -> ROLLBACK_INCOMPLETE naming every entry it did not restore', async () => {
-    // Arrange: the canary was restored, then rollback failed before the distribution.
+  test('the rollback itself failed -> ROLLBACK_INCOMPLETE naming every entry that may be switched (restored ones are unverified)', async () => {
+    // Arrange: the canary was restored, the webapp ELB found never switched, then rollback failed before the distribution.
     await seedLedger(ledger(), canaryTarget, { at: at(1), phase: 'canary', status: 'rolled-back' });
-    await seedLedger(ledger(), distributionTarget, { at: at(2), status: 'applied' });
+    await seedLedger(ledger(), webappTarget, { at: at(2), status: 'rolled-back', note: 'was not switched' });
+    await seedLedger(ledger(), distributionTarget, { at: at(3), status: 'applied' });
     const state: FinishState = {
       ...STATE,
       error: { Error: 'ApprovalRejected', Cause: 'no' },
@@ -282,7 +285,12 @@ describe('finishRotation', () => {
 
     // Assert
     expect(result.status).toBe('ROLLBACK_INCOMPLETE');
-    expect(s3.json<{ notBack: string[] }>(ARTIFACTS, REPORT_KEY)!.notBack).toEqual(['cloudfront/E2QWRUHAPOMQZL']);
+    expect(s3.json<{ notBack: string[] }>(ARTIFACTS, REPORT_KEY)!.notBack.sort()).toEqual([
+      'cloudfront/E2QWRUHAPOMQZL',
+      'elb/apps-servers-elb-prod/6667',
+    ]);
+    expect(result.rollbackCause).toMatch(/^2 target\(s\) not proven back/);
+    expect(result.rollbackCause).not.toContain('webapp-elb-prod');
     expect(result.rollbackCause).toContain('Rollback problem: AccessDenied: not authorized');
   });
 
