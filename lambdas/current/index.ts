@@ -4,6 +4,7 @@ import { classifyAwsErrors } from '../shared/aws-errors';
 import { lazy, requireEnv } from '../shared/env';
 import { createLogger, withExecution } from '../shared/logger';
 import { findCurrentCertificate, type CurrentCertificate } from './domain';
+import { awsClient } from '../shared/aws-clients';
 
 export interface CurrentEvent {
   readonly executionName: string;
@@ -11,8 +12,8 @@ export interface CurrentEvent {
 
 const deps = lazy(() => ({
   canary: { loadBalancerName: requireEnv('CANARY_LOAD_BALANCER'), port: Number(requireEnv('CANARY_PORT')) },
-  elb: new ElasticLoadBalancingClient({}),
-  iam: new IAMClient({}),
+  elb: awsClient(ElasticLoadBalancingClient),
+  iam: awsClient(IAMClient),
   logger: createLogger('current'),
 }));
 

@@ -6,6 +6,7 @@ import { lazy, requireEnv } from '../shared/env';
 import { ChangeLedger } from '../shared/ledger';
 import { createLogger, withExecution } from '../shared/logger';
 import { finishRotation, type FinishResult, type FinishState } from './domain';
+import { awsClient } from '../shared/aws-clients';
 
 export interface FinishEvent {
   readonly executionName: string;
@@ -16,8 +17,8 @@ export interface FinishEvent {
 const deps = lazy(() => ({
   domain: requireEnv('DOMAIN'),
   topicArn: requireEnv('TOPIC_ARN'),
-  store: new ArtifactStore(new S3Client({}), requireEnv('ARTIFACT_BUCKET')),
-  sns: new SNSClient({}),
+  store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
+  sns: awsClient(SNSClient),
   logger: createLogger('finish'),
 }));
 

@@ -1,4 +1,5 @@
-import { ListExecutionsCommand, type ExecutionListItem, type SFNClient } from '@aws-sdk/client-sfn';
+import { paginateListExecutions, type ExecutionListItem, type SFNClient } from '@aws-sdk/client-sfn';
+import { MAX_PAGE_SIZE, pages } from '../shared/aws-clients';
 import { ConcurrentRotation } from '../shared/errors';
 import type { DomainLogger } from '../shared/logger';
 
@@ -28,14 +29,10 @@ function startedBefore(a: ExecutionListItem, b: { startDate?: Date; name?: strin
  */
 export async function guardAgainstConcurrentRotation(params: GuardParams): Promise<GuardResult> {
   const running: ExecutionListItem[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await params.sfn.send(
-      new ListExecutionsCommand({ stateMachineArn: params.stateMachineArn, statusFilter: 'RUNNING', nextToken }),
-    );
+  const paging = pages(params.sfn, MAX_PAGE_SIZE.sfnListExecutions);
+  for await (const out of paginateListExecutions(paging, { stateMachineArn: params.stateMachineArn, statusFilter: 'RUNNING' })) {
     running.push(...(out.executions ?? []));
-    nextToken = out.nextToken;
-  } while (nextToken);
+  }
 
   const self = running.find((e) => e.executionArn === params.executionArn);
   const others = running.filter((e) => e.executionArn !== params.executionArn);

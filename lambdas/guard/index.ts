@@ -1,4 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { awsClient } from '../shared/aws-clients';
 import { classifyAwsErrors } from '../shared/aws-errors';
 import { lazy, requireEnv } from '../shared/env';
 import { createLogger, withExecution } from '../shared/logger';
@@ -12,7 +13,7 @@ export interface GuardEvent {
 
 const deps = lazy(() => ({
   domain: requireEnv('DOMAIN'),
-  sfn: new SFNClient({}),
+  sfn: awsClient(SFNClient),
   logger: createLogger('guard'),
 }));
 

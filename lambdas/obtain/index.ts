@@ -4,6 +4,7 @@ import { classifyAwsErrors } from '../shared/aws-errors';
 import { lazy, requireEnv } from '../shared/env';
 import { createLogger, withExecution } from '../shared/logger';
 import { obtainCertificate, type ObtainResult } from './domain';
+import { awsClient } from '../shared/aws-clients';
 
 export interface ObtainEvent {
   /** The execution input: `{ "source": ... }`. */
@@ -15,8 +16,8 @@ const deps = lazy(() => ({
   domain: requireEnv('DOMAIN'),
   stagingBucket: requireEnv('STAGING_BUCKET'),
   secretPrefix: requireEnv('SECRET_PREFIX'),
-  s3: new S3Client({}),
-  secrets: new SecretsManagerClient({}),
+  s3: awsClient(S3Client),
+  secrets: awsClient(SecretsManagerClient),
   logger: createLogger('obtain'),
 }));
 

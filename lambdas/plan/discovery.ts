@@ -1,20 +1,21 @@
-import { DescribeInstancesCommand, type EC2Client, type Filter } from '@aws-sdk/client-ec2';
-import { ListDistributionsCommand, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { DescribeLoadBalancersCommand, type ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
+import { paginateDescribeInstances, type EC2Client, type Filter } from '@aws-sdk/client-ec2';
+import { paginateListDistributions, type CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { paginateDescribeLoadBalancers, type ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import {
-  DescribeListenerCertificatesCommand,
-  DescribeListenersCommand,
-  DescribeLoadBalancersCommand as DescribeV2LoadBalancersCommand,
+  paginateDescribeListenerCertificates,
+  paginateDescribeListeners,
+  paginateDescribeLoadBalancers as paginateDescribeV2LoadBalancers,
   type ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { MAX_PAGE_SIZE, pages } from '../shared/aws-clients';
 import type { DistributionTarget, ElbListenerTarget, ElbV2ListenerTarget } from '../shared/targets';
+
+// The ELB and ELBv2 paginators of the SDK have no page-size setting: PageSize goes in the input.
 
 /** Every classic ELB listener that serves `certificateArn`. */
 export async function findClassicListeners(elb: ElasticLoadBalancingClient, certificateArn: string): Promise<ElbListenerTarget[]> {
   const found: ElbListenerTarget[] = [];
-  let marker: string | undefined;
-  do {
-    const out = await elb.send(new DescribeLoadBalancersCommand({ Marker: marker }));
+  for await (const out of paginateDescribeLoadBalancers(pages(elb), { PageSize: MAX_PAGE_SIZE.elbDescribeLoadBalancers })) {
     for (const lb of out.LoadBalancerDescriptions ?? []) {
       for (const d of lb.ListenerDescriptions ?? []) {
         const l = d.Listener;
@@ -23,28 +24,21 @@ export async function findClassicListeners(elb: ElasticLoadBalancingClient, cert
         }
       }
     }
-    marker = out.NextMarker;
-  } while (marker);
+  }
   return found;
 }
 
 /** Every ELBv2 listener whose default or SNI certificate is `certificateArn`. */
 export async function findV2Listeners(elbv2: ElasticLoadBalancingV2Client, certificateArn: string): Promise<ElbV2ListenerTarget[]> {
   const found: ElbV2ListenerTarget[] = [];
-  let marker: string | undefined;
-  do {
-    const out = await elbv2.send(new DescribeV2LoadBalancersCommand({ Marker: marker }));
+  const paging = pages(elbv2);
+  const PageSize = MAX_PAGE_SIZE.elbv2;
+  for await (const out of paginateDescribeV2LoadBalancers(paging, { PageSize })) {
     for (const lb of out.LoadBalancers ?? []) {
-      let listenerMarker: string | undefined;
-      do {
-        const ls = await elbv2.send(new DescribeListenersCommand({ LoadBalancerArn: lb.LoadBalancerArn, Marker: listenerMarker }));
+      for await (const ls of paginateDescribeListeners(paging, { LoadBalancerArn: lb.LoadBalancerArn, PageSize })) {
         for (const listener of ls.Listeners ?? []) {
           if (listener.Protocol !== 'HTTPS' && listener.Protocol !== 'TLS') continue;
-          let certMarker: string | undefined;
-          do {
-            const certs = await elbv2.send(
-              new DescribeListenerCertificatesCommand({ ListenerArn: listener.ListenerArn, Marker: certMarker }),
-            );
+          for await (const certs of paginateDescribeListenerCertificates(paging, { ListenerArn: listener.ListenerArn, PageSize })) {
             for (const c of certs.Certificates ?? []) {
               if (c.CertificateArn === certificateArn && listener.ListenerArn && listener.Port !== undefined) {
                 found.push({
@@ -57,31 +51,24 @@ export async function findV2Listeners(elbv2: ElasticLoadBalancingV2Client, certi
                 });
               }
             }
-            certMarker = certs.NextMarker;
-          } while (certMarker);
+          }
         }
-        listenerMarker = ls.NextMarker;
-      } while (listenerMarker);
+      }
     }
-    marker = out.NextMarker;
-  } while (marker);
+  }
   return found;
 }
 
 /** Every CloudFront distribution whose viewer certificate is the IAM certificate `certificateId`. */
 export async function findDistributions(cloudfront: CloudFrontClient, certificateId: string): Promise<DistributionTarget[]> {
   const found: DistributionTarget[] = [];
-  let marker: string | undefined;
-  do {
-    const out = await cloudfront.send(new ListDistributionsCommand({ Marker: marker }));
-    const list = out.DistributionList;
-    for (const d of list?.Items ?? []) {
+  for await (const out of paginateListDistributions(pages(cloudfront, MAX_PAGE_SIZE.cloudfrontListDistributions), {})) {
+    for (const d of out.DistributionList?.Items ?? []) {
       if (d.ViewerCertificate?.IAMCertificateId === certificateId && d.Id) {
         found.push({ kind: 'cloudfront', distributionId: d.Id, domainName: d.DomainName ?? '', aliases: d.Aliases?.Items ?? [] });
       }
     }
-    marker = list?.IsTruncated ? list.NextMarker : undefined;
-  } while (marker);
+  }
   return found;
 }
 
@@ -97,9 +84,9 @@ export async function findInstances(
 ): Promise<InstanceInfo[]> {
   const byId = new Map<string, InstanceInfo>();
   const query = async (filters: Filter[], instanceIds?: string[]) => {
-    let token: string | undefined;
-    do {
-      const out = await ec2.send(new DescribeInstancesCommand({ Filters: filters, InstanceIds: instanceIds, NextToken: token }));
+    // EC2 refuses MaxResults together with InstanceIds (the ids bound the answer instead).
+    const paging = pages(ec2, instanceIds ? undefined : MAX_PAGE_SIZE.ec2DescribeInstances);
+    for await (const out of paginateDescribeInstances(paging, { Filters: filters, ...(instanceIds ? { InstanceIds: instanceIds } : {}) })) {
       for (const r of out.Reservations ?? []) {
         for (const i of r.Instances ?? []) {
           if (!i.InstanceId) continue;
@@ -107,8 +94,7 @@ export async function findInstances(
           byId.set(i.InstanceId, { instanceId: i.InstanceId, name });
         }
       }
-      token = out.NextToken;
-    } while (token);
+    }
   };
   const running: Filter = { Name: 'instance-state-name', Values: ['running'] };
   if (targets.tags && Object.keys(targets.tags).length > 0) {

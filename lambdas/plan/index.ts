@@ -8,6 +8,7 @@ import { classifyAwsErrors } from '../shared/aws-errors';
 import { lazy, requireEnv, requireJsonEnv } from '../shared/env';
 import { createLogger, withExecution } from '../shared/logger';
 import { planRotation, type NodePhaseSpec, type PlanSummary } from './domain';
+import { awsClient } from '../shared/aws-clients';
 
 export interface PlanEvent {
   readonly executionName: string;
@@ -18,11 +19,11 @@ const deps = lazy(() => ({
   canary: { loadBalancerName: requireEnv('CANARY_LOAD_BALANCER'), port: Number(requireEnv('CANARY_PORT')) },
   edge: requireJsonEnv<{ include: string[]; exclude: string[] }>('EDGE_SELECTION'),
   nodePhases: requireJsonEnv<NodePhaseSpec[]>('NODE_PHASES'),
-  store: new ArtifactStore(new S3Client({}), requireEnv('ARTIFACT_BUCKET')),
-  elb: new ElasticLoadBalancingClient({}),
-  elbv2: new ElasticLoadBalancingV2Client({}),
-  cloudfront: new CloudFrontClient({}),
-  ec2: new EC2Client({}),
+  store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
+  elb: awsClient(ElasticLoadBalancingClient),
+  elbv2: awsClient(ElasticLoadBalancingV2Client),
+  cloudfront: awsClient(CloudFrontClient),
+  ec2: awsClient(EC2Client),
   logger: createLogger('plan'),
 }));
 

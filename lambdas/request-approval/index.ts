@@ -5,6 +5,7 @@ import { classifyAwsErrors } from '../shared/aws-errors';
 import { lazy, requireEnv } from '../shared/env';
 import { createLogger, withExecution } from '../shared/logger';
 import { requestApproval, type ApprovalRequestResult } from './domain';
+import { awsClient } from '../shared/aws-clients';
 
 export interface ApprovalEvent {
   readonly taskToken: string;
@@ -21,8 +22,8 @@ const deps = lazy(() => {
     bucket,
     domain: requireEnv('DOMAIN'),
     topicArn: requireEnv('TOPIC_ARN'),
-    store: new ArtifactStore(new S3Client({}), bucket),
-    sns: new SNSClient({}),
+    store: new ArtifactStore(awsClient(S3Client), bucket),
+    sns: awsClient(SNSClient),
     logger: createLogger('request-approval'),
   };
 });

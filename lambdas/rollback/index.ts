@@ -7,6 +7,7 @@ import { ChangeLedger } from '../shared/ledger';
 import { createLogger, withExecution } from '../shared/logger';
 import { createEdgeClients } from '../shared/target-ops';
 import { rollBack, type RollbackResult } from './domain';
+import { awsClient } from '../shared/aws-clients';
 
 export interface RollbackEvent {
   readonly executionName: string;
@@ -15,8 +16,8 @@ export interface RollbackEvent {
 }
 
 const deps = lazy(() => ({
-  store: new ArtifactStore(new S3Client({}), requireEnv('ARTIFACT_BUCKET')),
-  iam: new IAMClient({}),
+  store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
+  iam: awsClient(IAMClient),
   clients: createEdgeClients(),
   logger: createLogger('rollback'),
 }));

@@ -1,4 +1,5 @@
-import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, paginateListObjectsV2, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { MAX_PAGE_SIZE, pages } from './aws-clients';
 import { awsErrorName } from './aws-errors';
 
 /**
@@ -41,12 +42,9 @@ export class ArtifactStore {
 
   async listKeys(prefix: string): Promise<string[]> {
     const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const out = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }));
+    for await (const out of paginateListObjectsV2(pages(this.s3, MAX_PAGE_SIZE.s3ListObjectsV2), { Bucket: this.bucket, Prefix: prefix })) {
       for (const o of out.Contents ?? []) if (o.Key) keys.push(o.Key);
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
+    }
     return keys.sort();
   }
 

@@ -1,3 +1,4 @@
+import { awsCallOf } from './aws-clients';
 import { AwsTransient } from './errors';
 
 /** Error names AWS uses for throttling and short-lived failures (across the services we call). */
@@ -28,7 +29,7 @@ interface SdkErrorShape {
   code?: string;
   $fault?: string;
   $retryable?: unknown;
-  $metadata?: { httpStatusCode?: number };
+  $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
 /** True for errors that a later attempt may not hit: throttling, 5xx, timeouts. */
@@ -53,7 +54,10 @@ export function awsErrorName(error: unknown): string {
 
 /**
  * Wraps a handler body: a transient AWS error that survived the SDK's own retries becomes
- * `AwsTransient`, which every task state retries with backoff. Everything else passes unchanged.
+ * `AwsTransient`, which every task state retries with backoff. Its message names the operation,
+ * the resource and the attempts when a client of `awsClient` made the call, e.g.
+ * `Throttling on elb:DescribeLoadBalancers (apps-servers-elb-prod) after 8 attempts: Rate exceeded`.
+ * Everything else passes unchanged.
  */
 export async function classifyAwsErrors<T>(body: () => Promise<T>): Promise<T> {
   try {
@@ -62,7 +66,11 @@ export async function classifyAwsErrors<T>(body: () => Promise<T>): Promise<T> {
     if (isTransientAwsError(error)) {
       const name = awsErrorName(error) || 'transient error';
       const message = error instanceof Error ? error.message : String(error);
-      throw new AwsTransient(`${name}: ${message}`);
+      const call = awsCallOf(error);
+      const where = call ? ` on ${call.operation}${call.resource ? ` (${call.resource})` : ''}` : '';
+      const attempts = (error as SdkErrorShape).$metadata?.attempts;
+      const after = attempts ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : '';
+      throw new AwsTransient(`${name}${where}${after}: ${message}`);
     }
     throw error;
   }

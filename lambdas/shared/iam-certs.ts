@@ -1,9 +1,10 @@
 import {
   GetServerCertificateCommand,
-  ListServerCertificatesCommand,
+  paginateListServerCertificates,
   type IAMClient,
   type ServerCertificateMetadata,
 } from '@aws-sdk/client-iam';
+import { MAX_PAGE_SIZE, pages } from './aws-clients';
 import { awsErrorName } from './aws-errors';
 
 /** Finds IAM server certificate metadata by ARN or ServerCertificateId (paginates every path). */
@@ -11,15 +12,12 @@ export async function findServerCertificate(
   iam: IAMClient,
   match: { readonly arn?: string; readonly id?: string },
 ): Promise<ServerCertificateMetadata | undefined> {
-  let marker: string | undefined;
-  do {
-    const out = await iam.send(new ListServerCertificatesCommand({ Marker: marker }));
+  for await (const out of paginateListServerCertificates(pages(iam, MAX_PAGE_SIZE.iamListServerCertificates), {})) {
     const hit = (out.ServerCertificateMetadataList ?? []).find(
       (m) => (match.arn !== undefined && m.Arn === match.arn) || (match.id !== undefined && m.ServerCertificateId === match.id),
     );
     if (hit) return hit;
-    marker = out.IsTruncated ? out.Marker : undefined;
-  } while (marker);
+  }
   return undefined;
 }
 

@@ -7,15 +7,17 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing';
 import {
   AddListenerCertificatesCommand,
-  DescribeListenerCertificatesCommand,
   DescribeListenersCommand,
   ModifyListenerCommand,
+  paginateDescribeListenerCertificates,
   RemoveListenerCertificatesCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { MAX_PAGE_SIZE, pages } from './aws-clients';
 import { awsErrorName } from './aws-errors';
 import { AwsTransient, CertificateNotPropagated, TargetNotFound } from './errors';
 import { targetLabel, type EdgeTarget } from './targets';
+import { awsClient } from './aws-clients';
 
 /**
  * Reading and switching the certificate of one edge target. Values are IAM certificate ARNs for
@@ -29,7 +31,11 @@ export interface EdgeClients {
 
 /** The SDK clients of the edge, built once per container by the handlers that switch or read targets. */
 export function createEdgeClients(): EdgeClients {
-  return { elb: new ElasticLoadBalancingClient({}), elbv2: new ElasticLoadBalancingV2Client({}), cloudfront: new CloudFrontClient({}) };
+  return {
+    elb: awsClient(ElasticLoadBalancingClient),
+    elbv2: awsClient(ElasticLoadBalancingV2Client),
+    cloudfront: awsClient(CloudFrontClient),
+  };
 }
 
 /**
@@ -64,15 +70,12 @@ async function v2ListenerCertificates(
 ): Promise<{ default?: string; sni: string[] }> {
   const sni: string[] = [];
   let def: string | undefined;
-  let marker: string | undefined;
-  do {
-    const out = await elbv2.send(new DescribeListenerCertificatesCommand({ ListenerArn: listenerArn, Marker: marker }));
+  for await (const out of paginateDescribeListenerCertificates(pages(elbv2), { ListenerArn: listenerArn, PageSize: MAX_PAGE_SIZE.elbv2 })) {
     for (const c of out.Certificates ?? []) {
       if (c.IsDefault) def = c.CertificateArn;
       else if (c.CertificateArn) sni.push(c.CertificateArn);
     }
-    marker = out.NextMarker;
-  } while (marker);
+  }
   if (def === undefined) {
     const ls = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
     def = ls.Listeners?.[0]?.Certificates?.[0]?.CertificateArn;

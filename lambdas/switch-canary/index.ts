@@ -6,6 +6,7 @@ import { ChangeLedger } from '../shared/ledger';
 import { createLogger, withExecution } from '../shared/logger';
 import { createEdgeClients } from '../shared/target-ops';
 import { switchCanary, type SwitchResult } from './domain';
+import { awsClient } from '../shared/aws-clients';
 
 export interface SwitchCanaryEvent {
   readonly executionName: string;
@@ -16,7 +17,7 @@ export interface SwitchCanaryEvent {
 
 const deps = lazy(() => ({
   canary: { loadBalancerName: requireEnv('CANARY_LOAD_BALANCER'), port: Number(requireEnv('CANARY_PORT')) },
-  store: new ArtifactStore(new S3Client({}), requireEnv('ARTIFACT_BUCKET')),
+  store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
   clients: createEdgeClients(),
   logger: createLogger('switch-canary'),
 }));

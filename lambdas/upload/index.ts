@@ -4,6 +4,7 @@ import { classifyAwsErrors } from '../shared/aws-errors';
 import { lazy, requireEnv } from '../shared/env';
 import { createLogger, withExecution } from '../shared/logger';
 import { uploadCertificate, type UploadResult } from './domain';
+import { awsClient } from '../shared/aws-clients';
 
 export interface UploadEvent {
   readonly executionName: string;
@@ -15,8 +16,8 @@ const deps = lazy(() => ({
   iamPath: requireEnv('IAM_PATH'),
   namePrefix: requireEnv('CERTIFICATE_NAME_PREFIX'),
   domain: requireEnv('DOMAIN'),
-  iam: new IAMClient({}),
-  secrets: new SecretsManagerClient({}),
+  iam: awsClient(IAMClient),
+  secrets: awsClient(SecretsManagerClient),
   logger: createLogger('upload'),
 }));
 

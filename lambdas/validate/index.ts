@@ -4,6 +4,7 @@ import { classifyAwsErrors } from '../shared/aws-errors';
 import { splitPemCertificates } from '../shared/certificate';
 import { createLogger, withExecution } from '../shared/logger';
 import { validateNewCertificate, type ValidateResult } from './domain';
+import { awsClient } from '../shared/aws-clients';
 
 export interface ValidateEvent {
   readonly executionName: string;
@@ -14,7 +15,7 @@ export interface ValidateEvent {
 const deps = lazy(() => ({
   requiredNames: requireJsonEnv<string[]>('REQUIRED_NAMES'),
   extraTrustedRoots: splitPemCertificates(optionalEnv('TRUSTED_ROOTS') ?? ''),
-  secrets: new SecretsManagerClient({}),
+  secrets: awsClient(SecretsManagerClient),
   logger: createLogger('validate'),
 }));
 

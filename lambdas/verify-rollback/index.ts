@@ -7,6 +7,7 @@ import { createLogger, withExecution } from '../shared/logger';
 import { createEdgeClients } from '../shared/target-ops';
 import { probeTls } from '../shared/tls-probe';
 import { verifyRollback, type VerifyRollbackResult } from './domain';
+import { awsClient } from '../shared/aws-clients';
 
 export interface VerifyRollbackEvent {
   readonly executionName: string;
@@ -14,7 +15,7 @@ export interface VerifyRollbackEvent {
 
 const deps = lazy(() => ({
   domain: requireEnv('DOMAIN'),
-  store: new ArtifactStore(new S3Client({}), requireEnv('ARTIFACT_BUCKET')),
+  store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
   clients: createEdgeClients(),
   logger: createLogger('verify-rollback'),
 }));

@@ -355,6 +355,36 @@ describe('planRotation: edge discovery', () => {
     expect(cloudfrontMock.commandCalls(ListDistributionsCommand).map((c) => c.args[0].input.Marker)).toEqual([undefined, '1', '2', '3']);
   });
 
+  test('asks for the largest page every API allows (fewest calls, fewest chances to be throttled)', async () => {
+    // Arrange (default estate)
+
+    // Act
+    await planRotation(makeParams());
+
+    // Assert
+    const sizes = (calls: Array<{ args: [{ input: object }] }>, field: string) =>
+      new Set(calls.map((c) => (c.args[0].input as Record<string, unknown>)[field]));
+    expect(sizes(elbMock.commandCalls(DescribeLoadBalancersCommand), 'PageSize')).toEqual(new Set([400]));
+    expect(sizes(elbv2Mock.commandCalls(DescribeV2LoadBalancersCommand), 'PageSize')).toEqual(new Set([400]));
+    expect(sizes(elbv2Mock.commandCalls(DescribeListenersCommand), 'PageSize')).toEqual(new Set([400]));
+    expect(sizes(elbv2Mock.commandCalls(DescribeListenerCertificatesCommand), 'PageSize')).toEqual(new Set([400]));
+    expect(sizes(cloudfrontMock.commandCalls(ListDistributionsCommand), 'MaxItems')).toEqual(new Set([100]));
+    expect(sizes(ec2Mock.commandCalls(DescribeInstancesCommand), 'MaxResults')).toEqual(new Set([1000]));
+  });
+
+  test('DescribeInstances by instance id sends no MaxResults (EC2 refuses the two together)', async () => {
+    // Arrange
+    const nodePhases = [{ name: 'prod', targets: { instanceIds: ['i-ws01'] } }];
+
+    // Act
+    await planRotation(makeParams({ nodePhases }));
+
+    // Assert
+    const calls = ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input);
+    expect(calls.length).toBeGreaterThan(0);
+    expect(calls.every((i) => i.InstanceIds !== undefined && i.MaxResults === undefined)).toBe(true);
+  });
+
   test('a canary listener that does not serve the current certificate -> TargetNotFound naming it, and no plan is written', async () => {
     // Arrange
     classic[0] = classicLb('apps-servers-elb-prod', [

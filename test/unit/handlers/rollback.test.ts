@@ -462,8 +462,8 @@ describe('rollBack', () => {
     expect(result.entries).toBe(4);
     const lists = s3.mock.commandCalls(ListObjectsV2Command).map((c) => c.args[0].input);
     expect(lists).toEqual([
-      { Bucket: ARTIFACTS, Prefix: `executions/${EXECUTION}/ledger/`, ContinuationToken: undefined },
-      { Bucket: ARTIFACTS, Prefix: `executions/${EXECUTION}/ledger/`, ContinuationToken: '2' },
+      { Bucket: ARTIFACTS, Prefix: `executions/${EXECUTION}/ledger/`, ContinuationToken: undefined, MaxKeys: 1000 },
+      { Bucket: ARTIFACTS, Prefix: `executions/${EXECUTION}/ledger/`, ContinuationToken: '2', MaxKeys: 1000 },
     ]);
   });
 });

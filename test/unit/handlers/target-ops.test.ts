@@ -162,8 +162,8 @@ describe('readTargetState', () => {
     expect(result).toEqual({ state: 'after', value: NEW_ARN });
     const calls = elbv2Mock.commandCalls(DescribeListenerCertificatesCommand).map((c) => c.args[0].input);
     expect(calls).toEqual([
-      { ListenerArn: albDefaultTarget.listenerArn, Marker: undefined },
-      { ListenerArn: albDefaultTarget.listenerArn, Marker: 'p2' },
+      { ListenerArn: albDefaultTarget.listenerArn, Marker: undefined, PageSize: 400 },
+      { ListenerArn: albDefaultTarget.listenerArn, Marker: 'p2', PageSize: 400 },
     ]);
   });
 
