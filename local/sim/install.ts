@@ -8,6 +8,13 @@
  * simulator, which answers instead of the HTTP handler (it never calls `next`), so an injected
  * throttling error is classified and retried by the SDK exactly as a real one would be.
  *
+ * Retry pauses: the same first use gives the client a retry strategy that decides exactly as the
+ * SDK's own (same mode, attempts, retry quota and error classes) but pauses in simulated time:
+ * each backoff pause (the SDK's exponential backoff, without its random jitter so that runs
+ * repeat) and each wait of the adaptive mode's client-side rate limiter advances the simulated
+ * clock instead of sleeping. Production clients are never touched: only clients that reach the
+ * simulator are.
+ *
  * TLS: `tls.connect` (the `node:tls` module export) is replaced: connections to a simulated host
  * name go to 127.0.0.1:<local port> of that endpoint's TLS server with the SNI name kept;
  * 127.0.0.1 / localhost / ::1 pass through; every other host fails with ENOTFOUND without any
@@ -39,6 +46,8 @@ export interface SimulatedBackend {
   /** Resolves a host name + port to a local TLS endpoint. */
   routeTls(host: string, port: number): TlsRoute;
   readonly region: string;
+  /** The simulated clock (epoch ms) and a way to let simulated time pass, for SDK retry pauses. */
+  readonly clock?: { nowMs(): number; advance(seconds: number): void };
 }
 
 /** The middleware's name in the SDK stack. */
@@ -116,7 +125,77 @@ function simMiddleware(service: ServicePrefix): SimMiddleware {
   };
 }
 
-/** Adds the simulator middleware to a client instance (once). Exported for tests. */
+/** The SDK's cap on one backoff pause. */
+const MAX_RETRY_DELAY_MS = 20_000;
+
+/** The parts of the SDK's retry strategies (`@smithy/core` retry) that the simulator replaces. */
+interface BackoffStrategy {
+  computeNextBackoffDelay(attempt: number): number;
+  setDelayBase(delay: number): void;
+}
+interface RateLimiterShape {
+  enabled: boolean;
+  availableTokens: number;
+  fillRate: number;
+  refillTokenBucket(): void;
+  getCurrentTimeInSeconds(): number;
+  acquireTokenBucket(amount: number): Promise<void>;
+}
+interface RetryStrategyShape {
+  retryBackoffStrategy?: BackoffStrategy;
+  standardRetryStrategy?: { retryBackoffStrategy?: BackoffStrategy };
+  rateLimiter?: RateLimiterShape;
+}
+
+/** A backoff that lets the pause pass in simulated time: the SDK's exponential delay, without jitter (half its range). */
+function simulatedBackoff(clock: NonNullable<SimulatedBackend['clock']>): BackoffStrategy {
+  let base = 50;
+  return {
+    setDelayBase: (delay) => {
+      base = delay;
+    },
+    computeNextBackoffDelay: (attempt) => {
+      clock.advance(Math.min(base * 2 ** attempt, MAX_RETRY_DELAY_MS) / 2 / 1000);
+      return 0;
+    },
+  };
+}
+
+/**
+ * Makes an SDK retry strategy pause in simulated time (see the module comment). Throws when the
+ * SDK's strategy no longer has the shape this relies on, so that a rehearsal never sleeps silently.
+ */
+export function simulateRetryPauses(strategy: unknown, clock: NonNullable<SimulatedBackend['clock']>): void {
+  const s = strategy as RetryStrategyShape;
+  const standard = s.standardRetryStrategy ?? s;
+  if (typeof standard.retryBackoffStrategy?.computeNextBackoffDelay !== 'function') {
+    throw new Error('the simulated account cannot make SDK retry pauses simulated: the SDK retry strategy has no retryBackoffStrategy');
+  }
+  standard.retryBackoffStrategy = simulatedBackoff(clock);
+  const limiter = s.rateLimiter;
+  if (limiter) {
+    if (typeof limiter.refillTokenBucket !== 'function' || typeof limiter.acquireTokenBucket !== 'function') {
+      throw new Error('the simulated account cannot make SDK retry pauses simulated: unknown adaptive rate limiter');
+    }
+    limiter.getCurrentTimeInSeconds = () => clock.nowMs() / 1000;
+    limiter.acquireTokenBucket = function (this: RateLimiterShape, amount: number): Promise<void> {
+      if (!this.enabled) return Promise.resolve();
+      this.refillTokenBucket();
+      if (amount > this.availableTokens) {
+        clock.advance((amount - this.availableTokens) / this.fillRate);
+        this.refillTokenBucket();
+      }
+      this.availableTokens -= amount;
+      return Promise.resolve();
+    };
+  }
+}
+
+interface RetryConfigurable {
+  config?: { retryStrategy?: () => Promise<unknown> };
+}
+
+/** Adds the simulator middleware to a client instance (once), and makes its retry pauses simulated. Exported for tests. */
 export function hookClient(client: object, service: ServicePrefix): void {
   if (hookedClients.has(client)) return;
   (client as HookableClient).middlewareStack.add(simMiddleware(service), {
@@ -125,6 +204,18 @@ export function hookClient(client: object, service: ServicePrefix): void {
     priority: 'high',
     tags: ['SIMULATED_AWS'],
   });
+  const config = (client as RetryConfigurable).config;
+  const clock = installed?.backend.clock;
+  const original = config?.retryStrategy;
+  if (config && clock && typeof original === 'function') {
+    let simulated: Promise<unknown> | undefined;
+    // The retry middleware asks the client config for its strategy on every call.
+    config.retryStrategy = () =>
+      (simulated ??= original.call(config).then((strategy) => {
+        simulateRetryPauses(strategy, clock);
+        return strategy;
+      }));
+  }
   hookedClients.add(client);
 }
 

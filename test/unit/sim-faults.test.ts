@@ -5,10 +5,14 @@
 import { CloudFrontClient, GetDistributionConfigCommand, PreconditionFailed, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import {
   CertificateNotFoundException,
+  DescribeLoadBalancersCommand,
   ElasticLoadBalancingClient,
   SetLoadBalancerListenerSSLCertificateCommand,
 } from '@aws-sdk/client-elastic-load-balancing';
 import { IAMClient, IAMServiceException, ListServerCertificatesCommand } from '@aws-sdk/client-iam';
+import { awsClient, MAX_ATTEMPTS } from '../../lambdas/shared/aws-clients';
+import { classifyAwsErrors } from '../../lambdas/shared/aws-errors';
+import { AwsTransient } from '../../lambdas/shared/errors';
 import { issueWithFreshPki } from '../../local/certs';
 import {
   defaultFleet,
@@ -52,7 +56,9 @@ describe('throttling is retried by the SDK itself', () => {
         // Assert
         expect(out.ServerCertificateMetadataList!.length).toBeGreaterThan(0);
         expect(out.$metadata.attempts).toBe(3);
-        expect(out.$metadata.totalRetryDelay).toBeGreaterThan(0);
+        // The two backoff pauses passed in simulated time (no jitter: 1000/2 + 2000/2 ms), not in real time.
+        expect(out.$metadata.totalRetryDelay).toBe(0);
+        expect(account.clock.advancedSeconds()).toBe(1.5);
         expect(account.calls.map((c) => [c.operation, c.error ?? 'ok'])).toEqual([
           ['iam:ListServerCertificates', 'Throttling'],
           ['iam:ListServerCertificates', 'Throttling'],
@@ -92,6 +98,37 @@ describe('throttling is retried by the SDK itself', () => {
       // Assert
       expect(err).toMatchObject({ name: 'ThrottlingException', $metadata: { attempts: 1 } });
       expect(account.calls).toHaveLength(1);
+    });
+  });
+});
+
+describe('SDK retry pauses pass in simulated time', () => {
+  test('a factory client (adaptive, 8 attempts) rides out 7 throttles without sleeping; the clock takes the pauses', async () => {
+    await withAccount(parseFaults([{ operation: 'elb:DescribeLoadBalancers', error: 'Throttling', count: 7 }], 'test'), async (account) => {
+      // Arrange
+      const elb = awsClient(ElasticLoadBalancingClient);
+      const started = Date.now();
+      // Act
+      const out = await elb.send(new DescribeLoadBalancersCommand({}));
+      // Assert
+      expect(out.$metadata.attempts).toBe(MAX_ATTEMPTS);
+      expect(Date.now() - started).toBeLessThan(2000); // the real backoff alone would be ~30 s on average
+      // Backoff without jitter: (1000 * (1 + 2 + 4 + 8 + 16) + 20000 + 20000) / 2 ms, plus the adaptive limiter's waits.
+      expect(account.clock.advancedSeconds()).toBeGreaterThanOrEqual(35.5);
+    });
+  });
+
+  test('the 8th throttle surfaces, naming the call: Throttling after 8 attempts', async () => {
+    await withAccount(parseFaults([{ operation: 'elb:DescribeLoadBalancers', error: 'Throttling', count: 8 }], 'test'), async () => {
+      // Arrange
+      const elb = awsClient(ElasticLoadBalancingClient);
+      // Act
+      const err = await classifyAwsErrors(() => elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: ['ws-elb-prod'] }))).catch(
+        (e: unknown) => e as Error,
+      );
+      // Assert
+      expect(err).toBeInstanceOf(AwsTransient);
+      expect(err.message).toBe(`Throttling on elb:DescribeLoadBalancers (ws-elb-prod) after ${MAX_ATTEMPTS} attempts: Rate exceeded`);
     });
   });
 });
