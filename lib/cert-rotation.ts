@@ -249,6 +249,8 @@ export class CertRotation extends Construct {
 
     allow(f.plan, [...describeEdge, 'cloudfront:ListDistributions', 'ec2:DescribeInstances'], ['*']);
     artifactBucket.grantPut(f.plan.function);
+    // Its own discovery results, so that a retried Plan resumes (lambdas/plan/domain.ts discoverOnce).
+    artifactBucket.grantRead(f.plan.function, 'executions/*/discovery/*');
 
     artifactBucket.grantPut(f['request-approval'].function);
     this.props.notifications.grantPublish(f['request-approval'].function);

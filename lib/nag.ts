@@ -75,6 +75,12 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   },
   {
     rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::<StorageArtifacts[0-9A-F]{8}\.Arn>\/executions\/\*\/discovery\/\*$/,
+    path: /\/Plan\/Function\//,
+    reason: "Plan's own discovery results of each execution (executions/<name>/discovery/), read back when a retried Plan resumes.",
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
     finding: /^Resource::arn:<AWS::Partition>:secretsmanager:(<AWS::Region>|[a-z0-9-]+):<AWS::AccountId>:secret:cert-rotation\/[^*]+\/\*$/,
     reason: 'Certificate secrets are named per execution under the rotation prefix cert-rotation/<domain>/; nothing outside it.',
   },

@@ -297,7 +297,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
 
     // Crash faults: the handler's side effects happen, then the invocation "fails" as a Lambda
     // service error would, and the state machine retries it.
-    const crashes = sim.stateFaults.map((f) => ({ state: f.state, remaining: f.count ?? 1 }));
+    // (With `afterCalls`, the simulated account crashes the invocation itself, mid-work: sim.runTask.)
+    const crashes = sim.stateFaults.filter((f) => f.afterCalls === undefined).map((f) => ({ state: f.state, remaining: f.count ?? 1 }));
     const approvals: RehearsalReport['approvals'] = [];
     // The operator's own CLI calls retry patiently through injected throttling.
     const sfnClient = new SFNClient({ maxAttempts: 10 });
@@ -323,7 +324,9 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           // The engine does not mint task tokens; give each gate invocation its own.
           const token = `rehearsal-token-${randomUUID()}`;
           sim.sfn.expectTaskToken(token);
-          const requested = (await invokeHandler(fn.handler, fn.environment, { ...Payload, taskToken: token })) as { requestKey: string };
+          const requested = (await sim.runTask(stateName, () =>
+            invokeHandler(fn.handler, fn.environment, { ...Payload, taskToken: token }),
+          )) as { requestKey: string };
           crash();
           // The approver reads the request (and its token) where an operator would, then answers.
           const object = await s3Client.send(new GetObjectCommand({ Bucket: workflow.buckets.artifacts, Key: requested.requestKey }));
@@ -362,7 +365,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         const fn = workflow.functions.get(state.Resource);
         if (!fn) continue;
         localHandlers[stateName] = async (payload) => {
-          const out = await invokeHandler(fn.handler, fn.environment, payload);
+          const out = await sim.runTask(stateName, () => invokeHandler(fn.handler, fn.environment, payload));
           crash();
           return out;
         };

@@ -5,7 +5,15 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 import { ArtifactStore } from '../shared/artifacts';
 import { TargetNotFound } from '../shared/errors';
 import type { DomainLogger } from '../shared/logger';
-import { targetKey, targetLabel, type EdgeTarget, type ElbListenerTarget, type NodeTarget } from '../shared/targets';
+import {
+  targetKey,
+  targetLabel,
+  type DistributionTarget,
+  type EdgeTarget,
+  type ElbListenerTarget,
+  type ElbV2ListenerTarget,
+  type NodeTarget,
+} from '../shared/targets';
 import { findClassicListeners, findDistributions, findInstances, findV2Listeners } from './discovery';
 
 export interface NodePhaseSpec {
@@ -53,6 +61,39 @@ export interface PlanSummary {
 
 const MAX_NAMES = 25;
 
+/** What one discovery step found, stored so that a retried Plan task resumes instead of asking AWS again. */
+interface DiscoveryDocument<T> {
+  readonly current: { readonly arn: string; readonly id: string };
+  readonly foundAt: string;
+  readonly found: T[];
+}
+
+/** Where a discovery step's result is kept: `executions/<name>/discovery/<step>.json`. */
+export function discoveryKey(executionName: string, step: string): string {
+  return `${ArtifactStore.executionPrefix(executionName)}discovery/${step.replace(/[^A-Za-z0-9._-]/g, '_')}.json`;
+}
+
+/**
+ * Runs one discovery step once per execution: a result an earlier attempt of this task stored
+ * (for the same current certificate) is reused; otherwise the step runs and its result is stored.
+ */
+async function discoverOnce<T>(params: PlanParams, step: string, discover: () => Promise<T[]>): Promise<T[]> {
+  const key = discoveryKey(params.executionName, step);
+  const stored = await params.store.getJson<DiscoveryDocument<T>>(key);
+  if (stored && stored.current.arn === params.current.arn && stored.current.id === params.current.id && Array.isArray(stored.found)) {
+    params.logger.info('discovery resumed from an earlier attempt', { step, found: stored.found.length });
+    return stored.found;
+  }
+  const found = await discover();
+  const doc: DiscoveryDocument<T> = {
+    current: { arn: params.current.arn, id: params.current.id },
+    foundAt: new Date().toISOString(),
+    found,
+  };
+  await params.store.putJson(key, doc);
+  return found;
+}
+
 /** Matches a target against an include/exclude entry: ELB name, `name:port`, distribution id, or target key. */
 export function matchesSelector(target: EdgeTarget, selector: string): boolean {
   switch (target.kind) {
@@ -68,11 +109,21 @@ export function matchesSelector(target: EdgeTarget, selector: string): boolean {
 
 export async function planRotation(params: PlanParams): Promise<PlanSummary> {
   const { arn, id } = params.current;
-  const [classic, v2, distributions] = await Promise.all([
-    findClassicListeners(params.elb, arn),
-    findV2Listeners(params.elbv2, arn),
-    findDistributions(params.cloudfront, id),
-  ]);
+  // Each service's discovery is kept as soon as it is done: a retry after a throttled call or a
+  // crash repeats only the steps that had not finished.
+  // allSettled: one service failing must not cut the others short before they stored their result.
+  const settled = await Promise.allSettled([
+    discoverOnce(params, 'elb', () => findClassicListeners(params.elb, arn)),
+    discoverOnce(params, 'elbv2', () => findV2Listeners(params.elbv2, arn)),
+    discoverOnce(params, 'cloudfront', () => findDistributions(params.cloudfront, id)),
+  ] as const);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [classic, v2, distributions] = settled.map((r) => (r as PromiseFulfilledResult<unknown>).value) as [
+    ElbListenerTarget[],
+    ElbV2ListenerTarget[],
+    DistributionTarget[],
+  ];
 
   const isCanary = (t: EdgeTarget) =>
     t.kind === 'elb' && t.loadBalancerName === params.canary.loadBalancerName && t.port === params.canary.port;
@@ -92,7 +143,7 @@ export async function planRotation(params: PlanParams): Promise<PlanSummary> {
   const claimed = new Set<string>();
   const nodePhases: PlanDocument['nodePhases'] = [];
   for (const phase of params.nodePhases) {
-    const found = await findInstances(params.ec2, phase.targets);
+    const found = await discoverOnce(params, `nodes-${phase.name}`, () => findInstances(params.ec2, phase.targets));
     const nodes = found
       .filter((i) => !claimed.has(i.instanceId))
       .map<NodeTarget>((i) => ({ kind: 'node', instanceId: i.instanceId, name: i.name, phase: phase.name }));

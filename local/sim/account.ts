@@ -10,7 +10,9 @@
  *   ... run handlers (they build ordinary SDK clients) ...
  *   await account.close();                   // stops the TLS servers and uninstalls
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { X509Certificate } from 'node:crypto';
+import { ApiRateLimiter } from './api-rates';
 import { SimClock } from './clock';
 import { certificateCoversHost, isoDay, sha256OfCertificate } from './certinfo';
 import { SimCloudFront } from './cloudfront';
@@ -19,6 +21,7 @@ import { SimElb } from './elb';
 import { SimElbv2, type SimElbv2Listener } from './elbv2';
 import { NotSimulatedError, SimServiceError, THROTTLING_CODES, toSdkException, type ServicePrefix } from './errors';
 import {
+  callKey,
   checkFaultsAgainstFleet,
   FaultInjector,
   isNodeFault,
@@ -100,6 +103,8 @@ export interface SimCall {
   readonly error?: string;
   /** Whether the failure was injected by the faults file. */
   readonly injected?: boolean;
+  /** Whether the call was throttled by the fleet's `apiRates` (simulated requests per second). */
+  readonly rateLimited?: boolean;
   /** Simulated epoch ms. */
   readonly at: number;
 }
@@ -136,6 +141,26 @@ export type SimInput<K extends SimOperationName> = Parameters<SimOperationTable[
 export type SimOutput<K extends SimOperationName> = Awaited<ReturnType<SimOperationTable[K]>>;
 
 type AnyOperation = (input: never) => unknown;
+
+/** The task invocation a call belongs to, for `crash-after-side-effects` with `afterCalls`. */
+interface TaskInvocation {
+  readonly state: string;
+  /** State-changing calls that succeeded so far in this invocation. */
+  changes: number;
+  /** The fault that crashes this invocation, and after how many state-changing calls. */
+  readonly crash?: StateFault & { readonly afterCalls: number };
+  /** Set once the simulated process died: every later call of the invocation fails with it. */
+  crashed?: Error;
+}
+
+/** Operation names (after the service prefix) that change something: what `afterCalls` counts. */
+const STATE_CHANGING_VERB =
+  /^(Put|Create|Delete|Set|Modify|Add|Remove|Update|Upload|Tag|Untag|Publish|Send|Start|Stop|Register|Deregister|Attach|Detach|Import|Restore|Rotate|Cancel|Terminate|Reboot|Run)/;
+
+/** True for operations that change state (`s3:PutObject`, `elb:SetLoadBalancerListenerSSLCertificate`, `sfn:SendTaskSuccess`...). */
+export function isStateChanging(operation: string): boolean {
+  return STATE_CHANGING_VERB.test(operation.split(':')[1] ?? '');
+}
 
 interface TargetDef {
   readonly kind: SimTarget['kind'];
@@ -201,6 +226,9 @@ export class SimulatedAccount implements SimulatedBackend {
 
   private readonly table = new Map<string, AnyOperation>();
   private readonly injector: FaultInjector;
+  private readonly rates: ApiRateLimiter;
+  private readonly tasks = new AsyncLocalStorage<TaskInvocation>();
+  private readonly crashesLeft = new Map<StateFault, number>();
   private readonly callLog: SimCall[] = [];
   private readonly targetDefs: TargetDef[] = [];
   private readonly routes = new Map<string, Map<number, string>>();
@@ -225,7 +253,9 @@ export class SimulatedAccount implements SimulatedBackend {
     this.nodeFaults = faults.filter(isNodeFault);
 
     this.clock = new SimClock();
-    this.iam = new SimIam(this.clock, this.accountId);
+    this.rates = new ApiRateLimiter(this.clock, this.fleet.apiRates);
+    for (const f of this.stateFaults) if (f.afterCalls !== undefined) this.crashesLeft.set(f, f.count);
+    this.iam = new SimIam(this.clock, this.accountId, this.fleet.iamPropagationSeconds);
     this.elb = new SimElb(this.iam, this.clock, this.region, this.accountId);
     this.elbv2 = new SimElbv2(this.iam, this.clock, this.region, this.accountId);
     this.cloudfront = new SimCloudFront(this.iam, this.clock, this.accountId);
@@ -267,7 +297,8 @@ export class SimulatedAccount implements SimulatedBackend {
             PrivateKey: cert.keyPem,
             CertificateChain: cert.chainPem || undefined,
           },
-          { allowExpired: true },
+          // Uploaded long ago: it may have expired since, and every service sees it.
+          { allowExpired: true, uploadedAt: new Date(this.clock.nowMs() - 400 * 86_400_000) },
         );
       } catch (e) {
         throw new Error(`cannot seed IAM certificate ${name}: ${(e as Error).message}`, { cause: e });
@@ -349,7 +380,22 @@ export class SimulatedAccount implements SimulatedBackend {
       );
     }
     const service = operation.split(':')[0] as ServicePrefix;
-    const fault = this.injector.check(operation);
+    const task = this.tasks.getStore();
+    // A crashed task's process is gone: nothing it would still send reaches AWS.
+    if (task?.crashed) throw task.crashed;
+    const limited = this.rates.take(operation);
+    if (limited) {
+      this.callLog.push({ operation, error: limited, rateLimited: true, at });
+      throw toSdkException(
+        service,
+        limited,
+        `Rate exceeded (${operation} is limited to ${this.rates.rateOf(operation)} requests per second)`,
+      );
+    }
+    const fault = this.injector.check(
+      operation,
+      callKey(input, (v) => this.normalizeRunValue(v)),
+    );
     if (fault) {
       this.callLog.push({ operation, error: fault.error, injected: true, at });
       throw toSdkException(service, fault.error, injectedMessage(operation, fault));
@@ -358,6 +404,7 @@ export class SimulatedAccount implements SimulatedBackend {
       const output = await (fn as (i: unknown) => unknown)(input ?? {});
       this.callLog.push({ operation, at });
       for (const check of this.pinChecks) check();
+      if (task && isStateChanging(operation)) this.afterStateChange(task, operation);
       return output;
     } catch (e) {
       if (e instanceof SimServiceError) {
@@ -367,6 +414,51 @@ export class SimulatedAccount implements SimulatedBackend {
       this.callLog.push({ operation, error: e instanceof Error ? e.name : 'Error', at });
       throw e;
     }
+  }
+
+  /**
+   * Runs one invocation of a task state's handler, so that `crash-after-side-effects` with
+   * `afterCalls: N` can crash it right after its Nth state-changing call: that call takes effect,
+   * then it and every later call of the invocation fail, and so does the invocation itself, with
+   * the error a crashed Lambda gives (`Lambda.ServiceException`), whatever the handler caught.
+   */
+  async runTask<T>(state: string, body: () => Promise<T>): Promise<T> {
+    const fault = this.stateFaults.find(
+      (f): f is StateFault & { afterCalls: number } =>
+        f.afterCalls !== undefined && state.includes(f.state) && (this.crashesLeft.get(f) ?? 0) > 0,
+    );
+    const invocation: TaskInvocation = { state, changes: 0, ...(fault ? { crash: fault } : {}) };
+    return this.tasks.run(invocation, async () => {
+      let result: T;
+      try {
+        result = await body();
+      } catch (e) {
+        throw invocation.crashed ?? e;
+      }
+      if (invocation.crashed) throw invocation.crashed;
+      return result;
+    });
+  }
+
+  private afterStateChange(task: TaskInvocation, operation: string): void {
+    task.changes += 1;
+    if (!task.crash || task.changes !== task.crash.afterCalls) return;
+    this.crashesLeft.set(task.crash, (this.crashesLeft.get(task.crash) ?? 1) - 1);
+    const error = new Error(
+      `simulated crash of "${task.state}" right after its state-changing AWS call #${task.changes} (${operation}) took effect`,
+    );
+    error.name = 'Lambda.ServiceException';
+    task.crashed = error;
+    throw error;
+  }
+
+  /** Per-run strings (execution names, timestamps, random ARN suffixes) made the same in every run, for fault keys. */
+  private normalizeRunValue(value: string): string {
+    let v = value;
+    for (const e of this.sfn.executions) if (e.name) v = v.split(e.name).join('<execution>');
+    return v
+      .replace(/\d{4}-\d{2}-\d{2}T\d{2}[-:]\d{2}[-:]\d{2}(?:[-.]\d{1,3})?Z/g, '<time>')
+      .replace(/(:secret:[^:]+)-[A-Za-z0-9]{6}$/, '$1-<suffix>');
   }
 
   /** Every call, failed ones included, in order. */

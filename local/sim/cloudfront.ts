@@ -2,6 +2,10 @@
  * Simulated CloudFront: ListDistributions (small pages), GetDistribution, GetDistributionConfig and
  * UpdateDistribution with the real service's rules that matter for a rotation:
  *  - IfMatch is required and must be the current ETag (InvalidIfMatchVersion / PreconditionFailed);
+ *  - the DistributionConfig replaces the whole config, so it must be complete: the fields the API
+ *    requires (InvalidArgument "The parameter X is required."), and every top-level setting the
+ *    distribution has now (real CloudFront would silently reset an omitted one; the simulator
+ *    refuses, so a rotation that drops a setting is caught in the rehearsal);
  *  - the IAM certificate must exist, be under a `/cloudfront/` path, not be expired, have an RSA
  *    (<= 4096 bits) or ECDSA key and cover every alias (InvalidViewerCertificate);
  *  - an update makes the distribution `InProgress` for `deploySeconds` of simulated time; the served
@@ -30,6 +34,8 @@ import { copy, pageSize, paginate, randomChars } from './util';
 
 /** ListDistributions page size when MaxItems is absent (real: 100; small here to exercise pagination). */
 export const CLOUDFRONT_DEFAULT_PAGE = 2;
+/** The largest ListDistributions page CloudFront gives (MaxItems above it is refused). */
+export const CLOUDFRONT_MAX_PAGE = 100;
 
 /** A simulated distribution. `config` is what GetDistributionConfig returns; `deployed` what is served. */
 export interface SimDistribution {
@@ -61,6 +67,31 @@ function viewerCertificate(iamCertificateId: string): ViewerCertificate {
     Certificate: iamCertificateId,
     CertificateSource: 'iam',
   };
+}
+
+/** Top-level DistributionConfig fields the API requires. */
+const REQUIRED_CONFIG_FIELDS = ['CallerReference', 'Origins', 'DefaultCacheBehavior', 'Comment', 'Enabled'] as const;
+/** DefaultCacheBehavior fields CloudFront requires in an update. */
+const REQUIRED_BEHAVIOR_FIELDS = ['TargetOriginId', 'ViewerProtocolPolicy', 'FieldLevelEncryptionId'] as const;
+
+/** Refuses a config that is not a complete replacement of `current` (see the module comment). */
+function checkComplete(next: DistributionConfig, current: DistributionConfig): void {
+  const required = (field: string) => awsError('InvalidArgument', `The parameter ${field} is required.`);
+  const record = next as unknown as Record<string, unknown>;
+  for (const field of REQUIRED_CONFIG_FIELDS) if (record[field] === undefined || record[field] === null) throw required(field);
+  const behavior = next.DefaultCacheBehavior as unknown as Record<string, unknown>;
+  for (const field of REQUIRED_BEHAVIOR_FIELDS) if (behavior[field] === undefined) throw required(`DefaultCacheBehavior.${field}`);
+  if (next.Origins?.Quantity === undefined || (next.Origins.Items ?? []).length !== next.Origins.Quantity) {
+    throw awsError('InconsistentQuantities', "The value of Quantity and the size of Items don't match (Origins).");
+  }
+  for (const [field, value] of Object.entries(current)) {
+    if (value !== undefined && record[field] === undefined) {
+      throw awsError(
+        'InvalidArgument',
+        `The parameter ${field} is required: UpdateDistribution replaces the whole configuration, and this distribution has a ${field} (the simulator refuses an update that would reset it).`,
+      );
+    }
+  }
 }
 
 /** Simulated CloudFront. */
@@ -168,7 +199,7 @@ export class SimCloudFront {
   /** The SDK operations, by name. */
   readonly operations = {
     ListDistributions: (input: ListDistributionsCommandInput): Out<ListDistributionsCommandOutput> => {
-      const max = pageSize(input.MaxItems, CLOUDFRONT_DEFAULT_PAGE, 1, 1000, 'InvalidArgument', 'MaxItems');
+      const max = pageSize(input.MaxItems, CLOUDFRONT_DEFAULT_PAGE, 1, CLOUDFRONT_MAX_PAGE, 'InvalidArgument', 'MaxItems');
       const { page, next } = paginate(this.distributions, {
         marker: input.Marker,
         pageSize: max,
@@ -206,6 +237,7 @@ export class SimCloudFront {
           'MissingBody',
           'This operation requires a body. Ensure that the body is present and the Content-Type header is set.',
         );
+      checkComplete(next, d.config);
       if (next.CallerReference !== d.config.CallerReference) {
         throw awsError('IllegalUpdate', 'Origin and CallerReference cannot be updated.');
       }

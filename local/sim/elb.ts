@@ -101,7 +101,8 @@ export class SimElb {
         );
       }
       const arn = input.SSLCertificateId ?? '';
-      if (!this.iam.byArn(arn)) throw awsError('CertificateNotFound', `Server Certificate not found for the key: ${arn}`);
+      // A just-uploaded certificate is unknown to ELB until IAM has propagated it.
+      if (!this.iam.visibleToLoadBalancers(arn)) throw awsError('CertificateNotFound', `Server Certificate not found for the key: ${arn}`);
       listener.certificateArn = arn; // atomic swap
       return {};
     },

@@ -195,7 +195,8 @@ export class SimElbv2 {
   }
 
   private mustBeCertificate(arn: string | undefined): string {
-    if (!arn || !this.iam.byArn(arn)) throw awsError('CertificateNotFound', `Certificate '${String(arn)}' not found`);
+    // A just-uploaded certificate is unknown to ELBv2 until IAM has propagated it.
+    if (!arn || !this.iam.visibleToLoadBalancers(arn)) throw awsError('CertificateNotFound', `Certificate '${String(arn)}' not found`);
     return arn;
   }
 

@@ -2,12 +2,13 @@
  * The faults file (REHEARSAL.md "Faults file"): errors injected into AWS calls, node faults and
  * state crashes. `parseFaults` validates; `FaultInjector` decides, call by call, which API call fails.
  */
+import { createHash } from 'node:crypto';
 import { SERVICE_PREFIXES } from './errors';
 import type { FleetSpec } from './fleet';
 import { SIMULATED_OPERATIONS } from './operations';
 import { isIntegerIn, isObject, Problems } from './validate';
 
-/** Fails the first `count` calls that match `operation` with `error`. */
+/** Fails the first `count` calls of each operation that matches `operation` with `error`. */
 export interface ApiCountFault {
   /** `service:Operation`, `service:*` or `*`. */
   readonly operation: string;
@@ -16,7 +17,11 @@ export interface ApiCountFault {
   readonly count: number;
 }
 
-/** Fails a `rate` fraction of the calls that match `operation`, drawn from a PRNG seeded with `seed`. */
+/**
+ * Fails a `rate` fraction of the calls that match `operation`. Whether a call fails is decided from
+ * a hash of (seed, operation, the call's input, how many times that same call was made before), so
+ * the same calls fail in every run whatever order concurrent calls arrive in.
+ */
 export interface ApiRateFault {
   readonly operation: string;
   readonly error: string;
@@ -32,12 +37,17 @@ export interface NodeFault {
   readonly fault: 'nginx-config-invalid' | 'offline';
 }
 
-/** Makes the handler of a task state whose name contains `state` throw after its AWS calls took effect. */
+/**
+ * Makes the handler of a task state whose name contains `state` throw after its AWS calls took
+ * effect: at its end, or (with `afterCalls`) right after its Nth state-changing AWS call.
+ */
 export interface StateFault {
   readonly state: string;
   readonly fault: 'crash-after-side-effects';
   /** How many times (the first N runs of that state). @default 1 */
   readonly count: number;
+  /** Crash right after the Nth state-changing call of the task (Put, Create, Delete, Set, Modify...). @default at its end */
+  readonly afterCalls?: number;
 }
 
 /**
@@ -155,13 +165,21 @@ export function parseFaults(json: unknown, source: string): FaultSpec[] {
       }
       out.push({ instance: String(raw.instance), fault: raw.fault as NodeFault['fault'] });
     } else if ('state' in raw) {
-      p.unknownFields(raw, path, ['state', 'fault', 'count']);
+      p.unknownFields(raw, path, ['state', 'fault', 'count', 'afterCalls']);
       if (typeof raw.state !== 'string' || raw.state.trim().length === 0) {
         p.add(`${path}.state`, 'must be a non-empty substring of a task state name');
       }
       if (raw.fault !== 'crash-after-side-effects') p.add(`${path}.fault`, 'must be "crash-after-side-effects"');
       if (raw.count !== undefined && !isIntegerIn(raw.count, 1, 1000)) p.add(`${path}.count`, 'must be an integer >= 1');
-      out.push({ state: String(raw.state), fault: 'crash-after-side-effects', count: raw.count === undefined ? 1 : Number(raw.count) });
+      if (raw.afterCalls !== undefined && !isIntegerIn(raw.afterCalls, 1, 100_000)) {
+        p.add(`${path}.afterCalls`, 'must be an integer >= 1 (crash right after that many state-changing AWS calls of the task)');
+      }
+      out.push({
+        state: String(raw.state),
+        fault: 'crash-after-side-effects',
+        count: raw.count === undefined ? 1 : Number(raw.count),
+        ...(raw.afterCalls === undefined ? {} : { afterCalls: Number(raw.afterCalls) }),
+      });
     } else if ('target' in raw) {
       p.unknownFields(raw, path, ['target', 'fault']);
       if (typeof raw.target !== 'string' || !/^(elb|elbv2)\/[^/]+\/\d+$|^(cloudfront|node)\/[^/]+$/.test(raw.target)) {
@@ -238,32 +256,94 @@ export function operationMatches(pattern: string, operation: string): boolean {
   return pattern === operation;
 }
 
+/** A number in [0, 1) from a hash of the parts: the same parts give the same number in every run. */
+export function seededFraction(...parts: ReadonlyArray<string | number>): number {
+  return createHash('sha256').update(parts.join('\u0000')).digest().readUInt32BE(0) / 4294967296;
+}
+
 /**
- * Decides which calls fail. Faults are evaluated in file order; each matching count fault counts
- * the call, each matching rate fault draws one number from its own PRNG; the first that fires wins
- * (later faults are not evaluated for that call). Deterministic for a given sequence of calls.
+ * Input fields that carry content, secrets or per-run values (tokens, ETags, bodies): left out of
+ * a call's key, so that the key names the call (which resource, which page) and repeats across runs.
+ */
+const UNKEYED_FIELDS = new Set([
+  'Body',
+  'PrivateKey',
+  'CertificateBody',
+  'CertificateChain',
+  'SecretString',
+  'SecretBinary',
+  'Message',
+  'Subject',
+  'MessageAttributes',
+  'output',
+  'cause',
+  'error',
+  'taskToken',
+  'IfMatch',
+  'DistributionConfig',
+  'Tags',
+  'Value',
+  'Description',
+  'ClientRequestToken',
+  'ContentType',
+  'Metadata',
+]);
+
+/**
+ * A canonical key of a call's input: its identifying fields (sorted, content left out), with
+ * per-run strings (execution names, random ARN suffixes) replaced by `normalize`.
+ */
+export function callKey(input: unknown, normalize: (s: string) => string = (s) => s): string {
+  const canonical = (v: unknown): unknown => {
+    if (typeof v === 'string') return normalize(v);
+    if (Array.isArray(v)) return v.map(canonical);
+    if (v instanceof Uint8Array || v instanceof Date) return '<data>';
+    if (typeof v === 'object' && v !== null) {
+      return Object.fromEntries(
+        Object.keys(v)
+          .filter((k) => !UNKEYED_FIELDS.has(k) && (v as Record<string, unknown>)[k] !== undefined)
+          .sort()
+          .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
+      );
+    }
+    return v;
+  };
+  return JSON.stringify(canonical(input ?? {}));
+}
+
+/**
+ * Decides which calls fail. Faults are evaluated in file order; the first that fires wins (later
+ * faults are not evaluated for that call). A count fault counts the calls of each operation it
+ * matches on their own; a rate fault decides from {@link seededFraction} of (seed, operation, the
+ * call's key, the occurrence of that same call). Neither depends on the order in which calls of
+ * different operations, or different calls of one operation, arrive.
  */
 export class FaultInjector {
-  private readonly entries: Array<{ fault: ApiFault; seen: number; random?: () => number; fired: number }>;
+  private readonly entries: Array<{ fault: ApiFault; seen: Map<string, number>; fired: number }>;
 
   constructor(faults: readonly FaultSpec[]) {
-    this.entries = faults.filter(isApiFault).map((fault) => ({
-      fault,
-      seen: 0,
-      fired: 0,
-      random: isRateFault(fault) ? mulberry32(fault.seed) : undefined,
-    }));
+    this.entries = faults.filter(isApiFault).map((fault) => ({ fault, seen: new Map<string, number>(), fired: 0 }));
   }
 
-  /** The fault to fail this call with, or undefined to let it through. */
-  check(operation: string): ApiFault | undefined {
+  /** The fault to fail this call with, or undefined to let it through. `key` is the call's {@link callKey}. */
+  check(operation: string, key: string = ''): ApiFault | undefined {
     for (const entry of this.entries) {
       if (!operationMatches(entry.fault.operation, operation)) continue;
-      entry.seen += 1;
-      const fires = entry.random ? entry.random() < (entry.fault as ApiRateFault).rate : entry.seen <= (entry.fault as ApiCountFault).count;
+      const fault = entry.fault;
+      let fires: boolean;
+      if (isRateFault(fault)) {
+        const call = `${operation}\u0000${key}`;
+        const occurrence = entry.seen.get(call) ?? 0;
+        entry.seen.set(call, occurrence + 1);
+        fires = seededFraction(fault.seed, operation, key, occurrence) < fault.rate;
+      } else {
+        const seen = (entry.seen.get(operation) ?? 0) + 1;
+        entry.seen.set(operation, seen);
+        fires = seen <= fault.count;
+      }
       if (fires) {
         entry.fired += 1;
-        return entry.fault;
+        return fault;
       }
     }
     return undefined;

@@ -2,6 +2,9 @@
  * The fleet file (REHEARSAL.md "Fleet file"): the shape of the simulated account. `parseFleet`
  * validates a parsed JSON value field by field and returns it with every default filled in.
  */
+import { DEFAULT_API_RATES } from './api-rates';
+import { SERVICE_PREFIXES } from './errors';
+import { SIMULATED_OPERATIONS } from './operations';
 import { DNS_NAME_RE, isDnsNameOrWildcard, isIntegerIn, isObject, Problems, type JsonObject } from './validate';
 
 /** Which certificate a place serves at the start: the one being rotated, or an unrelated one. */
@@ -70,6 +73,16 @@ export interface FleetSpec {
   readonly albs: readonly FleetAlb[];
   readonly distributions: readonly FleetDistribution[];
   readonly instances: readonly FleetInstance[];
+  /**
+   * Simulated seconds during which a just-uploaded IAM certificate is unknown to ELB and ELBv2
+   * (`CertificateNotFound`), as IAM's propagation delay makes it in AWS. @default 10
+   */
+  readonly iamPropagationSeconds: number;
+  /**
+   * Requests per second per `service:Operation` (or `service:*`, or `*`), beyond which calls are
+   * throttled in simulated time; these replace the defaults they name (see api-rates.ts). @default {}
+   */
+  readonly apiRates: Readonly<Record<string, number>>;
 }
 
 const ELB_PROTOCOLS: readonly ElbProtocol[] = ['HTTPS', 'SSL', 'HTTP', 'TCP'];
@@ -83,6 +96,34 @@ const INSTANCE_ID_RE = /^i-[0-9A-Za-z]{1,32}$/;
 export const DEFAULT_DAYS_LEFT = 20;
 /** Default simulated CloudFront propagation time. */
 export const DEFAULT_DEPLOY_SECONDS = 60;
+/** Default simulated IAM -> ELB propagation time of a just-uploaded certificate. */
+export const DEFAULT_IAM_PROPAGATION_SECONDS = 10;
+
+function parseApiRates(value: unknown, p: Problems): Record<string, number> {
+  if (value === undefined) return {};
+  if (!isObject(value)) {
+    p.add('fleet.apiRates', 'must be an object of "service:Operation" (or "service:*", or "*") to requests per second');
+    return {};
+  }
+  const out: Record<string, number> = {};
+  for (const [op, rate] of Object.entries(value)) {
+    const path = `fleet.apiRates.${op}`;
+    const m = /^([a-z0-9]+):(\*|[A-Za-z0-9]+)$/.exec(op);
+    const known =
+      op === '*' ||
+      (m !== null &&
+        (SERVICE_PREFIXES as readonly string[]).includes(m[1]) &&
+        (m[2] === '*' || (SIMULATED_OPERATIONS as readonly string[]).includes(op)));
+    if (!known)
+      p.add(path, `is not a simulated operation, "service:*" or "*" (e.g. ${Object.keys(DEFAULT_API_RATES).slice(0, 2).join(', ')})`);
+    if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0 || rate > 1_000_000) {
+      p.add(path, 'must be a number of requests per second > 0');
+    } else if (known) {
+      out[op] = rate;
+    }
+  }
+  return out;
+}
 
 function arrayField(obj: JsonObject, key: string, path: string, p: Problems): unknown[] {
   const value = obj[key];
@@ -270,7 +311,16 @@ export function parseFleet(json: unknown, source: string): FleetSpec {
     p.throwIfAny(source, 'fleet file');
   }
   const raw = json as JsonObject;
-  p.unknownFields(raw, 'fleet', ['domain', 'currentCertDaysLeft', 'elbs', 'albs', 'distributions', 'instances']);
+  p.unknownFields(raw, 'fleet', [
+    'domain',
+    'currentCertDaysLeft',
+    'elbs',
+    'albs',
+    'distributions',
+    'instances',
+    'iamPropagationSeconds',
+    'apiRates',
+  ]);
   const domain = typeof raw.domain === 'string' ? raw.domain : '';
   if (typeof raw.domain !== 'string' || !DNS_NAME_RE.test(raw.domain)) {
     p.add('fleet.domain', 'must be a lower-case DNS name like "gitter.im"');
@@ -300,8 +350,18 @@ export function parseFleet(json: unknown, source: string): FleetSpec {
   const instances = arrayField(raw, 'instances', 'fleet', p)
     .map((n, i) => parseInstance(n, `fleet.instances[${i}]`, p, instanceIds))
     .filter((n): n is FleetInstance => n !== undefined);
+  let iamPropagationSeconds = DEFAULT_IAM_PROPAGATION_SECONDS;
+  if (raw.iamPropagationSeconds !== undefined) {
+    const v = raw.iamPropagationSeconds;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 3600) {
+      p.add('fleet.iamPropagationSeconds', 'must be a number of simulated seconds in [0, 3600]');
+    } else {
+      iamPropagationSeconds = v;
+    }
+  }
+  const apiRates = parseApiRates(raw.apiRates, p);
   p.throwIfAny(source, 'fleet file');
-  return { domain, currentCertDaysLeft, elbs, albs, distributions, instances };
+  return { domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates };
 }
 
 /**
@@ -343,5 +403,7 @@ export function defaultFleet(): FleetSpec {
       { id: 'i-0ws03', tags: { Name: 'ws-03', Env: 'prod' }, nginx: false },
       { id: 'i-0webapp01', tags: { Name: 'webapp-01', Env: 'prod' }, nginx: false },
     ],
+    iamPropagationSeconds: DEFAULT_IAM_PROPAGATION_SECONDS,
+    apiRates: {},
   };
 }

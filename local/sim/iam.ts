@@ -72,6 +72,8 @@ export class SimIam {
   constructor(
     private readonly clock: SimClock,
     private readonly accountId: string,
+    /** Simulated seconds before ELB and ELBv2 see a just-uploaded certificate (fleet `iamPropagationSeconds`). */
+    private readonly propagationSeconds: number = 10,
   ) {}
 
   /** The SDK operations, by name. */
@@ -138,6 +140,16 @@ export class SimIam {
     return this.list().find((e) => e.arn === arn);
   }
 
+  /**
+   * By ARN, as ELB and ELBv2 see it: undefined while a just-uploaded certificate has not
+   * propagated yet (they answer `CertificateNotFound`, as in AWS).
+   */
+  visibleToLoadBalancers(arn: string): IamServerCertificate | undefined {
+    const entry = this.byArn(arn);
+    if (!entry) return undefined;
+    return entry.uploadDate.getTime() + this.propagationSeconds * 1000 <= this.clock.nowMs() ? entry : undefined;
+  }
+
   /** By ServerCertificateId (as CloudFront references them). */
   byId(id: string): IamServerCertificate | undefined {
     return this.list().find((e) => e.id === id);
@@ -158,7 +170,10 @@ export class SimIam {
    * The upload itself. The account also seeds the current and other certificates with it, with
    * `allowExpired` (a certificate uploaded long ago stays in IAM after it expires).
    */
-  upload(input: UploadServerCertificateCommandInput, opts: { allowExpired?: boolean } = {}): Out<UploadServerCertificateCommandOutput> {
+  upload(
+    input: UploadServerCertificateCommandInput,
+    opts: { allowExpired?: boolean; uploadedAt?: Date } = {},
+  ): Out<UploadServerCertificateCommandOutput> {
     const name = input.ServerCertificateName;
     if (typeof name !== 'string' || !NAME_RE.test(name)) {
       throw awsError('ValidationError', `ServerCertificateName "${String(name)}" must match [\\w+=,.@-]{1,128}`);
@@ -231,7 +246,7 @@ export class SimIam {
       path,
       certificateBody: input.CertificateBody,
       certificateChain: input.CertificateChain,
-      uploadDate: this.clock.now(),
+      uploadDate: opts.uploadedAt ?? this.clock.now(),
       expiration,
       tags,
       sha256: sha256OfCertificate(cert),

@@ -117,8 +117,11 @@ export class SimS3 {
     ListObjectsV2: (input: ListObjectsV2CommandInput): Out<ListObjectsV2CommandOutput> => {
       const bucket = this.mustGetBucket(input.Bucket);
       if (input.Delimiter !== undefined) throw awsError('InvalidArgument', 'The simulated S3 does not implement Delimiter');
-      const max = input.MaxKeys ?? 1000;
-      if (!Number.isInteger(max) || max < 0) throw awsError('InvalidArgument', 'MaxKeys must be a non-negative integer');
+      if (input.MaxKeys !== undefined && (!Number.isInteger(input.MaxKeys) || input.MaxKeys < 0)) {
+        throw awsError('InvalidArgument', 'MaxKeys must be a non-negative integer');
+      }
+      // S3 accepts a larger MaxKeys but never returns more than 1,000 keys a page.
+      const max = Math.min(input.MaxKeys ?? 1000, 1000);
       const prefix = input.Prefix ?? '';
       let after = input.StartAfter ?? '';
       if (input.ContinuationToken !== undefined) {

@@ -130,7 +130,13 @@ export class SimSfn {
         .filter((e) => e.stateMachineArn === input.stateMachineArn)
         .filter((e) => !input.statusFilter || e.status === input.statusFilter)
         .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
-      const max = input.maxResults && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
+      if (input.maxResults !== undefined && (!Number.isInteger(input.maxResults) || input.maxResults < 0 || input.maxResults > 1000)) {
+        throw awsError(
+          'ValidationException',
+          `1 validation error detected: Value '${input.maxResults}' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 1000`,
+        );
+      }
+      const max = input.maxResults && input.maxResults > 0 ? input.maxResults : 100;
       const { page, next } = paginate(matching, { marker: input.nextToken, pageSize: max, kind: 'sfn', errorCode: 'InvalidToken' });
       return {
         executions: page.map(listItemOf),

@@ -123,9 +123,10 @@ describe('SDK retry pauses pass in simulated time', () => {
       // Arrange
       const elb = awsClient(ElasticLoadBalancingClient);
       // Act
-      const err = await classifyAwsErrors(() => elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: ['ws-elb-prod'] }))).catch(
-        (e: unknown) => e as Error,
-      );
+      const err = (await classifyAwsErrors(() => elb.send(new DescribeLoadBalancersCommand({ LoadBalancerNames: ['ws-elb-prod'] }))).then(
+        () => undefined,
+        (e: unknown) => e,
+      )) as Error;
       // Assert
       expect(err).toBeInstanceOf(AwsTransient);
       expect(err.message).toBe(`Throttling on elb:DescribeLoadBalancers (ws-elb-prod) after ${MAX_ATTEMPTS} attempts: Rate exceeded`);

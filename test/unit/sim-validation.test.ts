@@ -175,7 +175,7 @@ describe('parseFleet', () => {
     const err = fleetError(fleet);
     // Assert
     expect(err.problems).toEqual([
-      'fleet.bogus: unknown field (allowed: domain, currentCertDaysLeft, elbs, albs, distributions, instances)',
+      'fleet.bogus: unknown field (allowed: domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates)',
       'fleet.domain: must be a lower-case DNS name like "gitter.im"',
       'fleet.elbs[0].listeners[0].port: must be an integer 1..65535',
     ]);

@@ -122,7 +122,8 @@ describe('simulated account through real SDK clients', () => {
   let nextId = '';
 
   beforeAll(async () => {
-    account = await SimulatedAccount.create({ fleet: defaultFleet(), current, other });
+    // IAM propagates at once in this suite; iam propagation has its own test.
+    account = await SimulatedAccount.create({ fleet: { ...defaultFleet(), iamPropagationSeconds: 0 }, current, other });
     account.install();
   });
 

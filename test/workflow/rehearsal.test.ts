@@ -1,5 +1,5 @@
 import { createIntermediateCa, createRootCa, issueCertificate, issueWithFreshPki } from '../../local/certs';
-import { parseFleet } from '../../local/sim';
+import { defaultFleet, parseFleet } from '../../local/sim';
 import { canaryOf, certificateDir, mutatingCalls, rehearse } from '../support/rehearsal';
 
 /**
@@ -52,7 +52,8 @@ describe('rehearsal of a rotation (workflow)', () => {
 
   test('rejection at the gate after the canary rolls the canary back and verifies it', async () => {
     // Act
-    const report = await rehearse({ approve: { mode: 'reject', gate: 'canary' } });
+    // (IAM propagates at once here, so that every switch call counted below succeeds.)
+    const report = await rehearse({ approve: { mode: 'reject', gate: 'canary' }, fleet: { ...defaultFleet(), iamPropagationSeconds: 0 } });
 
     // Assert
     expect(report.status).toBe('REJECTED');
@@ -119,6 +120,7 @@ describe('rehearsal of a rotation (workflow)', () => {
     const report = await rehearse({
       faults: [{ state: 'Canary: switch', fault: 'crash-after-side-effects', count: 1 }] as never,
       approve: { mode: 'reject', gate: 'canary' },
+      fleet: { ...defaultFleet(), iamPropagationSeconds: 0 },
     });
 
     // The retried switch found the listener switched already; rollback still knew the old certificate.

@@ -15,7 +15,7 @@ import {
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { matchesSelector, planRotation, type PlanDocument, type PlanParams } from '../../../lambdas/plan/domain';
+import { discoveryKey, matchesSelector, planRotation, type PlanDocument, type PlanParams } from '../../../lambdas/plan/domain';
 import { ArtifactStore } from '../../../lambdas/shared/artifacts';
 import { TargetNotFound } from '../../../lambdas/shared/errors';
 import { silentLogger } from '../../../lambdas/shared/logger';
@@ -569,9 +569,63 @@ describe('planRotation: the plan document and a bounded summary', () => {
     await planRotation(makeParams());
 
     // Assert
-    expect(s3.keys(ARTIFACTS)).toEqual([PLAN_KEY]);
+    expect(s3.keys(ARTIFACTS).filter((k) => !k.includes('/discovery/'))).toEqual([PLAN_KEY]);
     const doc = planDoc()!;
     expect(Number.isNaN(Date.parse(doc.createdAt))).toBe(false);
     expect(Object.keys(doc).sort()).toEqual(['canary', 'createdAt', 'current', 'edge', 'nodePhases']);
+  });
+});
+
+describe('planRotation: a retry resumes discovery', () => {
+  test('each discovery step is kept under executions/<name>/discovery/ as soon as it is done', async () => {
+    // Arrange (default estate)
+
+    // Act
+    await planRotation(makeParams());
+
+    // Assert
+    expect(s3.keys(ARTIFACTS, `executions/${EXECUTION}/discovery/`)).toEqual(
+      ['cloudfront', 'elb', 'elbv2', 'nodes-beta', 'nodes-prod', 'nodes-prod-canary'].map((step) => discoveryKey(EXECUTION, step)).sort(),
+    );
+    const elb = JSON.parse(s3.text(ARTIFACTS, discoveryKey(EXECUTION, 'elb'))!) as { current: unknown; found: unknown[] };
+    expect(elb.current).toEqual({ arn: OLD_ARN, id: OLD_ID });
+    expect(elb.found).toHaveLength(3);
+  });
+
+  test('after a failed attempt, the retry asks AWS only for the steps that had not finished', async () => {
+    // Arrange: CloudFront stays throttled through the first attempt (the SDK's retries are spent)
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } });
+    cloudfrontMock.on(ListDistributionsCommand).rejects(throttled);
+    await caught(() => planRotation(makeParams()));
+    const before = {
+      elb: elbMock.commandCalls(DescribeLoadBalancersCommand).length,
+      elbv2: elbv2Mock.commandCalls(DescribeListenerCertificatesCommand).length,
+    };
+    cloudfrontMock.reset();
+    installFakes();
+
+    // Act
+    const summary = await planRotation(makeParams());
+
+    // Assert
+    expect(before.elb).toBeGreaterThan(0);
+    expect(elbMock.commandCalls(DescribeLoadBalancersCommand)).toHaveLength(before.elb);
+    expect(elbv2Mock.commandCalls(DescribeListenerCertificatesCommand)).toHaveLength(before.elbv2);
+    expect(cloudfrontMock.commandCalls(ListDistributionsCommand).length).toBeGreaterThan(0);
+    expect(summary.counts).toMatchObject({ elb: 2, cloudfront: 2 });
+    expect(planDoc()!.edge.map(targetKey)).toContain(targetKey(distributionTarget));
+  });
+
+  test('a stored step for another current certificate is not reused', async () => {
+    // Arrange: an earlier execution attempt saw a different current certificate
+    await planRotation(makeParams({ current: { arn: THIRD_ARN, id: THIRD_ID }, canary: { loadBalancerName: 'legacy-elb', port: 443 } }));
+    const calls = elbMock.commandCalls(DescribeLoadBalancersCommand).length;
+
+    // Act
+    await planRotation(makeParams());
+
+    // Assert
+    expect(elbMock.commandCalls(DescribeLoadBalancersCommand).length).toBeGreaterThan(calls);
+    expect(planDoc()!.current).toEqual({ arn: OLD_ARN, id: OLD_ID });
   });
 });
