@@ -2,6 +2,7 @@
  * The simulated AWS account of the local rehearsal (see account.ts and REHEARSAL.md).
  */
 export {
+  isStateChanging,
   SimulatedAccount,
   type RecordedPlace,
   type RecordedText,
@@ -16,7 +17,9 @@ export {
 } from './account';
 export { SimClock } from './clock';
 export { UsageError, NotSimulatedError, SERVICE_PREFIXES, THROTTLING_CODES, toSdkException, type ServicePrefix } from './errors';
+export { ApiRateLimiter, DEFAULT_API_RATES } from './api-rates';
 export {
+  callKey,
   checkFaultsAgainstFleet,
   FaultInjector,
   fleetTargetKeys,
@@ -28,6 +31,7 @@ export {
   mulberry32,
   operationMatches,
   parseFaults,
+  seededFraction,
   type ApiCountFault,
   type ApiFault,
   type ApiRateFault,
