@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { exitCodeFor, main } from '../../local/cli';
 import type { RehearsalReport } from '../../local/rehearsal';
+import { defaultFleet } from '../../local/sim';
 import { canaryOf, rehearse } from '../support/rehearsal';
 
 /**
@@ -32,8 +33,12 @@ describe('the rehearsal reports what it observed (npm start)', () => {
   const phase = (report: RehearsalReport, name: string) => report.phases.find((p) => p.name === name);
 
   test('serves-stale on the canary exits 1: the canary phase is FAILED, and every target is back (TLS)', async () => {
+    // Arrange: IAM propagates at once, so that each switch call counted below is one that took effect
+    const fleetFile = join(dir, 'fleet.json');
+    writeFileSync(fleetFile, JSON.stringify({ ...defaultFleet(), iamPropagationSeconds: 0 }));
+
     // Act
-    const { code, report } = await start([{ target: 'elb/apps-servers-elb-prod/6667', fault: 'serves-stale' }]);
+    const { code, report } = await start([{ target: 'elb/apps-servers-elb-prod/6667', fault: 'serves-stale' }], '--fleet', fleetFile);
 
     // Assert
     expect(code).toBe(1);
@@ -119,8 +124,8 @@ describe('the rehearsal reports what it observed (npm start)', () => {
 
 describe('the report of a clean run', () => {
   test('every phase that ran SUCCEEDED without retries; each target has its report key and both views', async () => {
-    // Act
-    const report = await rehearse();
+    // Act (IAM propagates at once: by default its 10 simulated seconds make the canary switch retry)
+    const report = await rehearse({ fleet: { ...defaultFleet(), iamPropagationSeconds: 0 } });
 
     // Assert
     expect(report.status).toBe('SUCCEEDED');
