@@ -78,6 +78,8 @@ export interface RehearsalReport {
   readonly error?: string;
   /** ROLLBACK_INCOMPLETE: the keys of every target that is not back on what it served before. */
   readonly rollbackIncomplete?: string[];
+  /** ROLLBACK_INCOMPLETE: the error that stopped the rotation and started the rollback. */
+  readonly rollbackStartedBy?: string;
   readonly execution: string;
   readonly certificate: { readonly new: CertificateFacts | null; readonly previous: CertificateFacts };
   /** FAILED when any state of the phase failed (a Catch taking over included); retries = the engine's StateRetried events. */
@@ -470,6 +472,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     let status: RehearsalReport['status'] = 'SUCCEEDED';
     let error: string | undefined;
     let rollbackIncomplete: string[] | undefined;
+    let rollbackStartedBy: string | undefined;
     let output: unknown;
     try {
       output = await execution.result;
@@ -554,6 +557,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     if (status !== 'SUCCEEDED') {
       const workflowReport = JSON.parse(sim.s3.getText(workflow.buckets.artifacts, `executions/${executionName}/report.json`) ?? '{}') as {
         notBack?: string[];
+        error?: string;
       };
       const notBack = new Set([
         ...(workflowReport.notBack ?? []).map(ledgerKeyToReportKey),
@@ -562,6 +566,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       if (notBack.size > 0 || error?.startsWith(`${ROLLBACK_INCOMPLETE}:`)) {
         status = 'ROLLBACK_INCOMPLETE';
         rollbackIncomplete = targets.filter((t) => notBack.has(t.key)).map((t) => t.key);
+        rollbackStartedBy = error?.startsWith(`${ROLLBACK_INCOMPLETE}:`) ? workflowReport.error : error;
         for (const k of notBack) if (!rollbackIncomplete.includes(k)) rollbackIncomplete.push(k);
         if (!error?.startsWith(`${ROLLBACK_INCOMPLETE}:`)) {
           error = `${ROLLBACK_INCOMPLETE}: the rehearsal sees ${rollbackIncomplete.join(', ')} not back over TLS, although the execution ended with ${error ?? 'no error'}`;
@@ -573,6 +578,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       status,
       ...(error ? { error } : {}),
       ...(rollbackIncomplete ? { rollbackIncomplete } : {}),
+      ...(rollbackStartedBy ? { rollbackStartedBy } : {}),
       execution: executionName,
       certificate: { new: newFacts, previous },
       phases,
