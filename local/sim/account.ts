@@ -543,6 +543,8 @@ export class SimulatedAccount implements SimulatedBackend {
   setNodeEndpoint(instanceId: string, localPort: number): void {
     const def = this.targetDefs.find((t) => t.kind === 'node' && t.id === instanceId);
     if (!def) throw new Error(`setNodeEndpoint: no instance ${instanceId}`);
+    // A target fault acts on the simulated endpoint; routing around it would silently drop the fault.
+    if (this.faultedServe.has(def.key)) throw new Error(`setNodeEndpoint: ${def.key} has a target fault, which a real nginx cannot honour`);
     this.nodeEndpointOverrides.set(def.key, localPort);
   }
 

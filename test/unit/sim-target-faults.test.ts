@@ -200,6 +200,15 @@ describe('target faults are checked against the fleet', () => {
   });
 });
 
+test('a node with a target fault cannot be routed to a real nginx (the fault would be dropped silently)', async () => {
+  await withAccount([{ target: 'node/i-0beta', fault: 'serves-stale' }], (account) => {
+    // Act / Assert
+    expect(() => account.setNodeEndpoint('i-0beta', 1)).toThrow('node/i-0beta has a target fault');
+    expect(() => account.setNodeEndpoint('i-0ws01', 1)).not.toThrow();
+    return Promise.resolve();
+  });
+});
+
 describe('serves-stale: the endpoint keeps serving what it served at the start', () => {
   test('classic ELB: the API says switched, TLS still serves the start; other listeners of the same ELB are not affected', async () => {
     await withAccount([{ target: 'elb/apps-servers-elb-prod/6667', fault: 'serves-stale' }], async (account) => {
