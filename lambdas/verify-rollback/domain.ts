@@ -67,7 +67,7 @@ export async function verifyRollback(params: VerifyRollbackParams): Promise<Veri
   if (problems.length > 0) {
     const shown = problems.slice(0, PROBLEMS_SHOWN).join('; ');
     const more = problems.length > PROBLEMS_SHOWN ? `; and ${problems.length - PROBLEMS_SHOWN} more` : '';
-    params.logger.warn('rollback not verified', { notBack });
+    params.logger.info('rollback not verified yet', { notBack });
     throw new VerificationFailed(
       withNotBack(`rollback not verified yet: ${notBack.length} of ${entries.length} target(s) not back: ${shown}${more}.`, notBack),
     );
