@@ -562,14 +562,14 @@ export class SimulatedAccount implements SimulatedBackend {
     for (const p of this.ssm.parameters.values()) {
       out.push({ place: 'ssm parameters', name: p.name, text: `${p.description ?? ''}\n${p.value}` });
     }
-    for (const [bucket, objects] of this.s3.buckets) {
-      for (const o of objects.values()) {
-        out.push({
-          place: 's3 objects',
-          name: `s3://${bucket}/${o.key}`,
-          text: `${JSON.stringify(o.metadata)}\n${o.body.toString('utf8')}`,
-        });
-      }
+    // Every version of every object (an old version stays readable by its VersionId); delete markers hold no data.
+    for (const { bucket, entry: o } of this.s3.allVersions()) {
+      if ('deleteMarker' in o) continue;
+      out.push({
+        place: 's3 objects',
+        name: `s3://${bucket}/${o.key}?versionId=${o.versionId}`,
+        text: `${JSON.stringify(o.metadata)}\n${textOf(o.body)}`,
+      });
     }
     for (const s of this.secretsManager.secrets) {
       out.push({ place: 'secrets', name: s.name, text: `${s.name}\n${s.description ?? ''}\n${JSON.stringify(s.tags)}` });
@@ -745,6 +745,12 @@ export class SimulatedAccount implements SimulatedBackend {
       this.route([inst.privateDnsName, inst.privateIp], 443, key);
     }
   }
+}
+
+/** An object body as text; a body that is not UTF-8 (raw DER, say) as hex, so the scan's hex needles see it. */
+function textOf(body: Buffer): string {
+  const text = body.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(body) ? text : body.toString('hex');
 }
 
 function normalizeHost(host: string): string {

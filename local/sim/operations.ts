@@ -32,6 +32,7 @@ export const SIMULATED_OPERATIONS = [
   's3:HeadObject',
   's3:DeleteObject',
   's3:ListObjectsV2',
+  's3:ListObjectVersions',
   'sns:Publish',
   'sfn:ListExecutions',
   'sfn:DescribeExecution',
