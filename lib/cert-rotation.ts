@@ -239,8 +239,18 @@ export class CertRotation extends Construct {
       ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'secretsmanager:CreateSecret', 'secretsmanager:TagResource'],
       secretArns,
     );
-    stagingBucket.grantRead(f.obtain.function);
-    stagingBucket.grantDelete(f.obtain.function);
+    // Staged files: read cert.pem/chain.pem/key.pem; then delete every version of key.pem, found by
+    // listing the versions of that key (a listing whose prefix is not a key.pem is refused).
+    allow(f.obtain, ['s3:GetObject'], [stagingBucket.arnForObjects('*')]);
+    f.obtain.function.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucketVersions'],
+        resources: [stagingBucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': '*key.pem' } },
+      }),
+    );
+    allow(f.obtain, ['s3:DeleteObjectVersion'], [stagingBucket.arnForObjects('*key.pem')]);
+    this.props.storage.onlyThisRoleReadsStagedKeys(f.obtain.function.role!);
 
     allow(f.current, ['elasticloadbalancing:DescribeLoadBalancers', 'iam:ListServerCertificates'], ['*']);
     allow(f.current, ['iam:GetServerCertificate'], [anyServerCert]);

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
@@ -46,5 +47,26 @@ export class RotationStorage extends Construct {
       serverAccessLogsPrefix: 'artifacts/',
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(90) }],
     });
+  }
+
+  /**
+   * Staged private keys (`*key.pem`, any version) can be read by `reader` only: the bucket policy
+   * denies s3:GetObject and s3:GetObjectVersion on them to every other principal of any account,
+   * admins included. Uploading, listing and deleting stay as IAM grants them (an operator still
+   * stages and removes keys); HeadObject of a key needs s3:GetObject, so only `reader` sees its
+   * headers. A CopyObject reads its source, so nobody else can copy a key out either.
+   */
+  onlyThisRoleReadsStagedKeys(reader: iam.IRole): void {
+    this.stagingBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyObtainReadsStagedKeys',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [this.stagingBucket.arnForObjects('*key.pem')],
+        // aws:PrincipalArn is the role's ARN for its sessions (the Lambda's credentials); absent for service principals, which are denied too.
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': reader.roleArn } },
+      }),
+    );
   }
 }

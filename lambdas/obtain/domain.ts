@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand, type S3Client } from '@aws-sdk/client-s3';
 import { CreateSecretCommand, DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsErrorName } from '../shared/aws-errors';
 import { readBundle, type StoredBundle } from '../shared/bundle-store';
@@ -10,8 +10,9 @@ import type { DomainLogger } from '../shared/logger';
  * - `{ "secretId": "<name or ARN>" }`: a Secrets Manager secret the operator created under the
  *   configured prefix, JSON `{certificate, privateKey, chain}`;
  * - `{ "s3": { "prefix": "staged/2026-11-27/" } }`: `cert.pem`, `key.pem` and optional
- *   `chain.pem` uploaded to the staging bucket. The key is imported into Secrets Manager and the
- *   staged key object deleted (the runbook's "delete the local copies of the key").
+ *   `chain.pem` uploaded to the staging bucket. The key is imported into Secrets Manager, then
+ *   every version and delete marker of the staged `key.pem` is deleted (the runbook's "delete the
+ *   local copies of the key": in the versioned bucket an older upload would otherwise stay).
  */
 export type CertificateSource =
   | { readonly secretId: string }
@@ -56,11 +57,11 @@ export function parseSource(source: unknown): CertificateSource {
   throw new InputInvalid(SOURCE_HELP);
 }
 
-async function readStagedObject(s3: S3Client, bucket: string, key: string): Promise<{ text: string; versionId?: string } | undefined> {
+async function readStagedObject(s3: S3Client, bucket: string, key: string): Promise<{ text: string } | undefined> {
   try {
     const out = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     const text = await out.Body?.transformToString('utf-8');
-    return text === undefined ? undefined : { text, ...(out.VersionId ? { versionId: out.VersionId } : {}) };
+    return text === undefined ? undefined : { text };
   } catch (error) {
     if (awsErrorName(error) === 'NoSuchKey' || awsErrorName(error) === 'NotFound') return undefined;
     throw error;
@@ -80,6 +81,49 @@ async function existingSecretArn(secrets: SecretsManagerClient, name: string): P
 function normalisePrefix(prefix: string): string {
   const p = prefix.replace(/^\/+/, '');
   return p === '' || p.endsWith('/') ? p : `${p}/`;
+}
+
+/** Rounds of list-then-delete before giving up on a key that keeps getting new versions. */
+const DELETE_ROUNDS = 3;
+
+/**
+ * Deletes every version and every delete marker of exactly `key` (not of keys that merely start
+ * with it), by VersionId, so nothing of it stays readable. Lists again after deleting, and
+ * returns only when a listing shows none left.
+ */
+async function deleteEveryVersion(s3: S3Client, bucket: string, key: string): Promise<{ versions: number; deleteMarkers: number }> {
+  const removed = { versions: 0, deleteMarkers: 0 };
+  for (let round = 0; round < DELETE_ROUNDS; round++) {
+    const found = await listEveryVersion(s3, bucket, key);
+    if (found.length === 0) return removed;
+    for (const v of found) {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key, VersionId: v.versionId }));
+      if (v.deleteMarker) removed.deleteMarkers += 1;
+      else removed.versions += 1;
+    }
+  }
+  if ((await listEveryVersion(s3, bucket, key)).length === 0) return removed;
+  throw new Error(`s3://${bucket}/${key} still has versions after ${DELETE_ROUNDS} rounds of deleting them; it is being re-uploaded`);
+}
+
+/** Every version and delete marker of exactly `key`, through all pages of ListObjectVersions. */
+async function listEveryVersion(s3: S3Client, bucket: string, key: string): Promise<Array<{ versionId: string; deleteMarker: boolean }>> {
+  const found: Array<{ versionId: string; deleteMarker: boolean }> = [];
+  let keyMarker: string | undefined;
+  let versionIdMarker: string | undefined;
+  for (;;) {
+    const out = await s3.send(
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
+    );
+    for (const v of out.Versions ?? []) if (v.Key === key && v.VersionId) found.push({ versionId: v.VersionId, deleteMarker: false });
+    for (const m of out.DeleteMarkers ?? []) if (m.Key === key && m.VersionId) found.push({ versionId: m.VersionId, deleteMarker: true });
+    if (!out.IsTruncated) return found;
+    if (out.NextKeyMarker === undefined) throw new Error(`ListObjectVersions of s3://${bucket}/${key} is truncated without a next marker`);
+    // Keys are listed in order: once past `key`, no later page holds it.
+    if (out.NextKeyMarker > key) return found;
+    keyMarker = out.NextKeyMarker;
+    versionIdMarker = out.NextVersionIdMarker;
+  }
 }
 
 /** Imports S3-staged files into a secret named after the execution, then deletes the staged key. */
@@ -133,20 +177,11 @@ async function obtainFromS3(params: ObtainParams, bucket: string, rawPrefix: str
     }
   }
 
-  if (keyObjectRead !== undefined) {
-    // In the versioned staging bucket, deleting the version read removes the key for good (a
-    // plain delete would only hide it behind a delete marker).
-    await params.s3.send(
-      new DeleteObjectCommand({
-        Bucket: bucket,
-        Key: keyObject,
-        ...(keyObjectRead.versionId ? { VersionId: keyObjectRead.versionId } : {}),
-      }),
-    );
-    params.logger.info('staged private key deleted from S3', {
-      object: `${where}key.pem`,
-      permanently: keyObjectRead.versionId !== undefined,
-    });
+  // The key is in Secrets Manager now: no version of the staged key may stay (this runs on every
+  // attempt, so a retry after a partial deletion finishes it; nothing left is a no-op).
+  const removed = await deleteEveryVersion(params.s3, bucket, keyObject);
+  if (removed.versions + removed.deleteMarkers > 0) {
+    params.logger.info('staged private key deleted from S3 (every version)', { object: `${where}key.pem`, ...removed });
   }
   return { secretArn, origin: 's3', stagedAt: where };
 }

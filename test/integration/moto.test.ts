@@ -626,9 +626,10 @@ runIt('wire-protocol checks against moto_server', () => {
   });
 
   describe('obtain (S3 staging -> Secrets Manager)', () => {
-    test('imports cert, key and chain staged in the versioned bucket into a secret, and deletes the key version for good', async () => {
-      // Arrange
+    test('imports cert, key and chain staged in the versioned bucket into a secret, and deletes every key version for good', async () => {
+      // Arrange: key.pem was uploaded twice (the older version must go too)
       const prefix = 'staged/2026-11-27/';
+      await c.s3.send(new PutObjectCommand({ Bucket: STAGING_BUCKET, Key: `${prefix}key.pem`, Body: 'an earlier upload' }));
       const staged = await Promise.all(
         [
           ['cert.pem', next.certPem],

@@ -1,4 +1,4 @@
-import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
@@ -273,18 +273,76 @@ describe('obtainCertificate: secretId source', () => {
 });
 
 describe('obtainCertificate: s3 source', () => {
-  test('in a versioned staging bucket the key is deleted by version (gone for good, not hidden behind a delete marker)', async () => {
-    // Arrange
+  test('key.pem uploaded twice, then hidden by a delete marker: every version and the marker are deleted, by VersionId', async () => {
+    // Arrange: the operator uploaded key.pem twice and deleted it once (finding 5: deleting only the version read leaves the older one)
     const versioned = createInMemoryS3({ versioned: true });
     versioned.put(BUCKET, `${STAGED}cert.pem`, cert.certPem);
-    versioned.put(BUCKET, `${STAGED}key.pem`, cert.keyPem);
+    const older = versioned.put(BUCKET, `${STAGED}key.pem`, 'an older key');
+    const marker = versioned.deleteMarker(BUCKET, `${STAGED}key.pem`);
+    const current = versioned.put(BUCKET, `${STAGED}key.pem`, cert.keyPem);
+    versioned.put(BUCKET, `${STAGED}key.pem.bak`, 'not the staged key');
 
     // Act
     await obtainCertificate(makeParams({ s3: versioned.client }));
 
     // Assert
     const deletes = versioned.mock.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input);
-    expect(deletes).toEqual([{ Bucket: BUCKET, Key: `${STAGED}key.pem`, VersionId: `v-${STAGED}key.pem` }]);
+    expect(deletes.map((d) => d.VersionId).sort()).toEqual([current, marker, older].sort());
+    expect(deletes.every((d) => d.Bucket === BUCKET && d.Key === `${STAGED}key.pem`)).toBe(true);
+    expect(versioned.versions(BUCKET, `${STAGED}key.pem`)).toEqual([]);
+    expect(versioned.versions(BUCKET, `${STAGED}key.pem.bak`)).toHaveLength(1);
+    expect(versioned.text(BUCKET, `${STAGED}cert.pem`)).toBe(cert.certPem);
+    // Listed by the exact key, and listed again to see none left.
+    const lists = versioned.mock.commandCalls(ListObjectVersionsCommand).map((c) => c.args[0].input);
+    expect(lists.length).toBeGreaterThanOrEqual(2);
+    for (const l of lists) expect(l).toMatchObject({ Bucket: BUCKET, Prefix: `${STAGED}key.pem` });
+    versioned.mock.restore();
+  });
+
+  test('many versions: every page of ListObjectVersions is followed (KeyMarker / VersionIdMarker)', async () => {
+    // Arrange: 5 versions, listed 2 per page
+    const versioned = createInMemoryS3({ versioned: true, pageSize: 2 });
+    versioned.put(BUCKET, `${STAGED}cert.pem`, cert.certPem);
+    const ids = [1, 2, 3, 4].map((i) => versioned.put(BUCKET, `${STAGED}key.pem`, `key ${i}`));
+    ids.push(versioned.put(BUCKET, `${STAGED}key.pem`, cert.keyPem));
+
+    // Act
+    await obtainCertificate(makeParams({ s3: versioned.client }));
+
+    // Assert
+    expect(versioned.versions(BUCKET, `${STAGED}key.pem`)).toEqual([]);
+    const deleted = versioned.mock.commandCalls(DeleteObjectCommand).map((c) => c.args[0].input.VersionId);
+    expect(deleted.sort()).toEqual([...ids].sort());
+    expect(versioned.mock.commandCalls(ListObjectVersionsCommand).some((c) => c.args[0].input.VersionIdMarker !== undefined)).toBe(true);
+    versioned.mock.restore();
+  });
+
+  test('a retry after a partial deletion (the task crashed mid-way) deletes what is left; a further retry deletes nothing', async () => {
+    // Arrange: the import happened and the newest version was deleted; an older version and a marker are left
+    const versioned = createInMemoryS3({ versioned: true });
+    versioned.put(BUCKET, `${STAGED}cert.pem`, cert.certPem);
+    const older = versioned.put(BUCKET, `${STAGED}key.pem`, 'first upload');
+    const marker = versioned.deleteMarker(BUCKET, `${STAGED}key.pem`);
+    putSecret(IMPORTED_NAME, bundleJson());
+    // ...and the first DeleteObject of this retry fails too (throttled past the SDK's retries)
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'SlowDown' });
+    versioned.failNext('DeleteObject', throttled);
+
+    // Act
+    const retried = await caught(() => obtainCertificate(makeParams({ s3: versioned.client })));
+    const leftAfterFailure = versioned.versions(BUCKET, `${STAGED}key.pem`).map((v) => v.versionId);
+    const second = await obtainCertificate(makeParams({ s3: versioned.client }));
+    versioned.mock.resetHistory();
+    const third = await obtainCertificate(makeParams({ s3: versioned.client }));
+
+    // Assert
+    expect(retried).toBe(throttled);
+    expect(leftAfterFailure.sort()).toEqual([older, marker].sort());
+    expect(second.secretArn).toBe(arnOf(IMPORTED_NAME));
+    expect(versioned.versions(BUCKET, `${STAGED}key.pem`)).toEqual([]);
+    expect(third).toEqual(second);
+    expect(versioned.mock.commandCalls(DeleteObjectCommand)).toHaveLength(0);
+    expect(secretsMock.commandCalls(CreateSecretCommand)).toHaveLength(0);
     versioned.mock.restore();
   });
 
@@ -307,7 +365,7 @@ describe('obtainCertificate: s3 source', () => {
     });
     const deletes = s3.mock.commandCalls(DeleteObjectCommand);
     expect(deletes).toHaveLength(1);
-    expect(deletes[0].args[0].input).toEqual({ Bucket: BUCKET, Key: `${STAGED}key.pem` });
+    expect(deletes[0].args[0].input).toEqual({ Bucket: BUCKET, Key: `${STAGED}key.pem`, VersionId: 'null' });
     expect(s3.keys(BUCKET)).toEqual([`${STAGED}cert.pem`, `${STAGED}chain.pem`]);
   });
 
