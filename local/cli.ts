@@ -161,6 +161,12 @@ export async function main(argv: string[]): Promise<number> {
     });
     if (values.report) writeFileSync(values.report as string, `${JSON.stringify(report, null, 2)}\n`);
     log(summaryLine(report));
+    if (report.secretScan.findings > 0) {
+      // Always shown, even with --quiet: the run must not look clean.
+      process.stderr.write(
+        `secret scan: key material found in ${report.secretScan.where.map((w) => `${w.place}: ${w.name} (${w.form})`).join('; ')}\n`,
+      );
+    }
     return exitCodeFor(report);
   } catch (e) {
     if (e instanceof UsageError) {

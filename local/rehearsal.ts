@@ -5,6 +5,7 @@ import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { ResolvedConfig } from '../lib/config';
 import { STATE } from '../lib/cert-rotation';
+import type { HandlerName } from '../lib/rotation-function';
 import { summarizeCertificate, type CertificateSummary } from '../lambdas/shared/certificate';
 import { describeDetails } from '../lambdas/request-approval/domain';
 import { coldStartAll } from '../lambdas/shared/env';
@@ -15,7 +16,7 @@ import { probeTls } from '../lambdas/shared/tls-probe';
 import { createApprover, gateMatches, type ApproveMode, type Decision } from './approver';
 import { prepareCertificates } from './certificates';
 import { invokeHandler } from './invoke';
-import { scanForKeys, type ScanPlace, type SecretScanResult } from './secret-scan';
+import { scanForKeys, type ScanDocument, type SecretScanResult } from './secret-scan';
 import { SimulatedAccount, UsageError, type FaultSpec, type FleetSpec, type SimTarget } from './sim';
 import { synthesizeWorkflow, SIM_ACCOUNT, SIM_REGION } from './template';
 
@@ -37,12 +38,21 @@ export interface RehearsalOptions {
   readonly beforeStart?: (
     sim: SimulatedAccount,
     context: { readonly stateMachineArn: string; readonly executionName: string; readonly artifactBucket: string },
-  ) => void;
+  ) => void | Promise<void>;
   /**
    * `--input FILE`: merged over the execution input the rehearsal builds (after `beforeStart`) and
    * handed to the workflow as is, unvalidated: the workflow must refuse what it does not document.
    */
   readonly input?: Readonly<Record<string, unknown>>;
+  /**
+   * Tests only (the CLI never sets it): runs around each handler invocation, in the handler's
+   * place, e.g. to leak key material the way a handler could (stderr, an S3 object, an email) and
+   * see the secret scan catch it.
+   */
+  readonly aroundHandlerForTests?: (
+    call: { readonly state: string; readonly handler: HandlerName; readonly event: unknown },
+    invoke: () => Promise<unknown>,
+  ) => Promise<unknown>;
 }
 
 export interface CertificateFacts {
@@ -187,17 +197,50 @@ function tryFacts(pem: string): CertificateFacts | null {
   }
 }
 
-/** Captures what handlers log (Powertools writes JSON lines to stdout) for the secret scan. */
-function captureStdout(): { lines: string[]; restore: () => void } {
-  const lines: string[] = [];
-  const original = process.stdout.write.bind(process.stdout);
+/**
+ * Captures what is written to stdout and stderr while the rehearsal runs, for the secret scan:
+ * handlers log there (Powertools info/debug to stdout, warn/error to stderr; console.* and
+ * process.*.write too). Stdout (the handlers' JSON logs) is kept out of the terminal as before;
+ * stderr still reaches it (the progress lines, and handler errors an operator needs to see).
+ */
+function captureOutput(): { writes: Array<{ stream: 'stdout' | 'stderr'; text: string }>; restore: () => void } {
+  const writes: Array<{ stream: 'stdout' | 'stderr'; text: string }> = [];
+  const text = (chunk: unknown) => (typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+  // Restored exactly as found: an own property (a test's spy) put back, else the prototype's method.
+  const saved = (stream: NodeJS.WriteStream) => {
+    const own = Object.getOwnPropertyDescriptor(stream, 'write');
+    return () => {
+      if (own) Object.defineProperty(stream, 'write', own);
+      else delete (stream as { write?: unknown }).write;
+    };
+  };
+  const restoreOut = saved(process.stdout);
+  const restoreErr = saved(process.stderr);
+  const passErr = process.stderr.write.bind(process.stderr) as (...args: unknown[]) => boolean;
   process.stdout.write = (chunk: unknown, ...rest: unknown[]) => {
-    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
+    writes.push({ stream: 'stdout', text: text(chunk) });
     const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
     cb?.();
     return true;
   };
-  return { lines, restore: () => (process.stdout.write = original) };
+  process.stderr.write = (chunk: unknown, ...rest: unknown[]) => {
+    writes.push({ stream: 'stderr', text: text(chunk) });
+    return passErr(chunk, ...rest);
+  };
+  return {
+    writes,
+    restore: () => {
+      restoreOut();
+      restoreErr();
+    },
+  };
+}
+
+/** JSON of an engine event with Error objects spelled out (JSON.stringify makes an Error `{}`, hiding its message). */
+function eventText(event: unknown): string {
+  return JSON.stringify(event, (_key, value: unknown) =>
+    value instanceof Error ? { ...value, name: value.name, message: value.message, stack: value.stack, cause: value.cause } : value,
+  );
 }
 
 /**
@@ -237,7 +280,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     accountId: SIM_ACCOUNT,
   });
   const approver = createApprover(approve);
-  const stdout = captureStdout();
+  const captured = captureOutput();
   sim.install();
   // A new rehearsal is a new set of Lambda containers: no configuration from an earlier run.
   coldStartAll();
@@ -285,7 +328,11 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       staged = { source: { secretId: secretName } };
     }
     const executionArn = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:execution:${workflow.stateMachineName}:${executionName}`;
-    options.beforeStart?.(sim, { stateMachineArn: workflow.stateMachineArn, executionName, artifactBucket: workflow.buckets.artifacts });
+    await options.beforeStart?.(sim, {
+      stateMachineArn: workflow.stateMachineArn,
+      executionName,
+      artifactBucket: workflow.buckets.artifacts,
+    });
     const input: Record<string, unknown> = { ...staged, ...(options.input ?? {}) };
     const startTime = new Date();
     sim.sfn.registerExecution({
@@ -306,6 +353,11 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const sfnClient = new SFNClient({ maxAttempts: 10 });
     const s3Client = new S3Client({ maxAttempts: 10 });
 
+    const around = options.aroundHandlerForTests;
+    const invoke = (state: string, handler: HandlerName, environment: Record<string, string>, event: unknown) =>
+      around
+        ? around({ state, handler, event }, () => invokeHandler(handler, environment, event))
+        : invokeHandler(handler, environment, event);
     const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, state] of Object.entries(states)) {
       if (state.Type !== 'Task' || !state.Resource) continue;
@@ -327,7 +379,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           const token = `rehearsal-token-${randomUUID()}`;
           sim.sfn.expectTaskToken(token);
           const requested = (await sim.runTask(stateName, () =>
-            invokeHandler(fn.handler, fn.environment, { ...Payload, taskToken: token }),
+            invoke(stateName, fn.handler, fn.environment, { ...Payload, taskToken: token }),
           )) as { requestKey: string };
           crash();
           // The approver reads the request (and its token) where an operator would, then answers.
@@ -367,7 +419,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         const fn = workflow.functions.get(state.Resource);
         if (!fn) continue;
         localHandlers[stateName] = async (payload) => {
-          const out = await sim.runTask(stateName, () => invokeHandler(fn.handler, fn.environment, payload));
+          const out = await sim.runTask(stateName, () => invoke(stateName, fn.handler, fn.environment, payload));
           crash();
           return out;
         };
@@ -419,8 +471,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     let gateTimedOut = false;
     const consume = (async () => {
       for await (const event of execution.eventLogs as unknown as AsyncIterable<EventLog>) {
-        const text = JSON.stringify(event);
-        history.push(text);
+        history.push(eventText(event));
         switch (event.type) {
           case 'StateEntered': {
             stateTransitions += 1;
@@ -590,20 +641,23 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       notifications,
       simulatedSeconds: Math.round(sim.clock.simulatedSeconds() * 10) / 10,
     };
-    const docs: Array<{ place: ScanPlace; name: string; text: string }> = [
+    // Every document the scan reads; `places` and `searched` are counted from these.
+    const docs: ScanDocument[] = [
       ...history.map((text, i) => ({ place: 'execution history' as const, name: `event ${i}`, text })),
-      ...stdout.lines.map((text, i) => ({ place: 'logs' as const, name: `line ${i}`, text })),
-      ...sim
-        .recorded()
-        .filter((r) => r.place !== 'secrets')
-        .map((r) => ({ place: r.place as ScanPlace, name: r.name, text: r.text })),
+      ...captured.writes.map((w, i) => ({ place: 'logs' as const, name: `${w.stream} write ${i}`, text: w.text })),
+      ...[...workflow.functions].map(([arn, fn]) => ({
+        place: 'lambda environments' as const,
+        name: `${arn} (${fn.handler})`,
+        text: JSON.stringify(fn.environment),
+      })),
+      ...sim.recorded().map((r) => ({ place: r.place, name: r.name, text: r.text })),
       { place: 'report', name: 'report', text: JSON.stringify(partial) },
     ];
     const secretScan = scanForKeys(docs, [certs.staged.privateKey, certs.current.keyPem]);
     return { ...partial, secretScan };
   } finally {
     approver.close();
-    stdout.restore();
+    captured.restore();
     await sim.close();
   }
 }
