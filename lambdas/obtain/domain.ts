@@ -113,7 +113,8 @@ async function listEveryVersion(s3: S3Client, bucket: string, key: string): Prom
   let versionIdMarker: string | undefined;
   for (;;) {
     const out = await s3.send(
-      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
+      // The SDK has no paginator for ListObjectVersions (two markers); 1000 is S3's largest page.
+      new ListObjectVersionsCommand({ Bucket: bucket, Prefix: key, MaxKeys: 1000, KeyMarker: keyMarker, VersionIdMarker: versionIdMarker }),
     );
     for (const v of out.Versions ?? []) if (v.Key === key && v.VersionId) found.push({ versionId: v.VersionId, deleteMarker: false });
     for (const m of out.DeleteMarkers ?? []) if (m.Key === key && m.VersionId) found.push({ versionId: m.VersionId, deleteMarker: true });
