@@ -559,8 +559,9 @@ export class SimulatedAccount implements SimulatedBackend {
     for (const m of this.sns.messages) {
       out.push({ place: 'notifications', name: m.topicArn, text: `${m.subject ?? ''}\n${m.message}` });
     }
-    for (const p of this.ssm.parameters.values()) {
-      out.push({ place: 'ssm parameters', name: p.name, text: `${p.description ?? ''}\n${p.value}` });
+    // Every version of every parameter (an overwritten value stays in the parameter's history).
+    for (const p of this.ssm.history) {
+      out.push({ place: 'ssm parameters', name: `${p.name} (version ${p.version})`, text: `${p.description ?? ''}\n${p.value}` });
     }
     // Every version of every object (an old version stays readable by its VersionId); delete markers hold no data.
     for (const { bucket, entry: o } of this.s3.allVersions()) {

@@ -31,6 +31,8 @@ const NAME_RE = /^\/?[\w.\-/]{1,2048}$/;
 /** Simulated SSM (Parameter Store only). */
 export class SimSsm {
   readonly parameters = new Map<string, SimParameter>();
+  /** Every version of every parameter as written (SSM keeps a parameter's history), for the secret scan. */
+  readonly history: SimParameter[] = [];
 
   constructor(
     private readonly clock: SimClock,
@@ -56,14 +58,16 @@ export class SimSsm {
         throw awsError('HierarchyTypeMismatchException', 'The parameter type cannot be changed.');
       }
       const version = (existing?.version ?? 0) + 1;
-      this.parameters.set(name, {
+      const parameter: SimParameter = {
         name,
         type: input.Type ?? existing?.type ?? 'String',
         value: input.Value,
         version,
         lastModified: this.clock.now(),
         description: input.Description ?? existing?.description,
-      });
+      };
+      this.parameters.set(name, parameter);
+      this.history.push({ ...parameter });
       return { Version: version, Tier: 'Standard' };
     },
     GetParameter: (input: GetParameterCommandInput): Out<GetParameterCommandOutput> => {

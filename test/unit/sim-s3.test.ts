@@ -13,6 +13,7 @@ import {
   S3Client,
   type ListObjectVersionsCommandOutput,
 } from '@aws-sdk/client-s3';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { issueWithFreshPki } from '../../local/certs';
 import { defaultFleet, SimulatedAccount, SIMULATED_OPERATIONS } from '../../local/sim';
 
@@ -209,6 +210,20 @@ describe('simulated S3 versioning', () => {
     );
     expect(recorded.map((r) => r.text.split('\n')[1]).sort()).toEqual(['first upload', 'second upload']);
     expect(recorded.every((r) => r.place === 's3 objects')).toBe(true);
+  });
+
+  test('recorded() holds every version of an SSM parameter too (an overwritten value stays in its history)', async () => {
+    // Arrange
+    const ssm = new SSMClient({ maxAttempts: 1 });
+    await ssm.send(new PutParameterCommand({ Name: '/scan/param', Value: 'first value', Type: 'String' }));
+    await ssm.send(new PutParameterCommand({ Name: '/scan/param', Value: 'second value', Overwrite: true }));
+
+    // Act
+    const recorded = account.recorded().filter((r) => r.place === 'ssm parameters' && r.name.startsWith('/scan/param'));
+
+    // Assert
+    expect(recorded.map((r) => r.name)).toEqual(['/scan/param (version 1)', '/scan/param (version 2)']);
+    expect(recorded.map((r) => r.text.split('\n')[1])).toEqual(['first value', 'second value']);
   });
 });
 
