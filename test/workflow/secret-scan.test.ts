@@ -4,10 +4,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { exitCodeFor } from '../../local/cli';
+import { issueWithFreshPki } from '../../local/certs';
+import { exitCodeFor, main } from '../../local/cli';
 import type { RehearsalOptions } from '../../local/rehearsal';
 import type { SimulatedAccount } from '../../local/sim';
-import { rehearse } from '../support/rehearsal';
+import { certificateDir, rehearse } from '../support/rehearsal';
 
 /**
  * The secret scan through the real rehearsal (issue 5, finding 4): key material that a handler
@@ -157,6 +158,40 @@ describe('secret scan through the rehearsal', () => {
     expect(sim!.s3.allVersions().filter((v) => v.bucket.includes('staging'))).toHaveLength(2);
     expect(report.secretScan.findings).toBe(0);
     expect(exitCodeFor(report)).toBe(0);
+  });
+});
+
+describe('secret scan through the command line', () => {
+  test('a handler logging the key (hex, to stderr) makes `npm start` exit 5 and say where, even with --quiet', async () => {
+    // Arrange: the operator's own certificate (so the test knows the key); every handler's info log also writes the key to stderr
+    const pki = await issueWithFreshPki({ names: ['*.gitter.im', 'gitter.im'] });
+    const dir = certificateDir({ 'cert.pem': pki.certPem, 'key.pem': pki.keyPem, 'chain.pem': pki.chainPem, 'root.pem': pki.rootPem });
+    const stderr: string[] = [];
+    const stderrSpy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr.push(String(chunk));
+      return true;
+    });
+    const info = Logger.prototype.info;
+    const leakSpy = jest.spyOn(Logger.prototype, 'info').mockImplementation(function (this: Logger, ...args: Parameters<Logger['info']>) {
+      process.stderr.write(`${derHex(pki.keyPem)}\n`);
+      info.apply(this, args);
+    });
+
+    // Act
+    let code: number;
+    let leaks: number;
+    try {
+      code = await main(['--certificate', dir, '--quiet']);
+    } finally {
+      leaks = leakSpy.mock.calls.length;
+      leakSpy.mockRestore();
+      stderrSpy.mockRestore();
+    }
+
+    // Assert
+    expect(leaks).toBeGreaterThan(0);
+    expect(code).toBe(5);
+    expect(stderr.join('')).toMatch(/secret scan: key material found in logs: stderr write \d+ \(DER \(PKCS#8\) as hex\)/);
   });
 });
 
