@@ -151,7 +151,7 @@ export async function planRotation(params: PlanParams): Promise<PlanSummary> {
     nodePhases.push({ name: phase.name, nodes });
   }
 
-  const planKey = `${ArtifactStore.executionPrefix(params.executionName)}plan.json`;
+  const planKey = ArtifactStore.planKey(params.executionName);
   const doc: PlanDocument = { createdAt: new Date().toISOString(), current: { arn, id }, canary, edge, nodePhases };
   await params.store.putJson(planKey, doc);
 

@@ -1,17 +1,26 @@
 import { DeleteServerCertificateCommand, type IAMClient } from '@aws-sdk/client-iam';
+import type { PlanDocument } from '../plan/domain';
+import { ArtifactStore } from '../shared/artifacts';
 import { awsErrorName } from '../shared/aws-errors';
-import type { ChangeLedger } from '../shared/ledger';
+import { EXECUTION_TAG, getCertificateBody } from '../shared/iam-certs';
+import type { ChangeLedger, LedgerEntry, LedgerRecord } from '../shared/ledger';
 import type { DomainLogger } from '../shared/logger';
 import { readTargetState, setTargetCertificate, type EdgeClients } from '../shared/target-ops';
-import { targetLabel } from '../shared/targets';
+import { targetKey, targetLabel, type EdgeTarget } from '../shared/targets';
 
 export interface RollbackParams {
   readonly clients: EdgeClients;
   readonly iam: IAMClient;
   readonly ledger: ChangeLedger;
+  /** The execution's artifacts: rollback reads back the plan it wrote. */
+  readonly store: ArtifactStore;
+  readonly executionName: string;
   readonly logger: DomainLogger;
-  /** The certificate this execution uploaded, when it got that far. */
-  readonly uploaded?: { readonly name: string; readonly reused: boolean };
+  /**
+   * The IAM name of the certificate the upload reported (from the state). A hint of where to
+   * look, never authority: only IAM's own `cert-rotation:execution` tag proves it is ours.
+   */
+  readonly uploadedName?: string;
   readonly now: () => Date;
 }
 
@@ -19,35 +28,177 @@ export interface RollbackResult {
   readonly entries: number;
   readonly restored: string[];
   readonly neverSwitched: string[];
+  /** Targets (or ledger objects) not acted on, each with the reason. */
   readonly leftAlone: Array<{ readonly target: string; readonly reason: string }>;
   readonly uploadDeleted: boolean;
   readonly uploadNote?: string;
 }
 
+/** Why a looked-up name is not ours when IAM has no certificate of that name (a retry after the delete). */
+const ABSENT = 'IAM has no server certificate of that name';
+
+/** How many distinct certificate names rollback asks IAM about (one per execution is normal). */
+const MAX_CERTIFICATE_LOOKUPS = 10;
+
+/** The certificates IAM shows tagged with this execution's name: what rollback may switch away from and delete. */
+interface OurCertificates {
+  /** IAM name -> ARN and ServerCertificateId. */
+  readonly byName: Map<string, { readonly arn: string; readonly id: string }>;
+  /** ARNs (ELB/ELBv2 values) and ServerCertificateIds (CloudFront values) of those. */
+  readonly values: Set<string>;
+  /** Names looked at that are not ours, with why. */
+  readonly notOurs: Map<string, string>;
+}
+
+/** The IAM name in a server-certificate ARN (`...:server-certificate/<path>/<name>`), if it is one. */
+function nameInArn(value: string): string | undefined {
+  return /^arn:[^:]+:iam::\d{12}:server-certificate\/(?:.*\/)?([\w+=,.@-]{1,128})$/.exec(value)?.[1];
+}
+
+async function findOurCertificates(iam: IAMClient, executionName: string, hints: readonly string[]): Promise<OurCertificates> {
+  const ours: OurCertificates = { byName: new Map(), values: new Set(), notOurs: new Map() };
+  for (const name of [...new Set(hints)].slice(0, MAX_CERTIFICATE_LOOKUPS)) {
+    let found: Awaited<ReturnType<typeof getCertificateBody>>;
+    try {
+      found = await getCertificateBody(iam, name);
+    } catch (error) {
+      // Outside the rotation's IAM path the role may not even read it: then it is not ours either.
+      if (awsErrorName(error) !== 'AccessDenied' && awsErrorName(error) !== 'AccessDeniedException') throw error;
+      ours.notOurs.set(name, 'this role may not read it (outside the rotation IAM path)');
+      continue;
+    }
+    if (!found) {
+      ours.notOurs.set(name, ABSENT);
+    } else if (found.tags[EXECUTION_TAG] !== executionName) {
+      ours.notOurs.set(name, `IAM does not show it tagged ${EXECUTION_TAG}=${executionName}`);
+    } else {
+      const arn = found.metadata.Arn ?? '';
+      const id = found.metadata.ServerCertificateId ?? '';
+      ours.byName.set(name, { arn, id });
+      if (arn) ours.values.add(arn);
+      if (id) ours.values.add(id);
+    }
+  }
+  return ours;
+}
+
+/** Plan targets by key: only these may be switched back (the canary is the plan's `canary`). */
+function planTargets(plan: PlanDocument | undefined): Map<string, EdgeTarget> {
+  const targets = new Map<string, EdgeTarget>();
+  if (!plan) return targets;
+  for (const t of [plan.canary, ...(Array.isArray(plan.edge) ? plan.edge : [])]) {
+    if (t && typeof t === 'object') targets.set(targetKey(t), t);
+  }
+  return targets;
+}
+
+/** What the plan found in use, as a target of this kind records it (ARN for ELB/ELBv2, id for CloudFront). */
+function currentValueFor(plan: PlanDocument, target: EdgeTarget): string {
+  return target.kind === 'cloudfront' ? plan.current.id : plan.current.arn;
+}
+
+type Proof = { readonly ok: true; readonly target: EdgeTarget } | { readonly ok: false; readonly reason: string };
+
 /**
- * Restores exactly what the ledger says this execution changed, newest first. A target that
+ * An entry is honoured only when it is where the ledger writes it, its target is in this
+ * execution's plan, its `after` is a certificate IAM shows tagged with this execution, and its
+ * `before` is what the plan found in use. The target acted on is the plan's, never the entry's.
+ */
+function prove(
+  record: LedgerRecord,
+  params: RollbackParams,
+  plan: PlanDocument | undefined,
+  targets: Map<string, EdgeTarget>,
+  ours: OurCertificates,
+): Proof {
+  const entry = record.entry;
+  if (!entry) return { ok: false, reason: `ledger object ${record.objectKey} is ${record.problem ?? 'unreadable'}; left alone` };
+  if (!params.ledger.isStoredAt(entry, record.objectKey)) {
+    return { ok: false, reason: `stored at ${record.objectKey}, not where the ledger writes ${entry.key}; left alone` };
+  }
+  if (!plan) {
+    return {
+      ok: false,
+      reason: `this execution wrote no plan (${ArtifactStore.planKey(params.executionName)}), so no target is proven; left alone`,
+    };
+  }
+  const target = targets.get(entry.key);
+  if (!target) return { ok: false, reason: `${entry.key} is not in this execution's plan; left alone` };
+  if (!ours.values.has(entry.after)) {
+    const name = nameInArn(entry.after);
+    const why = name !== undefined ? ours.notOurs.get(name) : undefined;
+    return {
+      ok: false,
+      reason: `its after ${entry.after} is not the certificate this execution uploaded (${why ?? `IAM shows no ${EXECUTION_TAG}=${params.executionName} on it`}); left alone`,
+    };
+  }
+  const current = currentValueFor(plan, target);
+  if (entry.before !== current) {
+    return { ok: false, reason: `its before ${entry.before} is not the certificate the plan found in use (${current}); left alone` };
+  }
+  return { ok: true, target };
+}
+
+/**
+ * Restores exactly what this execution can prove it changed, newest first. A ledger entry is
+ * evidence only when it matches the execution's own plan and the certificate IAM shows it
+ * uploaded; anything else is left alone and reported with the reason. A proven target that
  * serves neither the old nor the new certificate was changed by someone else: it is left alone
- * and reported, never overwritten. The uploaded IAM certificate is deleted only when every
- * target is back (and never if it existed before this execution).
+ * too, never overwritten, and then the uploaded certificate is kept. An IAM certificate is
+ * deleted only when IAM itself shows it tagged with this execution's name.
  */
 export async function rollBack(params: RollbackParams): Promise<RollbackResult> {
-  const all = await params.ledger.entries();
-  const entries = all
-    .filter((e) => e.status === 'intended' || e.status === 'applied')
-    .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt));
+  const [records, plan] = await Promise.all([
+    params.ledger.records(),
+    params.store.getJson<PlanDocument>(ArtifactStore.planKey(params.executionName)),
+  ]);
+  const hints = [
+    ...(typeof params.uploadedName === 'string' && params.uploadedName !== '' ? [params.uploadedName] : []),
+    ...records.map((r) => (r.entry ? nameInArn(r.entry.after) : undefined)).filter((n): n is string => n !== undefined),
+  ];
+  const ours = hints.length > 0 ? await findOurCertificates(params.iam, params.executionName, hints) : undefined;
+  const provenPlan = plan && typeof plan.current === 'object' && plan.current !== null ? plan : undefined;
+  const targets = planTargets(provenPlan);
+  const none: OurCertificates = { byName: new Map(), values: new Set(), notOurs: new Map() };
+  const proofOf = (r: LedgerRecord) => prove(r, params, provenPlan, targets, ours ?? none);
+  const labelOf = (r: LedgerRecord) => (r.entry ? targetLabel(r.entry.target) : `ledger object ${r.objectKey}`);
+
   const restored: string[] = [];
   const neverSwitched: string[] = [];
-  // A retried rollback still knows what an earlier attempt left alone.
-  const leftAlone: Array<{ target: string; reason: string }> = all
-    .filter((e) => e.status === 'left-alone')
-    .map((e) => ({ target: targetLabel(e.target), reason: e.note ?? 'left alone by an earlier attempt' }));
+  const leftAlone: Array<{ target: string; reason: string }> = [];
+  /** A proven target left alone may still serve our certificate: then it is kept. */
+  let provenLeftAlone = false;
+  const todo: Array<{ entry: LedgerEntry; target: EdgeTarget }> = [];
 
-  for (const entry of entries) {
-    const label = targetLabel(entry.target);
-    const { state, value } = await readTargetState(params.clients, entry.target, entry.before, entry.after);
+  for (const record of records) {
+    const proof = proofOf(record);
+    const entry = record.entry;
+    if (!proof.ok && entry?.status === 'rolled-back') {
+      // Done already (a retry after the upload was deleted cannot prove it again): nothing to act on.
+      continue;
+    }
+    if (!proof.ok) {
+      leftAlone.push({ target: labelOf(record), reason: proof.reason });
+      params.logger.warn('ledger entry not proven; left alone', { object: record.objectKey, reason: proof.reason });
+      if (entry && (entry.status === 'intended' || entry.status === 'applied') && params.ledger.isStoredAt(entry, record.objectKey)) {
+        await params.ledger.update(entry, 'left-alone', params.now(), proof.reason);
+      }
+    } else if (entry?.status === 'left-alone') {
+      // A retried rollback still knows what an earlier attempt left alone.
+      leftAlone.push({ target: targetLabel(proof.target), reason: entry.note ?? 'left alone by an earlier attempt' });
+      provenLeftAlone = true;
+    } else if (entry && (entry.status === 'intended' || entry.status === 'applied')) {
+      todo.push({ entry, target: proof.target });
+    }
+  }
+
+  todo.sort((a, b) => b.entry.updatedAt.localeCompare(a.entry.updatedAt));
+  for (const { entry, target } of todo) {
+    const label = targetLabel(target);
+    const { state, value } = await readTargetState(params.clients, target, entry.before, entry.after);
     if (state === 'after' || state === 'both') {
       // 'both': an SNI switch interrupted between Add and Remove; finishing the restore is safe.
-      await setTargetCertificate(params.clients, entry.target, entry.after, entry.before);
+      await setTargetCertificate(params.clients, target, entry.after, entry.before);
       await params.ledger.update(entry, 'rolled-back', params.now());
       restored.push(label);
       params.logger.info('target restored', { target: label });
@@ -58,27 +209,38 @@ export async function rollBack(params: RollbackParams): Promise<RollbackResult> 
       const reason = `serves ${value || 'nothing'}, neither the previous nor the new certificate; left alone`;
       await params.ledger.update(entry, 'left-alone', params.now(), reason);
       leftAlone.push({ target: label, reason });
+      provenLeftAlone = true;
       params.logger.warn('target left alone during rollback', { target: label, reason });
     }
   }
 
   let uploadDeleted = false;
-  let uploadNote: string | undefined;
-  if (params.uploaded && !params.uploaded.reused) {
-    if (leftAlone.length > 0) {
-      uploadNote = `kept ${params.uploaded.name}: some targets were left alone`;
-    } else {
+  const notes: string[] = [];
+  const mine = [...(ours?.byName.keys() ?? [])];
+  const hinted = params.uploadedName !== undefined ? ours?.notOurs.get(params.uploadedName) : undefined;
+  if (hinted === ABSENT && mine.length === 0) {
+    // A retry after the delete took effect: the upload is gone, which is what deleting it meant.
+    uploadDeleted = true;
+    notes.push(`${params.uploadedName} is not in IAM (already deleted)`);
+  } else if (hinted !== undefined) {
+    notes.push(`left ${params.uploadedName} alone: ${hinted}`);
+  }
+  if (mine.length > 0 && provenLeftAlone) {
+    notes.push(`kept ${mine.join(', ')}: some targets were left alone`);
+  } else if (mine.length > 0) {
+    uploadDeleted = true;
+    for (const name of mine) {
       try {
-        await params.iam.send(new DeleteServerCertificateCommand({ ServerCertificateName: params.uploaded.name }));
-        uploadDeleted = true;
+        await params.iam.send(new DeleteServerCertificateCommand({ ServerCertificateName: name }));
       } catch (error) {
         const code = awsErrorName(error);
-        if (code === 'NoSuchEntityException') uploadDeleted = true;
-        else if (code === 'DeleteConflictException')
-          uploadNote = `kept ${params.uploaded.name}: still attached while targets finish switching back; prune it later`;
-        else throw error;
+        if (code === 'NoSuchEntityException' || code === 'NoSuchEntity') continue;
+        if (code !== 'DeleteConflictException' && code !== 'DeleteConflict') throw error;
+        uploadDeleted = false;
+        notes.push(`kept ${name}: still attached while targets finish switching back; prune it later`);
       }
     }
   }
-  return { entries: entries.length, restored, neverSwitched, leftAlone, uploadDeleted, ...(uploadNote ? { uploadNote } : {}) };
+  const uploadNote = notes.length > 0 ? notes.join('; ') : undefined;
+  return { entries: todo.length, restored, neverSwitched, leftAlone, uploadDeleted, ...(uploadNote ? { uploadNote } : {}) };
 }

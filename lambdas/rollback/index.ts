@@ -11,8 +11,11 @@ import { awsClient } from '../shared/aws-clients';
 
 export interface RollbackEvent {
   readonly executionName: string;
-  /** The whole (small) state: `uploaded` is there when the upload happened. */
-  readonly state: { readonly uploaded?: { readonly name: string; readonly reused: boolean } };
+  /**
+   * The whole (small) state: `uploaded.name` is there when the upload happened. Only a hint of
+   * where to look: rollback proves with IAM's tag and the plan what is this execution's.
+   */
+  readonly state: { readonly uploaded?: { readonly name?: unknown } };
 }
 
 const deps = lazy(() => ({
@@ -24,13 +27,16 @@ const deps = lazy(() => ({
 
 export const handler = async (event: RollbackEvent): Promise<RollbackResult> => {
   const d = deps();
+  const hint = event.state.uploaded?.name;
   return classifyAwsErrors(() =>
     rollBack({
       clients: d.clients,
       iam: d.iam,
+      store: d.store,
+      executionName: event.executionName,
       ledger: new ChangeLedger(d.store, event.executionName),
       logger: withExecution(d.logger, event.executionName),
-      ...(event.state.uploaded ? { uploaded: event.state.uploaded } : {}),
+      ...(typeof hint === 'string' ? { uploadedName: hint } : {}),
       now: () => new Date(),
     }),
   );

@@ -17,6 +17,11 @@ export class ArtifactStore {
     return `executions/${executionName}/`;
   }
 
+  /** Where the plan handler writes the execution's plan (rollback reads it back as proof). */
+  static planKey(executionName: string): string {
+    return `${ArtifactStore.executionPrefix(executionName)}plan.json`;
+  }
+
   async putJson(key: string, value: unknown): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({

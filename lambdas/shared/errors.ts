@@ -54,6 +54,11 @@ export class VerificationFailed extends RotationError {
   override readonly name = 'VerificationFailed';
 }
 
+/** The ledger already holds an entry for a target that records another change than this one: not ours, stop before changing it. */
+export class LedgerConflict extends RotationError {
+  override readonly name = 'LedgerConflict';
+}
+
 /** Rollback could not restore every change; the report lists what is left. */
 export class RollbackIncomplete extends RotationError {
   override readonly name = 'RollbackIncomplete';

@@ -7,6 +7,12 @@ import {
 import { MAX_PAGE_SIZE, pages } from './aws-clients';
 import { awsErrorName } from './aws-errors';
 
+/**
+ * Tag naming the execution that uploaded a certificate (set by the upload). What IAM itself shows
+ * under this tag is the only proof rollback accepts that a certificate is this execution's.
+ */
+export const EXECUTION_TAG = 'cert-rotation:execution';
+
 /** Finds IAM server certificate metadata by ARN or ServerCertificateId (paginates every path). */
 export async function findServerCertificate(
   iam: IAMClient,

@@ -1,5 +1,6 @@
 import { ArtifactStore } from './artifacts';
-import { targetKey, type EdgeTarget } from './targets';
+import { LedgerConflict } from './errors';
+import { targetKey, targetLabel, type EdgeTarget } from './targets';
 
 /**
  * The change ledger: one S3 document per changed target, written BEFORE the change ("intended")
@@ -25,6 +26,32 @@ export interface LedgerEntry {
   readonly updatedAt: string;
   /** Why rollback left it alone, when it did. */
   readonly note?: string;
+}
+
+/** One object under the ledger prefix as rollback reads it: the entry, or why it is not one. */
+export interface LedgerRecord {
+  readonly objectKey: string;
+  readonly entry?: LedgerEntry;
+  /** Set when the object is not a readable ledger entry (then `entry` is absent). */
+  readonly problem?: string;
+}
+
+const STATUSES: readonly string[] = ['intended', 'applied', 'rolled-back', 'left-alone'];
+
+/** The shape of a ledger entry, checked field by field (the object may have been written by anyone who could write there). */
+function asLedgerEntry(value: unknown): LedgerEntry | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const e = value as Record<string, unknown>;
+  const strings = ['key', 'phase', 'before', 'after', 'beforeSha256', 'afterSha256', 'updatedAt'];
+  if (!strings.every((f) => typeof e[f] === 'string') || !STATUSES.includes(e.status as string)) return undefined;
+  const t = e.target as Record<string, unknown> | null;
+  if (typeof t !== 'object' || t === null || !['elb', 'elbv2', 'cloudfront'].includes(t.kind as string)) return undefined;
+  try {
+    if (targetKey(t as unknown as EdgeTarget) !== e.key || typeof targetLabel(t as unknown as EdgeTarget) !== 'string') return undefined;
+  } catch {
+    return undefined;
+  }
+  return value as LedgerEntry;
 }
 
 export class ChangeLedger {
@@ -58,7 +85,18 @@ export class ChangeLedger {
     fingerprints: { readonly beforeSha256: string; readonly afterSha256: string },
   ): Promise<LedgerEntry> {
     const existing = await this.get(target);
-    if (existing) return existing;
+    if (existing) {
+      // A retry of the same change finds its own entry, and keeps its `before` (the truth, even if
+      // this attempt re-read another current certificate). One that records another `after` or
+      // phase was not written by this switch: adopting it would act on a change nobody proved.
+      if (existing.after !== after || existing.phase !== phase) {
+        throw new LedgerConflict(
+          `the ledger already records ${existing.phase} ${existing.before} -> ${existing.after} for ${targetLabel(target)}, ` +
+            `not this ${phase} change to ${after}; stopping before changing it`,
+        );
+      }
+      return existing;
+    }
     const entry: LedgerEntry = {
       key: targetKey(target),
       target,
@@ -77,6 +115,29 @@ export class ChangeLedger {
     const next: LedgerEntry = { ...entry, status, updatedAt: now.toISOString(), ...(note ? { note } : {}) };
     await this.store.putJson(this.objectKey(entry.key), next);
     return next;
+  }
+
+  /** Whether `objectKey` is where the entry's own key says it belongs (an entry elsewhere was not written by the ledger). */
+  isStoredAt(entry: LedgerEntry, objectKey: string): boolean {
+    return this.objectKey(entry.key) === objectKey;
+  }
+
+  /** Every object under the prefix, each parsed and shape-checked; unreadable ones are reported, not thrown. */
+  async records(): Promise<LedgerRecord[]> {
+    const keys = await this.store.listKeys(this.prefix);
+    return Promise.all(
+      keys.map(async (objectKey): Promise<LedgerRecord> => {
+        let value: unknown;
+        try {
+          value = await this.store.getJson<unknown>(objectKey);
+        } catch (error) {
+          if (error instanceof SyntaxError) return { objectKey, problem: 'not JSON' };
+          throw error;
+        }
+        const entry = asLedgerEntry(value);
+        return entry ? { objectKey, entry } : { objectKey, problem: 'not a ledger entry (fields missing or of the wrong type)' };
+      }),
+    );
   }
 
   async entries(): Promise<LedgerEntry[]> {

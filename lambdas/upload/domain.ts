@@ -4,11 +4,10 @@ import { awsErrorName } from '../shared/aws-errors';
 import { readBundle } from '../shared/bundle-store';
 import { normalizeBundle, sha256OfPem } from '../shared/certificate';
 import { CertificateInvalid, CertificateNameConflict, CertificateNotPropagated } from '../shared/errors';
-import { getCertificateBody } from '../shared/iam-certs';
+import { EXECUTION_TAG, getCertificateBody } from '../shared/iam-certs';
 import type { DomainLogger } from '../shared/logger';
 
-/** Tag naming the execution that uploaded a certificate. */
-export const EXECUTION_TAG = 'cert-rotation:execution';
+export { EXECUTION_TAG };
 
 export interface UploadParams {
   readonly iam: IAMClient;

@@ -52,7 +52,7 @@ import { rollBack } from '../../lambdas/rollback/domain';
 import { ArtifactStore } from '../../lambdas/shared/artifacts';
 import { summarizeCertificate } from '../../lambdas/shared/certificate';
 import { ConcurrentRotation, TargetNotFound } from '../../lambdas/shared/errors';
-import { findServerCertificate, getCertificateBody } from '../../lambdas/shared/iam-certs';
+import { EXECUTION_TAG, findServerCertificate, getCertificateBody } from '../../lambdas/shared/iam-certs';
 import { ChangeLedger } from '../../lambdas/shared/ledger';
 import { silentLogger } from '../../lambdas/shared/logger';
 import { readTargetState, setTargetCertificate, type EdgeClients } from '../../lambdas/shared/target-ops';
@@ -371,15 +371,46 @@ runIt('wire-protocol checks against moto_server', () => {
         `executions/rotate-moto-elb/ledger/elb/${CANARY.loadBalancerName}/${CANARY.port}.json`,
       ]);
 
-      // Act: roll back
-      const result = await rollBack({
+      // Arrange: the plan this execution wrote (rollback honours only planned targets). moto drops
+      // server-certificate tags, which IAM returns as sent at upload (checked on the wire in the
+      // upload test): put this execution's tag back on the wire response, as IAM would show it.
+      await store.putJson(ArtifactStore.planKey('rotate-moto-elb'), {
+        createdAt: now().toISOString(),
+        current: { arn: currentUpload.arn, id: currentUpload.id },
+        canary: entry?.target,
+        edge: [],
+        nodePhases: [],
+      });
+      c.iam.middlewareStack.add(
+        (next, context) => async (args) => {
+          const out = await next(args);
+          if (context.commandName !== 'GetServerCertificateCommand') return out;
+          const sc = (
+            out.output as { ServerCertificate?: { ServerCertificateMetadata?: { ServerCertificateName?: string }; Tags?: unknown } }
+          ).ServerCertificate;
+          if (
+            context.commandName === 'GetServerCertificateCommand' &&
+            sc?.ServerCertificateMetadata?.ServerCertificateName === nextUpload.name
+          ) {
+            sc.Tags = [{ Key: EXECUTION_TAG, Value: 'rotate-moto-elb' }];
+          }
+          return out;
+        },
+        { step: 'initialize', name: 'motoDropsServerCertificateTags' },
+      );
+      const rollbackParams = {
         clients: edge,
         iam: c.iam,
         ledger,
+        store,
+        executionName: 'rotate-moto-elb',
         logger: silentLogger,
-        uploaded: { name: nextUpload.name, reused: false },
+        uploadedName: nextUpload.name,
         now,
-      });
+      };
+
+      // Act: roll back
+      const result = await rollBack(rollbackParams);
 
       // Assert: the listener serves the old ARN again, the upload is gone, the ledger says so
       expect(result).toMatchObject({
@@ -394,14 +425,7 @@ runIt('wire-protocol checks against moto_server', () => {
       expect((await ledger.entries()).map((e) => e.status)).toEqual(['rolled-back']);
 
       // Act: Step Functions retries the rollback task; the certificate is already gone (IAM NoSuchEntity on the wire)
-      const retriedRollback = await rollBack({
-        clients: edge,
-        iam: c.iam,
-        ledger,
-        logger: silentLogger,
-        uploaded: { name: nextUpload.name, reused: false },
-        now,
-      });
+      const retriedRollback = await rollBack(rollbackParams).finally(() => c.iam.middlewareStack.remove('motoDropsServerCertificateTags'));
 
       // Assert
       expect(retriedRollback).toMatchObject({ entries: 0, restored: [], leftAlone: [], uploadDeleted: true });

@@ -1,5 +1,6 @@
 import type { SimulatedAccount } from '../../local/sim';
-import { mutatingCalls, rehearse } from '../support/rehearsal';
+import { targetKey as ledgerKeyOf, type EdgeTarget } from '../../lambdas/shared/targets';
+import { canaryOf, mutatingCalls, rehearse } from '../support/rehearsal';
 
 /**
  * Attacks on the trust boundary, each run through the real synthesized state machine in the
@@ -59,5 +60,93 @@ describe('hostile execution input changes nothing', () => {
     expect(report.status).toBe('FAILED');
     expect(report.error).toMatch(/^InputInvalid: execution input field "source\.s3\.versionId" is not allowed/);
     expect(mutatingCalls(report)).toEqual([]);
+  });
+});
+
+describe('a forged ledger entry cannot steer the rollback', () => {
+  type Forgery = (sim: SimulatedAccount) => { readonly target: EdgeTarget; readonly before: string; readonly after: string };
+  const elbTarget = (sim: SimulatedAccount, name: string, port: number): EdgeTarget => {
+    const t = sim.targets().find((x) => x.kind === 'elb' && x.id === name && x.port === port);
+    if (!t) throw new Error(`fleet has no ${name}:${port}`);
+    return { kind: 'elb', loadBalancerName: name, port, dnsName: t.host };
+  };
+
+  test.each<[string, Forgery, string, string]>([
+    [
+      'a classic ELB outside the plan (serving another certificate), "restored" to the certificate in use',
+      (sim) => ({ target: elbTarget(sim, 'legacy-elb', 443), before: sim.currentCertificate.arn, after: sim.otherCertificate.arn }),
+      'legacy-elb:443',
+      "elb/legacy-elb/443 is not in this execution's plan",
+    ],
+    [
+      'a CloudFront distribution outside the plan',
+      (sim) => {
+        const t = sim.targets().find((x) => x.kind === 'cloudfront' && x.id === 'E3OTHER');
+        if (!t) throw new Error('fleet has no E3OTHER');
+        return {
+          target: { kind: 'cloudfront', distributionId: 'E3OTHER', domainName: t.host, aliases: [] },
+          before: sim.currentCertificate.id,
+          after: sim.otherCertificate.id,
+        };
+      },
+      'E3OTHER:443',
+      "cloudfront/E3OTHER is not in this execution's plan",
+    ],
+    [
+      'a planned ELB with a foreign after, "restored" to another certificate',
+      (sim) => ({ target: elbTarget(sim, 'webapp-elb-prod', 443), before: sim.otherCertificate.arn, after: sim.currentCertificate.arn }),
+      'webapp-elb-prod:443',
+      'is not the certificate this execution uploaded',
+    ],
+  ])('%s: rejected at the canary gate, rollback leaves it alone and says why', async (_name, forgery, targetKey, reason) => {
+    // Arrange: the entry is in the artifacts bucket under this execution's ledger before it starts.
+    let sim: SimulatedAccount | undefined;
+    let ledgerObject = '';
+    let bucket = '';
+    let reportKey = '';
+
+    // Act
+    const report = await rehearse({
+      approve: { mode: 'reject', gate: 'canary' },
+      beforeStart: async (account, { executionName, artifactBucket }) => {
+        sim = account;
+        bucket = artifactBucket;
+        reportKey = `executions/${executionName}/report.json`;
+        const { target, before, after } = forgery(account);
+        const entry = {
+          key: ledgerKeyOf(target),
+          target,
+          phase: 'edge',
+          before,
+          after,
+          beforeSha256: '0'.repeat(64),
+          afterSha256: '1'.repeat(64),
+          status: 'applied',
+          updatedAt: new Date().toISOString(),
+        };
+        ledgerObject = `executions/${executionName}/ledger/${entry.key}.json`;
+        await account.handle('s3:PutObject', { Bucket: artifactBucket, Key: ledgerObject, Body: JSON.stringify(entry) });
+      },
+    });
+
+    // Assert: the rejection rolled the canary back, and only the canary was ever switched.
+    expect(report.status).toBe('REJECTED');
+    expect(canaryOf(report)).toMatchObject({ rolledBack: true, changed: false });
+    for (const t of report.targets)
+      expect({ key: `${t.id}:${t.port}`, served: t.servedAfter }).toEqual({ key: `${t.id}:${t.port}`, served: t.before });
+    expect(report.targets.find((t) => `${t.id}:${t.port}` === targetKey)).toMatchObject({ changed: false, rolledBack: false });
+    expect(report.apiCalls['elb:SetLoadBalancerListenerSSLCertificate']).toBe(2);
+    expect(report.apiCalls['cloudfront:UpdateDistribution']).toBeUndefined();
+    // Left alone, with the reason, in the ledger and in the execution's report.
+    const stored = JSON.parse(sim?.s3.getText(bucket, ledgerObject) ?? '{}') as { status?: string; note?: string };
+    expect(stored.status).toBe('left-alone');
+    expect(stored.note).toContain(reason);
+    const executionReport = JSON.parse(sim?.s3.getText(bucket, reportKey) ?? '{}') as {
+      rollback?: { leftAlone?: Array<{ reason: string }>; restored?: string[] };
+    };
+    expect(executionReport.rollback?.restored).toEqual(['ELB apps-servers-elb-prod:6667']);
+    expect(executionReport.rollback?.leftAlone).toEqual([expect.objectContaining({ reason: expect.stringContaining(reason) })]);
+    // The upload, proven by its IAM tag and detached again, is still cleaned up.
+    expect(report.apiCalls['iam:DeleteServerCertificate']).toBe(1);
   });
 });

@@ -18,16 +18,24 @@ import {
   ModifyListenerCommand,
   RemoveListenerCertificatesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { DeleteConflictException, DeleteServerCertificateCommand, IAMClient, NoSuchEntityException } from '@aws-sdk/client-iam';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  DeleteConflictException,
+  DeleteServerCertificateCommand,
+  GetServerCertificateCommand,
+  IAMClient,
+  NoSuchEntityException,
+} from '@aws-sdk/client-iam';
 import { mockClient } from 'aws-sdk-client-mock';
 import { rollBack, type RollbackParams } from '../../../lambdas/rollback/domain';
 import { ArtifactStore } from '../../../lambdas/shared/artifacts';
 import { AwsTransient } from '../../../lambdas/shared/errors';
+import { EXECUTION_TAG } from '../../../lambdas/shared/iam-certs';
 import { ChangeLedger, type LedgerEntry } from '../../../lambdas/shared/ledger';
+import type { PlanDocument } from '../../../lambdas/plan/domain';
 import { silentLogger } from '../../../lambdas/shared/logger';
 import { setTargetCertificate } from '../../../lambdas/shared/target-ops';
-import type { EdgeTarget } from '../../../lambdas/shared/targets';
+import { targetKey, type EdgeTarget } from '../../../lambdas/shared/targets';
 import { createInMemoryS3 } from '../../support/handler-s3';
 import {
   albDefaultTarget,
@@ -50,6 +58,7 @@ import {
 const ARTIFACTS = 'cert-rotation-artifacts-123456789012';
 const EXECUTION = 'rotate-2026-11-27';
 const UPLOADED = { name: 'STAR.gitter.im_2026-11-14', reused: false };
+const CURRENT_NAME = 'STAR.gitter.im_2025-11-15';
 
 const s3 = createInMemoryS3({ pageSize: 2 });
 const elbMock = mockClient(ElasticLoadBalancingClient);
@@ -64,6 +73,8 @@ const classicServes = new Map<string, string>(); // "name:port" -> ARN
 const v2Default = new Map<string, string>(); // listenerArn -> ARN
 const v2Sni = new Map<string, string[]>(); // listenerArn -> ARNs
 const cfServes = new Map<string, string>(); // distribution id -> IAM certificate id
+/** IAM server certificates by name, with the tags IAM shows. */
+const iamCerts = new Map<string, { arn: string; id: string; tags: Record<string, string> }>();
 const SNI_LISTENER_DEFAULT = 'arn:aws:acm:eu-west-1:123456789012:certificate/default-of-the-sni-listener';
 let journal: string[];
 
@@ -139,9 +150,40 @@ function installEdgeFakes(): void {
       return { ETag: 'new' };
     }),
   );
+  iamMock.on(GetServerCertificateCommand).callsFake(
+    settle((input: { ServerCertificateName?: string }) => {
+      const cert = iamCerts.get(input.ServerCertificateName ?? '');
+      if (!cert) throw new NoSuchEntityException({ message: 'cannot be found', $metadata: { httpStatusCode: 404 } });
+      return {
+        ServerCertificate: {
+          CertificateBody: '-----BEGIN CERTIFICATE-----\n(public body)\n-----END CERTIFICATE-----',
+          ServerCertificateMetadata: {
+            ServerCertificateName: input.ServerCertificateName,
+            Arn: cert.arn,
+            ServerCertificateId: cert.id,
+            Path: '/cloudfront/gitter-production/',
+          },
+          Tags: Object.entries(cert.tags).map(([Key, Value]) => ({ Key, Value })),
+        },
+      };
+    }),
+  );
 }
 
-beforeEach(() => {
+/** The plan this execution wrote: the canary and every edge target of these tests, current = OLD. */
+async function writePlan(overrides: Partial<PlanDocument> = {}): Promise<void> {
+  const plan: PlanDocument = {
+    createdAt: at(0).toISOString(),
+    current: { arn: OLD_ARN, id: OLD_ID },
+    canary: canaryTarget,
+    edge: [webappTarget, distributionTarget, albSniTarget, albDefaultTarget],
+    nodePhases: [],
+    ...overrides,
+  };
+  await store().putJson(ArtifactStore.planKey(EXECUTION), plan);
+}
+
+beforeEach(async () => {
   s3.reset();
   elbMock.reset();
   elbv2Mock.reset();
@@ -151,12 +193,18 @@ beforeEach(() => {
   v2Default.clear();
   v2Sni.clear();
   cfServes.clear();
+  iamCerts.clear();
+  // The upload of this execution (tagged by IAM as the upload tagged it) and the certificate in use before.
+  iamCerts.set(UPLOADED.name, { arn: NEW_ARN, id: NEW_ID, tags: { [EXECUTION_TAG]: EXECUTION } });
+  iamCerts.set(CURRENT_NAME, { arn: OLD_ARN, id: OLD_ID, tags: { [EXECUTION_TAG]: 'rotate-2025-11-15' } });
   journal = [];
   installEdgeFakes();
   iamMock.on(DeleteServerCertificateCommand).resolves({});
+  await writePlan();
 });
 
-const ledger = () => new ChangeLedger(new ArtifactStore(s3.client, ARTIFACTS), EXECUTION);
+const store = () => new ArtifactStore(s3.client, ARTIFACTS);
+const ledger = () => new ChangeLedger(store(), EXECUTION);
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 27, 10, minute, 0));
 
 function makeParams(overrides: Partial<RollbackParams> = {}): RollbackParams {
@@ -168,8 +216,10 @@ function makeParams(overrides: Partial<RollbackParams> = {}): RollbackParams {
     },
     iam: new IAMClient({ region: 'us-east-1' }),
     ledger: ledger(),
+    store: store(),
+    executionName: EXECUTION,
     logger: silentLogger,
-    uploaded: UPLOADED,
+    uploadedName: UPLOADED.name,
     now: () => at(59),
     ...overrides,
   };
@@ -289,25 +339,57 @@ describe('rollBack', () => {
     expect(result.uploadNote).toBeUndefined();
   });
 
-  test('a reused certificate (it existed before this execution) is never deleted', async () => {
-    // Arrange
+  test('a certificate IAM does not show tagged with this execution (a reused one) is never deleted, nor switched away from', async () => {
+    // Arrange: IAM already held the certificate, uploaded by an earlier execution
     await switchedEstate();
+    iamCerts.set(UPLOADED.name, { arn: NEW_ARN, id: NEW_ID, tags: { [EXECUTION_TAG]: 'rotate-2026-11-20' } });
 
     // Act
-    const result = await rollBack(makeParams({ uploaded: { name: UPLOADED.name, reused: true } }));
+    const result = await rollBack(makeParams());
 
     // Assert
-    expect(result.restored).toHaveLength(4);
     expect(iamMock.commandCalls(DeleteServerCertificateCommand)).toHaveLength(0);
     expect(result.uploadDeleted).toBe(false);
+    expect(result.uploadNote).toBe(`left ${UPLOADED.name} alone: IAM does not show it tagged ${EXECUTION_TAG}=${EXECUTION}`);
+    expect(journal).toEqual([]);
+    expect(result.restored).toEqual([]);
+    expect(result.leftAlone).toHaveLength(4);
+    for (const l of result.leftAlone) expect(l.reason).toContain('is not the certificate this execution uploaded');
   });
 
-  test('no upload happened -> IAM is not called', async () => {
+  test('a hint naming a certificate this execution did not upload (the one in use) is never deleted', async () => {
+    // Arrange: a forged state says the upload was the current certificate (finding 1, past the input check)
+    await switchedEstate();
+
+    // Act
+    const result = await rollBack(makeParams({ uploadedName: CURRENT_NAME }));
+
+    // Assert: the real upload is still found (from the ledger's after) and proven by its tag; the hint is not deleted
+    expect(iamMock.commandCalls(DeleteServerCertificateCommand).map((c) => c.args[0].input)).toEqual([
+      { ServerCertificateName: UPLOADED.name },
+    ]);
+    expect(result.uploadNote).toBe(`left ${CURRENT_NAME} alone: IAM does not show it tagged ${EXECUTION_TAG}=${EXECUTION}`);
+    expect(result.restored).toHaveLength(4);
+  });
+
+  test('no upload hint: the certificate is found from the ledger (after ARN), proven by its IAM tag, and deleted', async () => {
     // Arrange
     await switchedEstate();
 
     // Act
-    const result = await rollBack(makeParams({ uploaded: undefined }));
+    const result = await rollBack(makeParams({ uploadedName: undefined }));
+
+    // Assert
+    expect(iamMock.commandCalls(GetServerCertificateCommand).map((c) => c.args[0].input)).toEqual([
+      { ServerCertificateName: UPLOADED.name },
+    ]);
+    expect(result.restored).toHaveLength(4);
+    expect(result.uploadDeleted).toBe(true);
+  });
+
+  test('no upload hint and an empty ledger -> IAM is not called', async () => {
+    // Act
+    const result = await rollBack(makeParams({ uploadedName: undefined }));
 
     // Assert
     expect(iamMock.calls()).toHaveLength(0);
@@ -357,6 +439,22 @@ describe('rollBack', () => {
     // Assert
     expect(result).toEqual({ entries: 0, restored: [], neverSwitched: [], leftAlone: [], uploadDeleted: true });
     expect(journal).toEqual([]);
+  });
+
+  test('a retry after the delete took effect: the upload is gone (counts as deleted), nothing reported as left alone', async () => {
+    // Arrange
+    await switchedEstate();
+    await rollBack(makeParams());
+    iamCerts.delete(UPLOADED.name);
+    journal = [];
+
+    // Act
+    const again = await rollBack(makeParams());
+
+    // Assert
+    expect(journal).toEqual([]);
+    expect(again).toMatchObject({ entries: 0, restored: [], leftAlone: [], uploadDeleted: true });
+    expect(again.uploadNote).toBe(`${UPLOADED.name} is not in IAM (already deleted)`);
   });
 
   test('a second run after a complete rollback changes nothing (rolled-back entries are done)', async () => {
@@ -465,5 +563,177 @@ describe('rollBack', () => {
       { Bucket: ARTIFACTS, Prefix: `executions/${EXECUTION}/ledger/`, ContinuationToken: undefined, MaxKeys: 1000 },
       { Bucket: ARTIFACTS, Prefix: `executions/${EXECUTION}/ledger/`, ContinuationToken: '2', MaxKeys: 1000 },
     ]);
+  });
+});
+
+describe('rollBack acts only on what it can prove', () => {
+  const legacyTarget = {
+    kind: 'elb',
+    loadBalancerName: 'legacy-elb',
+    port: 443,
+    dnsName: 'legacy-elb-9.eu-west-1.elb.amazonaws.com',
+  } as const;
+
+  /** Writes an object under the ledger prefix as anyone with s3:PutObject there could. */
+  const forge = (objectKey: string, body: unknown) => store().putJson(`executions/${EXECUTION}/ledger/${objectKey}`, body);
+  const forgedEntry = (target: EdgeTarget, before: string, after: string): LedgerEntry => ({
+    key: targetKey(target),
+    target,
+    phase: 'edge',
+    before,
+    after,
+    beforeSha256: 'c'.repeat(64),
+    afterSha256: 'd'.repeat(64),
+    status: 'applied',
+    updatedAt: at(30).toISOString(),
+  });
+
+  test('a forged entry for a target outside the plan is not switched: left alone with the reason, noted in the ledger', async () => {
+    // Arrange: legacy-elb serves a third certificate and is not in the plan; the forged entry would "restore" it to OLD.
+    await switchedEstate();
+    classicServes.set('legacy-elb:443', THIRD_ARN);
+    await forge('elb/legacy-elb/443.json', forgedEntry(legacyTarget, OLD_ARN, THIRD_ARN));
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(classicServes.get('legacy-elb:443')).toBe(THIRD_ARN);
+    expect(journal.filter((j) => j.includes('legacy-elb'))).toEqual([]);
+    expect(result.leftAlone).toEqual([
+      { target: 'ELB legacy-elb:443', reason: "elb/legacy-elb/443 is not in this execution's plan; left alone" },
+    ]);
+    expect(await ledger().get(legacyTarget)).toMatchObject({
+      status: 'left-alone',
+      note: expect.stringContaining('not in this execution'),
+    });
+    // What it can prove is still rolled back, and the unproven entry does not keep the upload.
+    expect(result.restored).toHaveLength(4);
+    expect(result.uploadDeleted).toBe(true);
+  });
+
+  test('a forged entry for a target in the plan whose after is not ours is not switched', async () => {
+    // Arrange: webapp-elb (in the plan) serves OLD; a forged entry says after = OLD, before = THIRD.
+    classicServes.set('apps-servers-elb-prod:6667', NEW_ARN);
+    classicServes.set('webapp-elb-prod:443', OLD_ARN);
+    await seedLedger(ledger(), canaryTarget, { at: at(1), phase: 'canary' });
+    await forge('elb/webapp-elb-prod/443.json', forgedEntry(webappTarget, THIRD_ARN, OLD_ARN));
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(classicServes.get('webapp-elb-prod:443')).toBe(OLD_ARN);
+    expect(journal).toEqual([`elb/apps-servers-elb-prod/6667 <- ${OLD_ARN}`]);
+    expect(result.leftAlone).toEqual([
+      {
+        target: 'ELB webapp-elb-prod:443',
+        reason: `its after ${OLD_ARN} is not the certificate this execution uploaded (IAM does not show it tagged ${EXECUTION_TAG}=${EXECUTION}); left alone`,
+      },
+    ]);
+  });
+
+  test("an entry whose after is ours but whose before is not what the plan found in use is not switched (no restore to a forged 'before')", async () => {
+    // Arrange
+    classicServes.set('webapp-elb-prod:443', NEW_ARN);
+    await forge('elb/webapp-elb-prod/443.json', forgedEntry(webappTarget, THIRD_ARN, NEW_ARN));
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(journal).toEqual([]);
+    expect(result.leftAlone).toEqual([
+      {
+        target: 'ELB webapp-elb-prod:443',
+        reason: expect.stringContaining(`its before ${THIRD_ARN} is not the certificate the plan found in use`),
+      },
+    ]);
+  });
+
+  test("the target acted on is the plan's, never the entry's (a forged listener ARN under a planned key)", async () => {
+    // Arrange: the key matches the planned SNI listener; the listener ARN points elsewhere.
+    const elsewhere = { ...albDefaultTarget, listenerArn: `${albDefaultTarget.listenerArn}-someone-elses` };
+    const forged = { ...forgedEntry(albDefaultTarget, OLD_ARN, NEW_ARN), target: elsewhere };
+    v2Default.set(albDefaultTarget.listenerArn, NEW_ARN);
+    v2Default.set(elsewhere.listenerArn, NEW_ARN);
+    await forge(`${targetKey(albDefaultTarget)}.json`, forged);
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(journal).toEqual([`elbv2-default ${albDefaultTarget.listenerArn} <- ${OLD_ARN}`]);
+    expect(v2Default.get(elsewhere.listenerArn)).toBe(NEW_ARN);
+    expect(result.restored).toEqual(['ELBv2 api-alb:443']);
+  });
+
+  test('an entry stored elsewhere than its key, and objects that are no ledger entries, are reported and left untouched', async () => {
+    // Arrange
+    classicServes.set('webapp-elb-prod:443', NEW_ARN);
+    await forge('evil.json', forgedEntry(webappTarget, OLD_ARN, NEW_ARN));
+    await forge('garbage.json', { hello: 'world' });
+    await s3.client.send(new PutObjectCommand({ Bucket: ARTIFACTS, Key: `executions/${EXECUTION}/ledger/not-json.json`, Body: '{nope' }));
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(journal).toEqual([]);
+    expect(result.leftAlone).toEqual([
+      { target: 'ELB webapp-elb-prod:443', reason: expect.stringContaining(`stored at executions/${EXECUTION}/ledger/evil.json`) },
+      { target: `ledger object executions/${EXECUTION}/ledger/garbage.json`, reason: expect.stringContaining('not a ledger entry') },
+      { target: `ledger object executions/${EXECUTION}/ledger/not-json.json`, reason: expect.stringContaining('not JSON') },
+    ]);
+    // Nothing written where the forged key points.
+    expect(await ledger().get(webappTarget)).toBeUndefined();
+  });
+
+  test('without the plan this execution wrote, no entry is proven: nothing is switched', async () => {
+    // Arrange
+    await switchedEstate();
+    await s3.client.send(new DeleteObjectCommand({ Bucket: ARTIFACTS, Key: ArtifactStore.planKey(EXECUTION) }));
+
+    // Act
+    const result = await rollBack(makeParams());
+
+    // Assert
+    expect(journal).toEqual([]);
+    expect(result.leftAlone).toHaveLength(4);
+    expect(result.leftAlone[0]?.reason).toContain('this execution wrote no plan');
+  });
+
+  test('an IAM certificate is deleted only when IAM shows it tagged with this execution', async () => {
+    // Arrange: same name, tagged by this execution (first) or not at all (second)
+    const run = async (tags: Record<string, string>) => {
+      iamMock.resetHistory();
+      iamCerts.set(UPLOADED.name, { arn: NEW_ARN, id: NEW_ID, tags });
+      return rollBack(makeParams());
+    };
+
+    // Act
+    const tagged = await run({ [EXECUTION_TAG]: EXECUTION });
+    const deletesWhenTagged = iamMock.commandCalls(DeleteServerCertificateCommand).length;
+    const untagged = await run({});
+    const deletesWhenUntagged = iamMock.commandCalls(DeleteServerCertificateCommand).length;
+
+    // Assert
+    expect({ deleted: tagged.uploadDeleted, calls: deletesWhenTagged }).toEqual({ deleted: true, calls: 1 });
+    expect({ deleted: untagged.uploadDeleted, calls: deletesWhenUntagged }).toEqual({ deleted: false, calls: 0 });
+    expect(untagged.uploadNote).toContain(`IAM does not show it tagged ${EXECUTION_TAG}=${EXECUTION}`);
+  });
+
+  test('an IAM certificate the role may not even read (outside the rotation path) is not ours: left alone', async () => {
+    // Arrange
+    iamMock
+      .on(GetServerCertificateCommand, { ServerCertificateName: 'someone-elses' })
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+
+    // Act
+    const result = await rollBack(makeParams({ uploadedName: 'someone-elses' }));
+
+    // Assert
+    expect(iamMock.commandCalls(DeleteServerCertificateCommand)).toHaveLength(0);
+    expect(result.uploadNote).toContain('left someone-elses alone');
   });
 });

@@ -8,7 +8,7 @@ import {
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ArtifactStore } from '../../../lambdas/shared/artifacts';
-import { CertificateNotPropagated, TargetNotFound } from '../../../lambdas/shared/errors';
+import { CertificateNotPropagated, LedgerConflict, TargetNotFound } from '../../../lambdas/shared/errors';
 import { ChangeLedger, type LedgerEntry } from '../../../lambdas/shared/ledger';
 import { silentLogger } from '../../../lambdas/shared/logger';
 import { switchCanary, type SwitchCanaryParams } from '../../../lambdas/switch-canary/domain';
@@ -194,6 +194,24 @@ describe('switchCanary', () => {
     // Assert
     expect(ledgerEntry()).toMatchObject({ status: 'applied', before: OLD_ARN, beforeSha256: OLD_SHA });
     expect(elbMock.commandCalls(SetLoadBalancerListenerSSLCertificateCommand)).toHaveLength(0);
+  });
+
+  test('an entry already in the ledger that records another change (a forged one) is not adopted: LedgerConflict, nothing switched', async () => {
+    // Arrange: someone wrote an entry for the canary whose after is not this execution's upload
+    await makeParams().ledger.recordIntent(canaryTarget, 'canary', OLD_ARN, THIRD_ARN, new Date('2026-11-27T09:00:00.000Z'), {
+      beforeSha256: OLD_SHA,
+      afterSha256: NEW_SHA,
+    });
+
+    // Act
+    const thrown = await caught(() => switchCanary(makeParams()));
+
+    // Assert
+    expect(thrown).toBeInstanceOf(LedgerConflict);
+    expect(thrown.name).toBe('LedgerConflict');
+    expect(thrown.message).toContain(`not this canary change to ${NEW_ARN}`);
+    expect(elbMock.commandCalls(SetLoadBalancerListenerSSLCertificateCommand)).toHaveLength(0);
+    expect(ledgerEntry()).toMatchObject({ after: THIRD_ARN, status: 'intended' });
   });
 
   test('an unknown canary load balancer -> TargetNotFound, nothing recorded', async () => {

@@ -396,8 +396,10 @@ describe('upload then rollback: who owns the uploaded certificate', () => {
       },
       iam: new IAMClient({ region: 'us-east-1' }),
       ledger: new ChangeLedger(new ArtifactStore(s3.client, 'artifacts'), EXECUTION), // empty: the canary switch failed first
+      store: new ArtifactStore(s3.client, 'artifacts'),
+      executionName: EXECUTION,
       logger: silentLogger,
-      uploaded,
+      uploadedName: uploaded.name,
       now: () => new Date(),
     });
 
