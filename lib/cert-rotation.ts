@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { ResolvedConfig } from './config';
 import type { RotationNotifications } from './notifications';
 import { RotationFunction, type HandlerName, type RotationFunctionProps } from './rotation-function';
-import type { RotationStorage } from './storage';
+import { ARTIFACTS, type RotationStorage } from './storage';
 
 export interface CertRotationProps {
   readonly config: ResolvedConfig;
@@ -216,8 +216,17 @@ export class CertRotation extends Construct {
       stack.formatArn({ service: 'iam', region: '', resource: 'server-certificate', resourceName: `${path.replace(/^\//, '')}*` });
     const rotationCerts = serverCertArn(this.config.iamPath);
     const anyServerCert = stack.formatArn({ service: 'iam', region: '', resource: 'server-certificate', resourceName: '*' });
-    const elbArn = (resource: string) => stack.formatArn({ service: 'elasticloadbalancing', resource, resourceName: '*' });
-    const distributions = stack.formatArn({ service: 'cloudfront', region: '', resource: 'distribution', resourceName: '*' });
+    const canaryElb = stack.formatArn({
+      service: 'elasticloadbalancing',
+      resource: 'loadbalancer',
+      resourceName: this.config.canary.loadBalancerName,
+    });
+    // Artifacts by owner: each function gets only the per-execution documents it uses (the bucket
+    // policy in RotationStorage.restrictArtifacts denies everyone else the ledger, plan and tokens).
+    const artifacts = (pattern: string) => artifactBucket.arnForObjects(pattern);
+    // ListBucket shows key names only (contents need GetObject); it lists the ledger, and lets S3
+    // answer "no such key" rather than "access denied" for a document not written yet.
+    const listArtifacts = (target: RotationFunction) => allow(target, ['s3:ListBucket'], [artifactBucket.bucketArn]);
     const stateMachineArn = stack.formatArn({
       service: 'states',
       resource: 'stateMachine',
@@ -258,45 +267,55 @@ export class CertRotation extends Construct {
     allow(f.validate, ['secretsmanager:GetSecretValue'], secretArns);
 
     allow(f.plan, [...describeEdge, 'cloudfront:ListDistributions', 'ec2:DescribeInstances'], ['*']);
-    artifactBucket.grantPut(f.plan.function);
+    allow(f.plan, ['s3:PutObject'], [artifacts(ARTIFACTS.plan)]);
     // Its own discovery results, so that a retried Plan resumes (lambdas/plan/domain.ts discoverOnce).
-    artifactBucket.grantRead(f.plan.function, 'executions/*/discovery/*');
+    allow(f.plan, ['s3:GetObject', 's3:PutObject'], [artifacts(ARTIFACTS.discovery)]);
+    listArtifacts(f.plan);
 
-    artifactBucket.grantPut(f['request-approval'].function);
+    allow(f['request-approval'], ['s3:PutObject'], [artifacts(ARTIFACTS.approvals)]);
     this.props.notifications.grantPublish(f['request-approval'].function);
 
     allow(f.upload, ['secretsmanager:GetSecretValue'], secretArns);
     allow(f.upload, ['iam:UploadServerCertificate', 'iam:TagServerCertificate', 'iam:GetServerCertificate'], [rotationCerts]);
 
     allow(f['switch-canary'], ['elasticloadbalancing:DescribeLoadBalancers'], ['*']);
-    allow(
-      f['switch-canary'],
-      ['elasticloadbalancing:SetLoadBalancerListenerSSLCertificate'],
-      [stack.formatArn({ service: 'elasticloadbalancing', resource: 'loadbalancer', resourceName: this.config.canary.loadBalancerName })],
-    );
-    artifactBucket.grantReadWrite(f['switch-canary'].function);
+    allow(f['switch-canary'], ['elasticloadbalancing:SetLoadBalancerListenerSSLCertificate'], [canaryElb]);
+    allow(f['switch-canary'], ['s3:GetObject', 's3:PutObject'], [artifacts(ARTIFACTS.ledger)]);
+    listArtifacts(f['switch-canary']);
 
-    // Rollback may touch any target this execution's ledger recorded.
-    allow(f.rollback, [...describeEdge, 'cloudfront:GetDistributionConfig'], ['*']);
-    allow(f.rollback, ['elasticloadbalancing:SetLoadBalancerListenerSSLCertificate'], [elbArn('loadbalancer')]);
-    allow(
-      f.rollback,
-      [
-        'elasticloadbalancing:ModifyListener',
-        'elasticloadbalancing:AddListenerCertificates',
-        'elasticloadbalancing:RemoveListenerCertificates',
-      ],
-      [elbArn('listener/*')],
-    );
-    allow(f.rollback, ['cloudfront:UpdateDistribution', 'cloudfront:GetDistributionConfig'], [distributions]);
-    allow(f.rollback, ['iam:DeleteServerCertificate'], [rotationCerts]);
-    artifactBucket.grantReadWrite(f.rollback.function);
+    // Rollback may switch back exactly what the phases that exist can change: today only the
+    // canary listener. A later phase (edge ELBs, ELBv2 listeners, CloudFront) widens this here
+    // explicitly, each with its reason; never a wildcard "any target the ledger names".
+    allow(f.rollback, ['elasticloadbalancing:DescribeLoadBalancers'], ['*']);
+    allow(f.rollback, ['elasticloadbalancing:SetLoadBalancerListenerSSLCertificate'], [canaryElb]);
+    // Proves ownership by IAM's tag (GetServerCertificate) before deleting; only under the rotation path.
+    allow(f.rollback, ['iam:GetServerCertificate', 'iam:DeleteServerCertificate'], [rotationCerts]);
+    allow(f.rollback, ['s3:GetObject', 's3:PutObject'], [artifacts(ARTIFACTS.ledger)]);
+    allow(f.rollback, ['s3:GetObject'], [artifacts(ARTIFACTS.plan)]);
+    listArtifacts(f.rollback);
 
     allow(f['verify-rollback'], [...describeEdge, 'cloudfront:GetDistributionConfig'], ['*']);
-    artifactBucket.grantRead(f['verify-rollback'].function);
+    allow(f['verify-rollback'], ['s3:GetObject'], [artifacts(ARTIFACTS.ledger)]);
+    listArtifacts(f['verify-rollback']);
 
-    artifactBucket.grantReadWrite(f.finish.function);
+    allow(f.finish, ['s3:GetObject'], [artifacts(ARTIFACTS.ledger)]);
+    allow(f.finish, ['s3:PutObject'], [artifacts(ARTIFACTS.report)]);
+    listArtifacts(f.finish);
     this.props.notifications.grantPublish(f.finish.function);
+
+    const role = (fn: RotationFunction) => fn.function.role!;
+    this.props.storage.restrictArtifacts({
+      ledgerWriters: [role(f['switch-canary']), role(f.rollback)],
+      planWriters: [role(f.plan)],
+      approvalReaders: [role(f['request-approval'])],
+      approverRoleArns: this.config.approvals.approverRoleArns,
+    });
+    if (this.config.approvals.approverRoleArns.length === 0) {
+      Annotations.of(this).addWarningV2(
+        'cert-rotation:no-approvers',
+        "approvals.approverRoleArns is empty: no principal may read the approval tokens, so every gate times out and rolls back. List the approvers' IAM role ARNs.",
+      );
+    }
   }
 
   // ----- state builders ------------------------------------------------------------------------

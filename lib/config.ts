@@ -55,6 +55,12 @@ export interface NginxConfig {
 export interface ApprovalConfig {
   /** How long a gate waits for a decision before the rotation is rolled back. @default 86400 */
   readonly timeoutSeconds?: number;
+  /**
+   * IAM role ARNs of the approvers: the only principals, besides the request-approval function,
+   * that may read the approval tokens in the artifacts bucket (a bucket policy denies everyone
+   * else). @default [] (then nobody can read a token, and every gate times out and rolls back)
+   */
+  readonly approverRoleArns?: readonly string[];
 }
 
 export interface ScheduleConfig {
@@ -164,7 +170,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   canary: ['loadBalancerName', 'port', 'endpoint'],
   edge: ['include', 'exclude'],
   nginx: ['certificatePath', 'keyPath', 'testCommand', 'reloadCommand'],
-  approvals: ['timeoutSeconds'],
+  approvals: ['timeoutSeconds', 'approverRoleArns'],
   schedule: ['enabled', 'expression', 'daysBeforeExpiry'],
   timing: ['retryIntervalSeconds', 'retryMaxAttempts', 'verifyIntervalSeconds', 'verifyTimeoutSeconds'],
   pagerDuty: ['serviceName', 'apiTokenSecretName'],
@@ -186,6 +192,8 @@ const INSTANCE_ID_RE = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
 // EventBridge: rate(1 unit) singular, rate(n units) plural, n > 0.
 const SCHEDULE_RE = /^(cron\(.+\)|rate\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\))$/;
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+// An IAM role ARN, with an optional path (SSO roles have one), never a wildcard.
+const ROLE_ARN_RE = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:role\/([\x21-\x29\x2b-\x7e]+\/)?[\w+=,.@-]{1,64}$/;
 const PEM_CERT_RE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 // Lambda environment variables share a 4 KiB budget; roots travel there.
 const MAX_TRUSTED_ROOTS_BYTES = 3000;
@@ -383,7 +391,20 @@ export function resolveConfig(raw: unknown): ResolvedConfig {
   }
 
   const approvalsRaw = section('approvals', false) ?? {};
-  const approvals = { timeoutSeconds: int(approvalsRaw, 'timeoutSeconds', 'approvals.timeoutSeconds', 60, 7 * 86400, 86400)! };
+  const approverRoleArns = strList(approvalsRaw, 'approverRoleArns', 'approvals.approverRoleArns') ?? [];
+  approverRoleArns.forEach((arn, i) => {
+    if (!ROLE_ARN_RE.test(arn)) {
+      p(
+        `approvals.approverRoleArns[${i}]`,
+        `"${arn}" must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), without wildcards`,
+      );
+    }
+  });
+  if (new Set(approverRoleArns).size !== approverRoleArns.length) p('approvals.approverRoleArns', 'lists a role twice');
+  const approvals = {
+    timeoutSeconds: int(approvalsRaw, 'timeoutSeconds', 'approvals.timeoutSeconds', 60, 7 * 86400, 86400)!,
+    approverRoleArns,
+  };
 
   const notificationEmails = strList(raw, 'notificationEmails', 'notificationEmails');
   if (notificationEmails === undefined && raw.notificationEmails === undefined)

@@ -63,15 +63,15 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   },
   {
     rule: 'AwsSolutions-IAM5',
-    finding:
-      /^Action::s3:(GetObject\*|GetBucket\*|List\*|DeleteObject\*|PutObject\*|PutObjectLegalHold|PutObjectRetention|PutObjectTagging|PutObjectVersionTagging|Abort\*)$/,
-    reason: "CDK bucket grants (object-level read/write/delete) on the rotation's own staging or artifacts bucket only.",
+    finding: /^Resource::<StorageStaging[0-9A-F]{8}\.Arn>\/\*$/,
+    path: /\/Obtain\/Function\//,
+    reason: 'Staged files under operator-chosen prefixes of the staging bucket; only obtain reads them (and deletes the staged key).',
   },
   {
     rule: 'AwsSolutions-IAM5',
-    finding: /^Resource::<Storage(Artifacts|Staging)[0-9A-F]{8}\.Arn>\/\*$/,
+    finding: /^Resource::<StorageArtifacts[0-9A-F]{8}\.Arn>\/executions\/\*\/(ledger\/\*|plan\.json|approvals\/\*|report\.json)$/,
     reason:
-      "Objects of the rotation's own bucket: per-execution documents (plan, ledger, approvals, report) or staged files under operator-chosen prefixes.",
+      'One per-execution document kind of the artifacts bucket (ledger, plan, approvals or report): the execution name is known only at run time; never the whole bucket.',
   },
   {
     rule: 'AwsSolutions-IAM5',
@@ -102,14 +102,6 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
     finding: /^Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:server-certificate\/\*$/,
     path: /\/Current\/Function\//,
     reason: 'Reads the public body of whichever IAM certificate the canary listener serves (IAM never returns private keys).',
-  },
-  {
-    rule: 'AwsSolutions-IAM5',
-    finding:
-      /^Resource::arn:<AWS::Partition>:(elasticloadbalancing:(<AWS::Region>|[a-z0-9-]+):<AWS::AccountId>:(loadbalancer\/\*|listener\/\*\/\*)|cloudfront::<AWS::AccountId>:distribution\/\*)$/,
-    path: /\/Rollback\/Function\//,
-    reason:
-      "Rollback restores whichever ELB/ELBv2 listener or CloudFront distribution this execution's change ledger recorded; those are discovered at run time, not known at synth.",
   },
   {
     rule: 'AwsSolutions-IAM5',

@@ -101,7 +101,7 @@ describe('resolveConfig: accepted configs', () => {
         testCommand: 'nginx -t',
         reloadCommand: 'systemctl reload nginx',
       },
-      approvals: { timeoutSeconds: 86400 },
+      approvals: { timeoutSeconds: 86400, approverRoleArns: [] },
       notificationEmails: ['sre@example.com'],
       schedule: { enabled: true, expression: 'cron(0 9 * * ? *)', daysBeforeExpiry: 30 },
       trustedRootCertificates: [],
@@ -153,7 +153,7 @@ describe('resolveConfig: accepted configs', () => {
         testCommand: 'nginx -t',
         reloadCommand: 'systemctl reload nginx',
       },
-      approvals: { timeoutSeconds: 86400 },
+      approvals: { timeoutSeconds: 86400, approverRoleArns: [] },
       notificationEmails: ['ops@example.org'],
       schedule: { enabled: true, expression: 'cron(0 9 * * ? *)', daysBeforeExpiry: 30 },
       trustedRootCertificates: [],
@@ -433,6 +433,37 @@ describe('resolveConfig: each problem is reported, naming its field', () => {
     expect(problemsOf(makeRaw({ 'approvals.timeoutSeconds': value }))).toEqual([
       'approvals.timeoutSeconds: must be an integer from 60 to 604800',
     ]);
+  });
+
+  test('approver role ARNs pass through (a path, as SSO roles have, included)', () => {
+    const arns = [
+      'arn:aws:iam::123456789012:role/cert-rotation-approver',
+      'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_SRE_0123456789abcdef',
+    ];
+    expect(resolveConfig(makeRaw({ 'approvals.approverRoleArns': arns })).approvals.approverRoleArns).toEqual(arns);
+  });
+
+  test.each([
+    ['a string instead of a list', 'arn:aws:iam::123456789012:role/a', ['approvals.approverRoleArns: must be a list of non-empty strings']],
+    ['an empty entry', [''], ['approvals.approverRoleArns: must be a list of non-empty strings']],
+    ...[
+      'arn:aws:iam::123456789012:role/*',
+      'arn:aws:iam::123456789012:user/alice',
+      'arn:aws:iam::1234:role/approver',
+      'arn:aws:sts::123456789012:assumed-role/approver/alice',
+      'approver',
+    ].map((arn) => [
+      `"${arn}"`,
+      [arn],
+      [`approvals.approverRoleArns[0]: "${arn}" must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), without wildcards`],
+    ]),
+    [
+      'a role listed twice',
+      ['arn:aws:iam::123456789012:role/a', 'arn:aws:iam::123456789012:role/a'],
+      ['approvals.approverRoleArns: lists a role twice'],
+    ],
+  ])('approvals.approverRoleArns: %s', (_name, value, problems) => {
+    expect(problemsOf(makeRaw({ 'approvals.approverRoleArns': value }))).toEqual(problems);
   });
 
   test('an empty notificationEmails list', () => {
