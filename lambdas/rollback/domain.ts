@@ -142,7 +142,8 @@ function prove(
 /**
  * Restores exactly what this execution can prove it changed, newest first. A ledger entry is
  * evidence only when it matches the execution's own plan and the certificate IAM shows it
- * uploaded; anything else is left alone and reported with the reason. A proven target that
+ * uploaded; anything else is left alone and reported with the reason in the result (the entry
+ * itself is not rewritten). A proven target that
  * serves neither the old nor the new certificate was changed by someone else: it is left alone
  * too, never overwritten, and then the uploaded certificate is kept. An IAM certificate is
  * deleted only when IAM itself shows it tagged with this execution's name.
@@ -179,10 +180,9 @@ export async function rollBack(params: RollbackParams): Promise<RollbackResult> 
     }
     if (!proof.ok) {
       leftAlone.push({ target: labelOf(record), reason: proof.reason });
+      // Reported, never rewritten: it is not this execution's entry, and marking it `left-alone`
+      // would make the report count a target this execution never touched as "not back".
       params.logger.warn('ledger entry not proven; left alone', { object: record.objectKey, reason: proof.reason });
-      if (entry && (entry.status === 'intended' || entry.status === 'applied') && params.ledger.isStoredAt(entry, record.objectKey)) {
-        await params.ledger.update(entry, 'left-alone', params.now(), proof.reason);
-      }
     } else if (entry?.status === 'left-alone') {
       // A retried rollback still knows what an earlier attempt left alone.
       leftAlone.push({ target: targetLabel(proof.target), reason: entry.note ?? 'left alone by an earlier attempt' });
