@@ -97,7 +97,10 @@ function currentValueFor(plan: PlanDocument, target: EdgeTarget): string {
   return target.kind === 'cloudfront' ? plan.current.id : plan.current.arn;
 }
 
-type Proof = { readonly ok: true; readonly target: EdgeTarget } | { readonly ok: false; readonly reason: string };
+type Proof =
+  | { readonly ok: true; readonly target: EdgeTarget }
+  /** `mayServeOurs`: a planned target whose after is this execution's certificate, only its before is unproven. */
+  | { readonly ok: false; readonly reason: string; readonly mayServeOurs?: boolean };
 
 /**
  * An entry is honoured only when it is where the ledger writes it, its target is in this
@@ -134,7 +137,11 @@ function prove(
   }
   const current = currentValueFor(plan, target);
   if (entry.before !== current) {
-    return { ok: false, reason: `its before ${entry.before} is not the certificate the plan found in use (${current}); left alone` };
+    return {
+      ok: false,
+      mayServeOurs: true,
+      reason: `its before ${entry.before} is not the certificate the plan found in use (${current}): it may serve this execution's certificate, but what it served before is not proven; left alone`,
+    };
   }
   return { ok: true, target };
 }
@@ -178,7 +185,13 @@ export async function rollBack(params: RollbackParams): Promise<RollbackResult> 
       // Done already (a retry after the upload was deleted cannot prove it again): nothing to act on.
       continue;
     }
-    if (!proof.ok) {
+    if (!proof.ok && proof.mayServeOurs && entry) {
+      // Our certificate may be served there and we cannot prove what to restore: a target not back.
+      leftAlone.push({ target: labelOf(record), reason: entry.status === 'left-alone' ? (entry.note ?? proof.reason) : proof.reason });
+      provenLeftAlone = true;
+      if (entry.status !== 'left-alone') await params.ledger.update(entry, 'left-alone', params.now(), proof.reason);
+      params.logger.warn('ledger entry with an unproven before; left alone', { object: record.objectKey, reason: proof.reason });
+    } else if (!proof.ok) {
       leftAlone.push({ target: labelOf(record), reason: proof.reason });
       // Reported, never rewritten: it is not this execution's entry, and marking it `left-alone`
       // would make the report count a target this execution never touched as "not back".

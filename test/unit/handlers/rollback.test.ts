@@ -633,7 +633,7 @@ describe('rollBack acts only on what it can prove', () => {
     ]);
   });
 
-  test("an entry whose after is ours but whose before is not what the plan found in use is not switched (no restore to a forged 'before')", async () => {
+  test("an entry whose after is ours but whose before is not what the plan found in use is not switched (no restore to a forged 'before'), and counts as not back", async () => {
     // Arrange
     classicServes.set('webapp-elb-prod:443', NEW_ARN);
     await forge('elb/webapp-elb-prod/443.json', forgedEntry(webappTarget, THIRD_ARN, NEW_ARN));
@@ -649,6 +649,10 @@ describe('rollBack acts only on what it can prove', () => {
         reason: expect.stringContaining(`its before ${THIRD_ARN} is not the certificate the plan found in use`),
       },
     ]);
+    // It may serve this execution's certificate: marked left-alone (a target not back), and the upload is kept.
+    expect(await ledger().get(webappTarget)).toMatchObject({ status: 'left-alone', note: expect.stringContaining('not proven') });
+    expect(iamMock.commandCalls(DeleteServerCertificateCommand)).toHaveLength(0);
+    expect(result.uploadDeleted).toBe(false);
   });
 
   test("the target acted on is the plan's, never the entry's (a forged listener ARN under a planned key)", async () => {
