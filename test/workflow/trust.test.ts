@@ -1,4 +1,4 @@
-import type { SimulatedAccount } from '../../local/sim';
+import { defaultFleet, type SimulatedAccount } from '../../local/sim';
 import { targetKey as ledgerKeyOf, type EdgeTarget } from '../../lambdas/shared/targets';
 import { canaryOf, mutatingCalls, rehearse } from '../support/rehearsal';
 
@@ -107,6 +107,8 @@ describe('a forged ledger entry cannot steer the rollback', () => {
 
     // Act
     const report = await rehearse({
+      // IAM propagates at once, so that each switch call counted below is one that took effect.
+      fleet: { ...defaultFleet(), iamPropagationSeconds: 0 },
       approve: { mode: 'reject', gate: 'canary' },
       beforeStart: async (account, { executionName, artifactBucket }) => {
         sim = account;
