@@ -8,7 +8,11 @@ import type { FleetSpec } from './fleet';
 import { SIMULATED_OPERATIONS } from './operations';
 import { isIntegerIn, isObject, Problems } from './validate';
 
-/** Fails the first `count` calls of each operation that matches `operation` with `error`. */
+/**
+ * Fails the first `count` calls that match `operation` with `error` (REHEARSAL.md). With `*` or
+ * `service:*` that is the first N matching calls of any operation, in the order they arrive; name
+ * one operation for a count that does not depend on how concurrent calls interleave.
+ */
 export interface ApiCountFault {
   /** `service:Operation`, `service:*` or `*`. */
   readonly operation: string;
@@ -313,10 +317,10 @@ export function callKey(input: unknown, normalize: (s: string) => string = (s) =
 
 /**
  * Decides which calls fail. Faults are evaluated in file order; the first that fires wins (later
- * faults are not evaluated for that call). A count fault counts the calls of each operation it
- * matches on their own; a rate fault decides from {@link seededFraction} of (seed, operation, the
- * call's key, the occurrence of that same call). Neither depends on the order in which calls of
- * different operations, or different calls of one operation, arrive.
+ * faults are not evaluated for that call). A count fault fails the first N calls it matches
+ * (REHEARSAL.md), so it is order-independent when it names one operation; a rate fault decides from {@link seededFraction} of (seed, operation, the
+ * call's key, the occurrence of that same call), which does not depend on the order in which
+ * calls of different operations, or different calls of one operation, arrive.
  */
 export class FaultInjector {
   private readonly entries: Array<{ fault: ApiFault; seen: Map<string, number>; fired: number }>;
@@ -337,8 +341,9 @@ export class FaultInjector {
         entry.seen.set(call, occurrence + 1);
         fires = seededFraction(fault.seed, operation, key, occurrence) < fault.rate;
       } else {
-        const seen = (entry.seen.get(operation) ?? 0) + 1;
-        entry.seen.set(operation, seen);
+        // One counter per fault: "the first N calls" it matches, whatever their operation.
+        const seen = (entry.seen.get('') ?? 0) + 1;
+        entry.seen.set('', seen);
         fires = seen <= fault.count;
       }
       if (fires) {
