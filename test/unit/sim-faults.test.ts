@@ -13,7 +13,6 @@ import { IAMClient, IAMServiceException, ListServerCertificatesCommand } from '@
 import { awsClient, MAX_ATTEMPTS } from '../../lambdas/shared/aws-clients';
 import { classifyAwsErrors } from '../../lambdas/shared/aws-errors';
 import { AwsTransient } from '../../lambdas/shared/errors';
-import { issueWithFreshPki } from '../../local/certs';
 import {
   defaultFleet,
   FaultInjector,
@@ -23,15 +22,13 @@ import {
   type FaultSpec,
   type SimCertificate,
 } from '../../local/sim';
+import { seedCertificates } from '../support/sim-fixtures';
 
 let current: SimCertificate;
 let other: SimCertificate;
 
 beforeAll(async () => {
-  [current, other] = await Promise.all([
-    issueWithFreshPki({ names: ['*.gitter.im', 'gitter.im'], keyType: 'ec-p256' }),
-    issueWithFreshPki({ names: ['*.example.org'], keyType: 'ec-p256' }),
-  ]);
+  ({ current, other } = await seedCertificates());
 });
 
 async function withAccount(faults: FaultSpec[], body: (account: SimulatedAccount) => Promise<void>): Promise<void> {

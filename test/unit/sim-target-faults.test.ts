@@ -4,11 +4,9 @@
  * simulated API keeps answering with the configuration.
  */
 import { createHash, X509Certificate } from 'node:crypto';
-import * as tls from 'node:tls';
 import { CloudFrontClient, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
 import { ElasticLoadBalancingClient, SetLoadBalancerListenerSSLCertificateCommand } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { issueWithFreshPki } from '../../local/certs';
 import {
   checkFaultsAgainstFleet,
   defaultFleet,
@@ -20,35 +18,16 @@ import {
   type FleetSpec,
   type SimCertificate,
 } from '../../local/sim';
+import { handshake, seedCertificates } from '../support/sim-fixtures';
 
 let current: SimCertificate;
 let other: SimCertificate;
 
 beforeAll(async () => {
-  [current, other] = await Promise.all([
-    issueWithFreshPki({ names: ['*.gitter.im', 'gitter.im'], keyType: 'ec-p256' }),
-    issueWithFreshPki({ names: ['*.example.org'], keyType: 'ec-p256' }),
-  ]);
+  ({ current, other } = await seedCertificates());
 });
 
 const sha256 = (pem: string) => createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
-
-/** Like `openssl s_client -connect host:port -servername name`: the SHA-256 of the served leaf. */
-function handshake(host: string, port: number, servername?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host, port, servername, rejectUnauthorized: false });
-    socket.setTimeout(5000, () => {
-      socket.destroy();
-      reject(new Error('timeout'));
-    });
-    socket.once('error', reject);
-    socket.once('secureConnect', () => {
-      const raw = socket.getPeerCertificate().raw;
-      socket.end();
-      resolve(createHash('sha256').update(raw).digest('hex'));
-    });
-  });
-}
 
 function usageError(body: () => void): UsageError {
   try {

@@ -60,25 +60,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { issueWithFreshPki } from '../../local/certs';
 import { defaultFleet, SIM_MIDDLEWARE_NAME, SimulatedAccount, type SimCertificate } from '../../local/sim';
+import { handshake } from '../support/sim-fixtures';
 
 const DAY = 86_400_000;
-
-/** Handshakes like `openssl s_client -connect host:port -servername name`; resolves the served leaf's SHA-256. */
-function handshake(host: string, port: number, servername?: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host, port, servername, rejectUnauthorized: false });
-    socket.setTimeout(5000, () => {
-      socket.destroy();
-      reject(new Error('timeout'));
-    });
-    socket.once('error', reject);
-    socket.once('secureConnect', () => {
-      const raw = socket.getPeerCertificate().raw;
-      socket.end();
-      resolve(createHash('sha256').update(raw).digest('hex'));
-    });
-  });
-}
 
 function sha256(pem: string): string {
   return createHash('sha256').update(new X509Certificate(pem).raw).digest('hex');
