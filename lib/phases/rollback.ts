@@ -1,0 +1,153 @@
+import { Duration } from 'aws-cdk-lib';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { FinishEvent } from '../../lambdas/finish';
+import type { RollbackEvent } from '../../lambdas/rollback';
+import type { VerifyRollbackEvent } from '../../lambdas/verify-rollback';
+import { RotationFunction } from '../rotation-function';
+import { ARTIFACTS } from '../storage';
+import {
+  DESCRIBE_EDGE,
+  ERR,
+  EXECUTION_NAME,
+  Phase,
+  STATE,
+  allow,
+  arns,
+  listArtifacts,
+  payloadFor,
+  retryPropagation,
+  task,
+  verifyAttempts,
+  type Functions,
+  type PhaseContext,
+} from '../workflow';
+
+export interface RollbackProps {
+  readonly functions: Functions<'rollback' | 'verify-rollback' | 'finish'>;
+}
+
+/**
+ * The failure path: rollback -> verify -> report -> fail. Every phase's errors, rejections and
+ * gate timeouts come here. Rollback restores exactly what the change ledger records (nothing
+ * before the upload changes anything, so a refusal there rolls back an empty ledger).
+ *
+ * Verified by: verify-rollback checks every restored target over the API and TLS, retried while
+ * a target may still be switching back.
+ * Errors: rollback problems are reported, never hidden: when the rollback failed, left targets
+ * alone or could not be verified, the execution fails with `RollbackIncomplete` (its Cause names
+ * every target not back and the original error), else with the original error. When the report
+ * itself fails, a rollback error still fails as `RollbackIncomplete`.
+ */
+export class Rollback extends Phase {
+  /**
+   * Rollback may switch back exactly what the phases that exist can change: today only the
+   * canary listener. A later phase (edge ELBs, ELBv2 listeners, CloudFront) widens this here
+   * explicitly, each with its reason; never a wildcard "any target the ledger names".
+   */
+  static createFunctions(ctx: PhaseContext): Functions<'rollback' | 'verify-rollback'> {
+    const bucket = ctx.storage.artifactBucket.bucketName;
+    const rollback = new RotationFunction(ctx.scope, 'Rollback', {
+      handler: 'rollback',
+      description: 'Restores every target the change ledger records',
+      timeout: Duration.minutes(5),
+      environment: { ARTIFACT_BUCKET: bucket },
+    });
+    const verifyRollback = new RotationFunction(ctx.scope, 'VerifyRollback', {
+      handler: 'verify-rollback',
+      description: 'Verifies restored targets over the API and TLS',
+      timeout: Duration.minutes(2),
+      environment: { DOMAIN: ctx.config.domain, ARTIFACT_BUCKET: bucket },
+    });
+    const a = arns(ctx);
+    allow(rollback, ['elasticloadbalancing:DescribeLoadBalancers'], ['*']);
+    allow(rollback, ['elasticloadbalancing:SetLoadBalancerListenerSSLCertificate'], [a.canaryElb]);
+    // Proves ownership by IAM's tag (GetServerCertificate) before deleting; only under the rotation path.
+    allow(rollback, ['iam:GetServerCertificate', 'iam:DeleteServerCertificate'], [a.rotationCerts]);
+    allow(rollback, ['s3:GetObject', 's3:PutObject'], [a.artifacts(ARTIFACTS.ledger)]);
+    allow(rollback, ['s3:GetObject'], [a.artifacts(ARTIFACTS.plan)]);
+    listArtifacts(ctx, rollback);
+
+    allow(verifyRollback, [...DESCRIBE_EDGE, 'cloudfront:GetDistributionConfig'], ['*']);
+    allow(verifyRollback, ['s3:GetObject'], [a.artifacts(ARTIFACTS.ledger)]);
+    listArtifacts(ctx, verifyRollback);
+    return { rollback, 'verify-rollback': verifyRollback };
+  }
+
+  public readonly startState: sfn.State;
+
+  constructor(ctx: PhaseContext, props: RollbackProps) {
+    super('Rollback', ctx);
+    const scope = ctx.scope;
+    const t = ctx.config.timing;
+    const report = task({
+      scope,
+      id: 'FinishFailure',
+      stateName: STATE.finishFailure,
+      handler: props.functions.finish,
+      payload: payloadFor<FinishEvent>({
+        executionName: EXECUTION_NAME,
+        succeeded: false,
+        state: sfn.JsonPath.entirePayload,
+      }),
+      resultPath: '$.report',
+      timing: t,
+    });
+    const fail = new sfn.Fail(scope, 'Failed', { stateName: STATE.failed, errorPath: '$.error.Error', causePath: '$.error.Cause' });
+    const rollbackVerified = new sfn.Choice(scope, 'RollbackVerified', { stateName: STATE.rollbackVerified })
+      .when(
+        sfn.Condition.and(sfn.Condition.isPresent('$.report.status'), sfn.Condition.stringEquals('$.report.status', 'ROLLBACK_INCOMPLETE')),
+        new sfn.Fail(scope, 'RollbackIncomplete', {
+          stateName: STATE.rollbackIncomplete,
+          error: ERR.rollbackIncomplete,
+          causePath: '$.report.rollbackCause',
+        }),
+      )
+      // The report could not be written (so it could not decide): a rollback error still means incomplete.
+      .when(
+        sfn.Condition.isPresent('$.rollbackError'),
+        new sfn.Fail(scope, 'RollbackIncompleteUnreported', {
+          stateName: STATE.rollbackIncompleteUnreported,
+          error: ERR.rollbackIncomplete,
+          cause:
+            'the rollback failed or could not be verified, and the report could not be written: see the rollback states in the execution history',
+        }),
+      )
+      .otherwise(fail);
+    report.addCatch(rollbackVerified, { errors: ['States.ALL'], resultPath: '$.reportError' });
+
+    const rollback = task({
+      scope,
+      id: 'Rollback',
+      stateName: STATE.rollback,
+      handler: props.functions.rollback,
+      payload: payloadFor<RollbackEvent>({
+        executionName: EXECUTION_NAME,
+        state: sfn.JsonPath.entirePayload,
+      }),
+      resultPath: '$.rollback',
+      timing: t,
+    });
+    retryPropagation(rollback, t);
+    rollback.addCatch(report, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
+
+    const verify = task({
+      scope,
+      id: 'VerifyRollback',
+      stateName: STATE.verifyRollback,
+      handler: props.functions['verify-rollback'],
+      payload: payloadFor<VerifyRollbackEvent>({ executionName: EXECUTION_NAME }),
+      resultPath: '$.rollbackVerification',
+      timing: t,
+    });
+    verify.addRetry({
+      errors: [ERR.verification],
+      interval: Duration.seconds(t.verifyIntervalSeconds),
+      maxAttempts: verifyAttempts(t),
+      backoffRate: 1,
+    });
+    verify.addCatch(report, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
+
+    rollback.next(verify).next(report).next(rollbackVerified);
+    this.startState = rollback;
+  }
+}

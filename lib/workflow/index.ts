@@ -1,0 +1,7 @@
+export * from './context';
+export * from './gate';
+export * from './names';
+export * from './payload';
+export * from './phase';
+export * from './retry';
+export * from './task';
