@@ -1,5 +1,4 @@
-import { lazy } from '../shared/env';
-import { createLogger, withExecution } from '../shared/logger';
+import { defineHandler } from '../shared/handler';
 import { checkInput, type CheckedInput } from './domain';
 
 export interface CheckInputEvent {
@@ -8,7 +7,8 @@ export interface CheckInputEvent {
   readonly input: unknown;
 }
 
-const deps = lazy(() => ({ logger: createLogger('check-input') }));
-
-export const handler = async (event: CheckInputEvent): Promise<CheckedInput> =>
-  Promise.resolve(checkInput({ input: event.input, logger: withExecution(deps().logger, event.executionName) }));
+export const handler = defineHandler({
+  name: 'check-input',
+  deps: () => ({}),
+  run: (event: CheckInputEvent, _deps, { logger }): CheckedInput => checkInput({ input: event.input, logger }),
+});

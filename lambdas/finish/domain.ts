@@ -51,7 +51,7 @@ export interface FinishParams {
   readonly executionName: string;
   readonly succeeded: boolean;
   readonly state: FinishState;
-  readonly now: Date;
+  readonly now: () => Date;
 }
 
 export interface FinishResult {
@@ -122,7 +122,7 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
     ...(error ? { error } : {}),
     domain: params.domain,
     execution: params.executionName,
-    finishedAt: params.now.toISOString(),
+    finishedAt: params.now().toISOString(),
     certificate: { new: state.validation?.summary ?? null, previous: state.current ?? null },
     uploaded: state.uploaded ?? null,
     plan: state.plan ?? null,

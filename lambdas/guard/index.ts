@@ -1,8 +1,5 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { awsClient } from '../shared/aws-clients';
-import { classifyAwsErrors } from '../shared/aws-errors';
-import { lazy, requireEnv } from '../shared/env';
-import { createLogger, withExecution } from '../shared/logger';
+import { defineHandler } from '../shared/handler';
 import { guardAgainstConcurrentRotation, type GuardResult } from './domain';
 
 export interface GuardEvent {
@@ -11,21 +8,15 @@ export interface GuardEvent {
   readonly stateMachineArn: string;
 }
 
-const deps = lazy(() => ({
-  domain: requireEnv('DOMAIN'),
-  sfn: awsClient(SFNClient),
-  logger: createLogger('guard'),
-}));
-
-export const handler = async (event: GuardEvent): Promise<GuardResult> => {
-  const d = deps();
-  return classifyAwsErrors(() =>
+export const handler = defineHandler({
+  name: 'guard',
+  deps: ({ requireEnv, awsClient }) => ({ domain: requireEnv('DOMAIN'), sfn: awsClient(SFNClient) }),
+  run: (event: GuardEvent, d, { logger }): Promise<GuardResult> =>
     guardAgainstConcurrentRotation({
       sfn: d.sfn,
-      logger: withExecution(d.logger, event.executionName),
+      logger,
       domain: d.domain,
       stateMachineArn: event.stateMachineArn,
       executionArn: event.executionArn,
     }),
-  );
-};
+});

@@ -16,7 +16,7 @@ export interface ApprovalRequestParams {
   readonly executionArn: string;
   /** What the approver decides on: counts, names, fingerprints. Never key material. */
   readonly details: unknown;
-  readonly now: Date;
+  readonly now: () => Date;
 }
 
 export interface ApprovalRequest {
@@ -63,7 +63,7 @@ export async function requestApproval(params: ApprovalRequestParams): Promise<Ap
     gate: params.gate,
     title: params.title,
     executionArn: params.executionArn,
-    requestedAt: params.now.toISOString(),
+    requestedAt: params.now().toISOString(),
     taskToken: params.taskToken,
   };
   await params.store.putJson(key, request);

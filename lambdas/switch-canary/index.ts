@@ -1,12 +1,9 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { ArtifactStore } from '../shared/artifacts';
-import { classifyAwsErrors } from '../shared/aws-errors';
-import { lazy, requireEnv } from '../shared/env';
+import { defineHandler } from '../shared/handler';
 import { ChangeLedger } from '../shared/ledger';
-import { createLogger, withExecution } from '../shared/logger';
 import { createEdgeClients } from '../shared/target-ops';
 import { switchCanary, type SwitchResult } from './domain';
-import { awsClient } from '../shared/aws-clients';
 
 export interface SwitchCanaryEvent {
   readonly executionName: string;
@@ -15,25 +12,22 @@ export interface SwitchCanaryEvent {
   readonly newSha256: string;
 }
 
-const deps = lazy(() => ({
-  canary: { loadBalancerName: requireEnv('CANARY_LOAD_BALANCER'), port: Number(requireEnv('CANARY_PORT')) },
-  store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
-  clients: createEdgeClients(),
-  logger: createLogger('switch-canary'),
-}));
-
-export const handler = async (event: SwitchCanaryEvent): Promise<SwitchResult> => {
-  const d = deps();
-  return classifyAwsErrors(() =>
+export const handler = defineHandler({
+  name: 'switch-canary',
+  deps: ({ requireEnv, awsClient }) => ({
+    canary: { loadBalancerName: requireEnv('CANARY_LOAD_BALANCER'), port: Number(requireEnv('CANARY_PORT')) },
+    store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
+    clients: createEdgeClients(),
+  }),
+  run: (event: SwitchCanaryEvent, d, { logger, now }): Promise<SwitchResult> =>
     switchCanary({
       clients: d.clients,
       ledger: new ChangeLedger(d.store, event.executionName),
-      logger: withExecution(d.logger, event.executionName),
+      logger,
       canary: d.canary,
       current: event.current,
       uploaded: event.uploaded,
       newSha256: event.newSha256,
-      now: () => new Date(),
+      now,
     }),
-  );
-};
+});

@@ -11,7 +11,7 @@ export interface ValidateParams {
   readonly requiredNames: readonly string[];
   readonly extraTrustedRoots: readonly string[];
   readonly current: { readonly notAfter: string; readonly names?: readonly string[]; readonly sha256?: string };
-  readonly now: Date;
+  readonly now: () => Date;
 }
 
 export interface ValidateResult {
@@ -42,7 +42,7 @@ export async function validateNewCertificate(params: ValidateParams): Promise<Va
   }
   const result = validateCertificateBundle(bundle, {
     requiredNames: params.requiredNames,
-    now: params.now,
+    now: params.now(),
     current: { notAfter: params.current.notAfter, ...(params.current.names ? { names: params.current.names } : {}) },
     extraTrustedRoots: params.extraTrustedRoots,
   });

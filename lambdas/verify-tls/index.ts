@@ -1,5 +1,4 @@
-import { lazy } from '../shared/env';
-import { createLogger, withExecution } from '../shared/logger';
+import { defineHandler } from '../shared/handler';
 import { probeTls } from '../shared/tls-probe';
 import { verifyTls, type VerifyTlsResult } from './domain';
 
@@ -13,18 +12,18 @@ export interface VerifyTlsEvent {
   readonly intervalSeconds: number;
 }
 
-const deps = lazy(() => ({ logger: createLogger('verify-tls') }));
-
-export const handler = async (event: VerifyTlsEvent): Promise<VerifyTlsResult> => {
-  const d = deps();
-  return verifyTls({
-    probe: probeTls,
-    logger: withExecution(d.logger, event.executionName),
-    endpoint: event.endpoint,
-    ...(event.servername ? { servername: event.servername } : {}),
-    expectedSha256: event.expectedSha256,
-    previousAttempts: event.previous.attempts,
-    maxAttempts: event.maxAttempts,
-    intervalSeconds: event.intervalSeconds,
-  });
-};
+export const handler = defineHandler({
+  name: 'verify-tls',
+  deps: () => ({}),
+  run: (event: VerifyTlsEvent, _deps, { logger }): Promise<VerifyTlsResult> =>
+    verifyTls({
+      probe: probeTls,
+      logger,
+      endpoint: event.endpoint,
+      ...(event.servername ? { servername: event.servername } : {}),
+      expectedSha256: event.expectedSha256,
+      previousAttempts: event.previous.attempts,
+      maxAttempts: event.maxAttempts,
+      intervalSeconds: event.intervalSeconds,
+    }),
+});

@@ -755,7 +755,7 @@ runIt('wire-protocol checks against moto_server', () => {
         executionName: 'rotate-moto-approval',
         executionArn,
         details: { listeners: ['ELB apps-servers-elb-prod:6667'], distributions: 1 },
-        now: new Date('2026-11-27T10:00:00.000Z'),
+        now: () => new Date('2026-11-27T10:00:00.000Z'),
       });
 
       // Assert

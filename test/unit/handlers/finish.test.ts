@@ -62,7 +62,7 @@ function makeParams(overrides: Partial<FinishParams> = {}): FinishParams {
     executionName: EXECUTION,
     succeeded: true,
     state: STATE,
-    now: new Date('2026-11-27T12:30:00.000Z'),
+    now: () => new Date('2026-11-27T12:30:00.000Z'),
     ...overrides,
   };
 }

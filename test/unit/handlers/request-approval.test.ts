@@ -44,7 +44,7 @@ function makeParams(overrides: Partial<ApprovalRequestParams> = {}): ApprovalReq
     executionName: EXECUTION,
     executionArn: EXECUTION_ARN,
     details: DETAILS,
-    now: new Date('2026-11-27T10:05:00.000Z'),
+    now: () => new Date('2026-11-27T10:05:00.000Z'),
     ...overrides,
   };
 }

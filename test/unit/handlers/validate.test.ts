@@ -58,7 +58,7 @@ function makeParams(overrides: Partial<ValidateParams> = {}): ValidateParams {
     requiredNames: NAMES,
     extraTrustedRoots: [fresh.rootPem],
     current: currentOf(current.certPem),
-    now: new Date(),
+    now: () => new Date(),
     ...overrides,
   };
 }
