@@ -60,7 +60,7 @@ export class Obtain extends Phase {
   public readonly startState: sfn.State;
 
   constructor(ctx: PhaseContext, props: ObtainProps) {
-    super('Obtain', ctx);
+    super('Obtain');
     const obtain = task({
       scope: ctx.scope,
       id: 'Obtain',

@@ -76,7 +76,7 @@ export class Rollback extends Phase {
   public readonly startState: sfn.State;
 
   constructor(ctx: PhaseContext, props: RollbackProps) {
-    super('Rollback', ctx);
+    super('Rollback');
     const scope = ctx.scope;
     const t = ctx.config.timing;
     const report = task({

@@ -51,7 +51,7 @@ export class Validate extends Phase {
   public readonly startState: sfn.State;
 
   constructor(ctx: PhaseContext, props: ValidateProps) {
-    super('Validate', ctx);
+    super('Validate');
     const current = task({
       scope: ctx.scope,
       id: 'Current',

@@ -1,6 +1,5 @@
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { RotationFunction } from '../rotation-function';
-import type { PhaseContext } from './context';
 
 /** The props every phase takes: where the work goes on, and where its errors go. */
 export interface PhaseProps {
@@ -25,10 +24,7 @@ export abstract class Phase implements sfn.IChainable {
   /** Approval gates in this phase; each may wait its full timeout (the execution timeout allows for it). */
   public readonly gates: number = 0;
 
-  protected constructor(
-    public readonly id: string,
-    protected readonly ctx: PhaseContext,
-  ) {}
+  protected constructor(public readonly id: string) {}
 }
 
 /** Functions keyed by handler folder, as `CertRotation.functions` exposes them. */
