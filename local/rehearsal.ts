@@ -2,7 +2,6 @@ import './polyfill';
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { StateMachine } from 'aws-local-stepfunctions';
 import type { ResolvedConfig } from '../lib/config';
 import { STATE } from '../lib/cert-rotation';
 import type { HandlerName } from '../lib/rotation-function';
@@ -16,9 +15,11 @@ import { probeTls } from '../lambdas/shared/tls-probe';
 import { createApprover, gateMatches, type ApproveMode, type Decision } from './approver';
 import { prepareCertificates } from './certificates';
 import { invokeHandler } from './invoke';
+import { localOverrides, startLocalExecution, type EngineState, type LocalHandler } from './local-engine';
 import { scanForKeys, type ScanDocument, type SecretScanResult } from './secret-scan';
 import { SimulatedAccount, UsageError, type FaultSpec, type FleetSpec, type SimTarget } from './sim';
 import { synthesizeWorkflow, SIM_ACCOUNT, SIM_REGION } from './template';
+import { statesByName, walkStates, type AslMachine } from './walk-states';
 
 export interface RehearsalOptions {
   readonly config: ResolvedConfig;
@@ -138,6 +139,12 @@ const PHASE_OF: Record<string, string> = {
   [STATE.verifyRollback]: 'rollback',
   [STATE.finishFailure]: 'finish',
   [STATE.rollbackVerified]: 'finish',
+  // The ends of the execution (Succeed and Fail states).
+  [STATE.succeeded]: 'finish',
+  [STATE.reportFailed]: 'finish',
+  [STATE.failed]: 'finish',
+  [STATE.rollbackIncomplete]: 'finish',
+  [STATE.rollbackIncompleteUnreported]: 'finish',
 };
 const PHASE_ORDER = [
   'input',
@@ -152,6 +159,28 @@ const PHASE_ORDER = [
   'rollback',
   'finish',
 ];
+
+/**
+ * The report phase of every state of the definition, nested ones included. A state that belongs to
+ * no phase (or to a phase the report does not list) stops the rehearsal before it starts, naming
+ * it: it would otherwise drop out of the report unseen.
+ */
+export function phasesOfStates(
+  definition: AslMachine,
+  phaseOf: Readonly<Record<string, string>> = PHASE_OF,
+  order: readonly string[] = PHASE_ORDER,
+): Map<string, string> {
+  const phases = new Map<string, string>();
+  const problems: string[] = [];
+  for (const { name, path } of walkStates(definition)) {
+    const phase = Object.hasOwn(phaseOf, name) ? phaseOf[name] : undefined;
+    if (phase === undefined) problems.push(`state "${name}" (${path.join('.')}) belongs to no report phase`);
+    else if (!order.includes(phase)) problems.push(`state "${name}" belongs to phase "${phase}", which the report does not list`);
+    else phases.set(name, phase);
+  }
+  if (problems.length > 0) throw new Error(`${problems.join('; ')} (PHASE_OF and PHASE_ORDER in local/rehearsal.ts)`);
+  return phases;
+}
 
 /** The engine's execution events, as far as the rehearsal reads them. */
 type EventLog =
@@ -177,13 +206,6 @@ type EventLog =
 const CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
 /** The error an execution ends with when its rollback could not be verified. */
 const ROLLBACK_INCOMPLETE = new RollbackIncomplete('').name;
-
-interface TaskState {
-  readonly Type: string;
-  readonly Resource?: string;
-  readonly Seconds?: number;
-  readonly Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; BackoffRate?: number }>;
-}
 
 function facts(s: CertificateSummary): CertificateFacts {
   return { serial: s.serial, sha256: s.sha256, md5: s.md5, notAfter: s.notAfter };
@@ -262,10 +284,11 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     trustedRootCertificates: [...options.config.trustedRootCertificates, ...certs.trustedRoots],
   };
   const workflow = synthesizeWorkflow(config);
-  const states = (workflow.definition.States ?? {}) as Record<string, TaskState>;
-  const gateNames = Object.entries(states)
-    .filter(([, s]) => s.Resource === CALLBACK_RESOURCE)
-    .map(([n]) => n);
+  const definition = workflow.definition as AslMachine<EngineState>;
+  // Every state, nested ones (Map, Parallel) included.
+  const states = statesByName(definition);
+  const phaseOfState = phasesOfStates(definition);
+  const gateNames = [...states].filter(([, s]) => s.Resource === CALLBACK_RESOURCE).map(([n]) => n);
   if (approve.mode === 'reject' && !gateNames.some((g) => gateMatches(g, approve.gate))) {
     throw new UsageError(`--approve reject:${approve.gate} matches no approval gate; gates: ${gateNames.map((g) => `"${g}"`).join(', ')}`);
   }
@@ -358,9 +381,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       around
         ? around({ state, handler, event }, () => invokeHandler(handler, environment, event))
         : invokeHandler(handler, environment, event);
-    const localHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-    for (const [stateName, state] of Object.entries(states)) {
-      if (state.Type !== 'Task' || !state.Resource) continue;
+    const handlerFor = (stateName: string, state: EngineState): LocalHandler | undefined => {
       const crash = () => {
         const c = crashes.find((x) => stateName.includes(x.state) && x.remaining > 0);
         if (c) {
@@ -371,7 +392,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
         }
       };
       if (state.Resource === CALLBACK_RESOURCE) {
-        localHandlers[stateName] = async (raw) => {
+        return async (raw) => {
           const { FunctionName, Payload } = raw as { FunctionName: string; Payload: Record<string, unknown> };
           const fn = workflow.functions.get(FunctionName);
           if (!fn) throw new Error(`no handler for ${FunctionName}`);
@@ -415,28 +436,19 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           }
           return JSON.parse(result.output) as unknown;
         };
-      } else {
-        const fn = workflow.functions.get(state.Resource);
-        if (!fn) continue;
-        localHandlers[stateName] = async (payload) => {
-          const out = await sim.runTask(stateName, () => invoke(stateName, fn.handler, fn.environment, payload));
-          crash();
-          return out;
-        };
       }
-    }
+      const fn = workflow.functions.get(state.Resource ?? '');
+      if (!fn) return undefined;
+      return async (payload) => {
+        const out = await sim.runTask(stateName, () => invoke(stateName, fn.handler, fn.environment, payload));
+        crash();
+        return out;
+      };
+    };
 
     // Waits and retry pauses take `pauseMs` of real time; their simulated length is added to the clock.
-    const waitTimeOverrides: Record<string, number> = {};
-    const retryIntervalOverrides: Record<string, number> = {};
-    for (const [name, s] of Object.entries(states)) {
-      if (s.Type === 'Wait') waitTimeOverrides[name] = pauseMs;
-      if (s.Retry) retryIntervalOverrides[name] = pauseMs;
-    }
-
-    const machine = new StateMachine(workflow.definition as never, { validationOptions: { checkArn: false } });
-    const execution = machine.run(input as never, {
-      overrides: { taskResourceLocalHandlers: localHandlers as never, waitTimeOverrides, retryIntervalOverrides },
+    const execution = startLocalExecution(definition, input, {
+      overrides: localOverrides(definition, { pauseMs, handlerFor }),
       context: {
         Execution: {
           Id: executionArn,
@@ -454,7 +466,11 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     let stateTransitions = 0;
     let maxStatePayloadBytes = 0;
     const phaseTimes = new Map<string, { start: number; end: number; failed: boolean; retries: number }>();
-    const phaseOf = (state: string) => PHASE_OF[state] ?? 'other';
+    const phaseOf = (state: string) => {
+      const phase = phaseOfState.get(state);
+      if (phase === undefined) throw new Error(`the engine ran state "${state}", which is not in the definition`);
+      return phase;
+    };
     // A phase is FAILED when any of its states failed: a StateFailed that no StateRetried follows
     // (the engine then catches it, and sends StateExited, or the execution fails). A failed attempt
     // that is retried is counted in `retries`, not as a failure.
@@ -476,7 +492,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
           case 'StateEntered': {
             stateTransitions += 1;
             maxStatePayloadBytes = Math.max(maxStatePayloadBytes, Buffer.byteLength(JSON.stringify(event.state.input ?? null)));
-            const s = states[event.state.name];
+            const s = states.get(event.state.name);
             if (s?.Type === 'Wait' && typeof s.Seconds === 'number') {
               sim.clock.advance(s.Seconds);
               progress(`  waiting ${s.Seconds}s (simulated): ${event.state.name}`);
@@ -538,8 +554,9 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       history.push(JSON.stringify({ error }));
     }
     await consume;
-    // A failure neither retried nor caught ended the execution.
-    for (const state of lastAttemptFailed) touch(state, { failed: true });
+    // A failure neither retried nor caught ended the execution. A Fail state ends it as designed: the
+    // execution's status says so, and the phase whose state failed first is FAILED already.
+    for (const state of lastAttemptFailed) touch(state, states.get(state)?.Type === 'Fail' ? {} : { failed: true });
     history.push(JSON.stringify(output ?? null));
     sim.sfn.setExecutionStatus(executionArn, status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED');
 

@@ -53,45 +53,75 @@ function physicalAttr(logicalId: string, attr: string, resource: CfnResource | u
   return `${logicalId}.${attr}`;
 }
 
-/** Resolves the intrinsic functions CDK emits in definitions and environments. */
-export function resolveIntrinsics(value: unknown, resources: Record<string, CfnResource>): unknown {
-  if (Array.isArray(value)) return value.map((v) => resolveIntrinsics(v, resources));
+/** An intrinsic function (or a reference) the resolver does not support, named with where it was found. */
+export class UnsupportedIntrinsic extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnsupportedIntrinsic';
+  }
+}
+
+const PSEUDO: Readonly<Record<string, string>> = {
+  'AWS::Region': SIM_REGION,
+  'AWS::AccountId': SIM_ACCOUNT,
+  'AWS::Partition': 'aws',
+  'AWS::URLSuffix': 'amazonaws.com',
+};
+
+/**
+ * Resolves the intrinsic functions CDK emits in definitions and environments. Anything else (an
+ * `Fn::*` it does not know, a `Ref` to no resource or to another pseudo parameter, a join of a
+ * value that is not a string) is an {@link UnsupportedIntrinsic} naming it, never a made-up
+ * value such as "[object Object]".
+ */
+export function resolveIntrinsics(value: unknown, resources: Record<string, CfnResource>, at = '$'): unknown {
+  if (Array.isArray(value)) return value.map((v, i) => resolveIntrinsics(v, resources, `${at}[${i}]`));
   if (typeof value !== 'object' || value === null) return value;
   const obj = value as Record<string, unknown>;
   const keys = Object.keys(obj);
+  const fail = (what: string): never => {
+    throw new UnsupportedIntrinsic(`the template resolver does not support ${what} (at ${at}): ${JSON.stringify(obj).slice(0, 200)}`);
+  };
+  const scalar = (v: unknown, where: string): string | number | boolean => {
+    const r = resolveIntrinsics(v, resources, where);
+    if (typeof r !== 'string' && typeof r !== 'number' && typeof r !== 'boolean') return fail(`a non-string value in ${keys[0]}`);
+    return r;
+  };
   if (keys.length === 1) {
     const [k] = keys;
     const arg = obj[k];
     switch (k) {
       case 'Ref': {
-        const id = String(arg);
-        if (id === 'AWS::Region') return SIM_REGION;
-        if (id === 'AWS::AccountId') return SIM_ACCOUNT;
-        if (id === 'AWS::Partition') return 'aws';
-        if (id === 'AWS::URLSuffix') return 'amazonaws.com';
-        return physicalRef(id, resources[id]);
+        if (typeof arg !== 'string') return fail('a Ref whose argument is not a name');
+        if (Object.hasOwn(PSEUDO, arg)) return PSEUDO[arg];
+        if (!Object.hasOwn(resources, arg)) return fail(`Ref ${arg} (no such resource or supported pseudo parameter)`);
+        return physicalRef(arg, resources[arg]);
       }
       case 'Fn::GetAtt': {
         const [id, attr] = arg as [string, string];
+        if (!Object.hasOwn(resources, id)) return fail(`Fn::GetAtt of ${id} (no such resource)`);
         return physicalAttr(id, attr, resources[id]);
       }
       case 'Fn::Join': {
         const [sep, parts] = arg as [string, unknown[]];
-        return parts.map((p) => String(resolveIntrinsics(p, resources))).join(sep);
+        return parts.map((p, i) => String(scalar(p, `${at}.Fn::Join[1][${i}]`))).join(sep);
       }
       case 'Fn::Select': {
         const [index, list] = arg as [number, unknown];
-        return (resolveIntrinsics(list, resources) as unknown[])[Number(index)];
+        const items = resolveIntrinsics(list, resources, `${at}.Fn::Select[1]`);
+        if (!Array.isArray(items) || Number(index) >= items.length) return fail(`Fn::Select index ${index} outside its list`);
+        return items[Number(index)] as unknown;
       }
       case 'Fn::Split': {
         const [sep, str] = arg as [string, unknown];
-        return String(resolveIntrinsics(str, resources)).split(sep);
+        return String(scalar(str, `${at}.Fn::Split[1]`)).split(sep);
       }
       default:
+        if (k.startsWith('Fn::')) return fail(`the intrinsic ${k}`);
         break;
     }
   }
-  return Object.fromEntries(keys.map((k) => [k, resolveIntrinsics(obj[k], resources)]));
+  return Object.fromEntries(keys.map((k) => [k, resolveIntrinsics(obj[k], resources, `${at}.${k}`)]));
 }
 
 /**
