@@ -6,6 +6,7 @@ import { ConfigError, resolveConfig, type ResolvedConfig } from '../../lib/confi
 import { STATE } from '../../lib/cert-rotation';
 import type { HandlerName } from '../../lib/rotation-function';
 import {
+  allStates,
   definitionOf,
   exampleRawConfig,
   flatten,
@@ -13,6 +14,7 @@ import {
   logicalIdOf,
   policyStatements,
   stateMachineResource,
+  stateNamed,
   synthesize,
   type AslDefinition,
   type Statement,
@@ -113,20 +115,20 @@ describe('a different config changes the synthesized scoping', () => {
   });
 
   test('the definition uses the configured approval timeout, retry and TLS check timing, and canary endpoint', () => {
-    for (const gate of [STATE.gateStart, STATE.gateCanary]) expect(definition.States[gate].TimeoutSeconds).toBe(3600);
-    expect(definition.States[STATE.canaryWait].Seconds).toBe(10);
-    expect(definition.States[STATE.canaryVerify].Parameters).toMatchObject({
+    for (const gate of [STATE.gateStart, STATE.gateCanary]) expect(stateNamed(definition, gate).TimeoutSeconds).toBe(3600);
+    expect(stateNamed(definition, STATE.canaryWait).Seconds).toBe(10);
+    expect(stateNamed(definition, STATE.canaryVerify).Parameters).toMatchObject({
       endpoint: 'canary.example.org:8443',
       maxAttempts: 7,
       intervalSeconds: 10,
     });
-    expect(definition.States[STATE.guard].Retry).toContainEqual({
+    expect(stateNamed(definition, STATE.guard).Retry).toContainEqual({
       ErrorEquals: ['AwsTransient'],
       IntervalSeconds: 2,
       MaxAttempts: 3,
       BackoffRate: 2,
     });
-    expect(JSON.stringify(definition.States[STATE.gateStart].Parameters)).toContain('edge-canary-elb:8443 (canary.example.org:8443)');
+    expect(JSON.stringify(stateNamed(definition, STATE.gateStart).Parameters)).toContain('edge-canary-elb:8443 (canary.example.org:8443)');
   });
 
   test('every configured email is subscribed', () => {
@@ -167,7 +169,9 @@ describe('approval timeouts and the execution timeout', () => {
     const def = definitionOf(synthesize(config).json);
 
     // Assert
-    const gates = Object.values(def.States).filter((st) => (st.Resource ?? '').endsWith('.waitForTaskToken'));
+    const gates = allStates(def)
+      .map((w) => w.state)
+      .filter((st) => (st.Resource ?? '').endsWith('.waitForTaskToken'));
     const gateSeconds = gates.reduce((sum, st) => sum + (st.TimeoutSeconds ?? Number.POSITIVE_INFINITY), 0);
     expect(gates.length).toBeGreaterThanOrEqual(2);
     expect({

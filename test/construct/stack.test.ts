@@ -8,6 +8,7 @@ import { STATE } from '../../lib/cert-rotation';
 import { RollbackIncomplete } from '../../lambdas/shared/errors';
 import type { HandlerName } from '../../lib/rotation-function';
 import {
+  allStates,
   definitionOf,
   envReadBy,
   exampleConfig,
@@ -18,8 +19,9 @@ import {
   policyStatements,
   scrubAssetHashes,
   stateMachineResource,
-  successors,
+  stateNamed,
   synthesize,
+  transitionProblems,
   type AslDefinition,
   type AslState,
   type CfnResource,
@@ -48,17 +50,16 @@ const resource = (id: string): CfnResource => {
   return r;
 };
 const resourcesOfType = (type: string): Array<[string, CfnResource]> => Object.entries(s.json.Resources).filter(([, r]) => r.Type === type);
-const state = (name: string): AslState => {
-  const st = definition.States[name];
-  if (!st) throw new Error(`no state "${name}" in the definition`);
-  return st;
-};
+/** A state by name, nested ones included. */
+const state = (name: string): AslState => stateNamed(definition, name);
 /** The handler whose function a Lambda task invokes (direct ARN or `lambda:invoke*` with FunctionName). */
 const handlerOfTask = (st: AslState): HandlerName | undefined => {
   const target = st.Resource?.startsWith('arn:') ? String(st.Parameters?.FunctionName) : st.Resource;
   return (Object.keys(fnId) as HandlerName[]).find((h) => target === `\${${fnId[h]}.Arn}`);
 };
-const taskStates = (): Array<[string, AslState]> => Object.entries(definition.States).filter(([, st]) => st.Type === 'Task');
+/** Every state, nested ones (Map iterators, Parallel branches) included, as [name, state]. */
+const everyState = (): Array<[string, AslState]> => allStates(definition).map((w) => [w.name, w.state]);
+const taskStates = (): Array<[string, AslState]> => everyState().filter(([, st]) => st.Type === 'Task');
 /** The statements of a function's role, without CDK's X-Ray statement. */
 const statementsOf = (h: HandlerName): Statement[] => policyStatements(s.json, roleId[h]).filter((st) => !isXRay(st));
 const functionsWithAction = (action: string): HandlerName[] =>
@@ -91,7 +92,11 @@ describe('state machine', () => {
   });
 
   test('the definition holds every STATE name, and every state it holds is a STATE name', () => {
-    expect(Object.keys(definition.States).sort()).toEqual(Object.values(STATE).sort());
+    expect(
+      everyState()
+        .map(([name]) => name)
+        .sort(),
+    ).toEqual(Object.values(STATE).sort());
     expect(definition.StartAt).toBe(STATE.receiveInput);
   });
 
@@ -115,33 +120,13 @@ describe('state machine', () => {
     expect(state(STATE.obtain).Parameters?.Payload ?? state(STATE.obtain).Parameters).toMatchObject({ 'input.$': '$.input' });
   });
 
-  test('every transition goes to an existing state, and every state is reachable from StartAt', () => {
-    // Arrange
-    const names = new Set(Object.keys(definition.States));
-    const reached = new Set<string>();
-    const queue = [definition.StartAt];
-
-    // Act
-    while (queue.length > 0) {
-      const name = queue.shift() as string;
-      if (reached.has(name)) continue;
-      reached.add(name);
-      queue.push(...successors(state(name)));
-    }
-
-    // Assert
-    for (const [name, st] of Object.entries(definition.States)) {
-      for (const next of successors(st))
-        expect({ from: name, to: next, exists: names.has(next) }).toEqual({ from: name, to: next, exists: true });
-      const terminal = st.Type === 'Succeed' || st.Type === 'Fail' || st.End === true;
-      expect({ name, hasWayOut: terminal || successors(st).length > 0 }).toEqual({ name, hasWayOut: true });
-    }
-    expect([...reached].sort()).toEqual([...names].sort());
+  test('every transition goes to an existing state of its own machine, and every state is reachable from its StartAt (nested ones too)', () => {
+    expect(transitionProblems(definition)).toEqual([]);
   });
 
   test('uses JSONPath only: no QueryLanguage, no JSONata-only fields, no {% %} expressions (the local engine needs JSONPath)', () => {
     expect(definition).not.toHaveProperty('QueryLanguage');
-    for (const [name, st] of Object.entries(definition.States)) {
+    for (const [name, st] of everyState()) {
       expect({ name, fields: Object.keys(st).filter((k) => ['QueryLanguage', 'Arguments', 'Output'].includes(k)) }).toEqual({
         name,
         fields: [],
@@ -257,7 +242,7 @@ describe('state machine', () => {
   });
 
   test('no other state waits for a task token', () => {
-    const callbacks = Object.entries(definition.States)
+    const callbacks = everyState()
       .filter(([, st]) => (st.Resource ?? '').endsWith('.waitForTaskToken'))
       .map(([n]) => n);
     expect(callbacks.sort()).toEqual([STATE.gateStart, STATE.gateCanary].sort());
@@ -313,7 +298,7 @@ describe('state machine', () => {
     expect(state(STATE.rollbackVerified).Default).toBe(STATE.failed);
     expect(state(STATE.failed)).toEqual({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
     // ErrorPath/CausePath resolve because every way into the rollback writes the error to $.error.
-    const intoRollback = Object.values(definition.States).flatMap((st) => (st.Catch ?? []).filter((c) => c.Next === STATE.rollback));
+    const intoRollback = everyState().flatMap(([, st]) => (st.Catch ?? []).filter((c) => c.Next === STATE.rollback));
     expect(intoRollback.length).toBeGreaterThan(0);
     for (const c of intoRollback) expect(c.ResultPath).toBe('$.error');
   });
@@ -349,7 +334,7 @@ describe('state machine', () => {
   });
 
   test('no state throws its input away: every ResultPath is a named path', () => {
-    for (const [name, st] of Object.entries(definition.States)) {
+    for (const [name, st] of everyState()) {
       for (const rp of [st.ResultPath, ...(st.Catch ?? []).map((c) => c.ResultPath)]) {
         if (rp === undefined) continue;
         expect({ name, resultPath: rp }).toEqual({ name, resultPath: expect.stringMatching(/^\$\.[A-Za-z]/) });

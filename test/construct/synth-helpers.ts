@@ -11,6 +11,7 @@ import { buildApp } from '../../lib/app';
 import type { CertRotationStack } from '../../lib/cert-rotation-stack';
 import { resolveConfig, type ResolvedConfig } from '../../lib/config';
 import type { HandlerName } from '../../lib/rotation-function';
+import { statesByName, walkStates, type WalkedState } from '../../local/walk-states';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
 
@@ -165,6 +166,47 @@ export function definitionOf(json: CfnTemplate): AslDefinition {
   const text = typeof raw === 'string' ? raw : flatten(raw);
   if (typeof text !== 'string') throw new Error('DefinitionString did not flatten to a string');
   return JSON.parse(text) as AslDefinition;
+}
+
+/** Every state of the definition, nested ones (Map iterators, Parallel branches) included. */
+export function allStates(definition: AslDefinition): Array<WalkedState<AslState>> {
+  return [...walkStates<AslState>(definition)];
+}
+
+/** A state by name, nested ones included (names are unique across the whole state machine). */
+export function stateNamed(definition: AslDefinition, name: string): AslState {
+  const st = statesByName<AslState>(definition).get(name);
+  if (!st) throw new Error(`no state "${name}" in the definition`);
+  return st;
+}
+
+/**
+ * What is wrong with the transitions, in every (nested) machine of the definition: a transition
+ * to a state outside its own machine (a Map iterator or Parallel branch cannot leave itself), a
+ * state with no way out, a state its machine's StartAt does not reach.
+ */
+export function transitionProblems(definition: AslDefinition): string[] {
+  const problems: string[] = [];
+  const machines = new Set(allStates(definition).map((w) => w.machine));
+  for (const machine of machines) {
+    const states = machine.States ?? {};
+    const reached = new Set<string>();
+    const queue = [machine.StartAt ?? ''];
+    while (queue.length > 0) {
+      const name = queue.shift() as string;
+      if (reached.has(name) || !Object.hasOwn(states, name)) continue;
+      reached.add(name);
+      queue.push(...successors(states[name]));
+    }
+    for (const [name, st] of Object.entries(states)) {
+      for (const next of successors(st))
+        if (!Object.hasOwn(states, next)) problems.push(`"${name}" goes to "${next}", not a state of its machine`);
+      const terminal = st.Type === 'Succeed' || st.Type === 'Fail' || st.End === true;
+      if (!terminal && successors(st).length === 0) problems.push(`"${name}" has no way out`);
+      if (!reached.has(name)) problems.push(`"${name}" is not reachable from "${machine.StartAt}"`);
+    }
+  }
+  return problems;
 }
 
 /** Every state name a state can go to next. */
