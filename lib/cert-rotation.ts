@@ -17,7 +17,7 @@ import { Upload } from './phases/upload';
 import { Validate } from './phases/validate';
 import type { HandlerName, RotationFunction } from './rotation-function';
 import type { RotationStorage } from './storage';
-import { approvalTimedOut, createApprovalFunction, secretPrefix, warnWithoutApprovers, type Phase, type PhaseContext } from './workflow';
+import { createApprovalFunction, secretPrefix, warnWithoutApprovers, type Phase, type PhaseContext } from './workflow';
 
 export { STATE } from './workflow';
 
@@ -51,6 +51,8 @@ export class CertRotation extends Construct {
   public readonly logGroup: logs.LogGroup;
   public readonly functions: Readonly<Record<HandlerName, RotationFunction>>;
   public readonly stateMachineName: string;
+  /** The report phases in flow order, each with the names of the states its phases declare (see `Phase.declared`). */
+  public readonly phases: ReadonlyArray<{ readonly name: string; readonly states: readonly string[] }>;
 
   private readonly config: ResolvedConfig;
 
@@ -91,7 +93,7 @@ export class CertRotation extends Construct {
 
     // The phases, bottom-up: each receives the state after it and the failure path.
     const onError = new Rollback(ctx, { functions: fns });
-    const onTimeout = approvalTimedOut(this, onError);
+    const onTimeout = onError.onTimeout;
     const finish = new Finish(ctx, { functions: fns });
     const canaryApproval = new CanaryApproval(ctx, { functions: fns, next: finish, onError, onTimeout });
     const canaryEdge = new CanaryEdge(ctx, { functions: fns, next: canaryApproval, onError });
@@ -112,8 +114,8 @@ export class CertRotation extends Construct {
       upload,
       canaryEdge,
       canaryApproval,
-      finish,
       onError,
+      finish,
     ];
     const gates = phases.reduce((n, p) => n + p.gates, 0);
 
@@ -133,10 +135,18 @@ export class CertRotation extends Construct {
       // back; an execution timeout could not be), plus a day for the work itself.
       timeout: Duration.seconds(gates * this.config.approvals.timeoutSeconds + 86_400),
     });
+    this.phases = reportPhases(phases);
   }
 
   /** Staged and imported certificate secrets live under this prefix. */
   get secretPrefix(): string {
     return secretPrefix(this.config);
   }
+}
+
+/** The phases' declarations merged by report phase name, in the order each name first appears. */
+function reportPhases(phases: readonly Phase[]): Array<{ name: string; states: string[] }> {
+  const byName = new Map<string, string[]>();
+  for (const d of phases.flatMap((p) => p.declared)) byName.set(d.name, [...(byName.get(d.name) ?? []), ...d.states]);
+  return [...byName].map(([name, states]) => ({ name, states }));
 }

@@ -18,7 +18,7 @@ import { invokeHandler } from './invoke';
 import { localOverrides, startLocalExecution, type EngineState, type LocalHandler } from './local-engine';
 import { scanForKeys, type ScanDocument, type SecretScanResult } from './secret-scan';
 import { SimulatedAccount, UsageError, type FaultSpec, type FleetSpec, type SimTarget } from './sim';
-import { synthesizeWorkflow, SIM_ACCOUNT, SIM_REGION } from './template';
+import { synthesizeWorkflow, SIM_ACCOUNT, SIM_REGION, type SynthesizedWorkflow } from './template';
 import { statesByName, walkStates, type AslMachine } from './walk-states';
 
 export interface RehearsalOptions {
@@ -115,70 +115,31 @@ function ledgerKeyToReportKey(key: string): string {
   return key.replace(/^(elbv2\/[^/]+\/\d+)\/(default|sni)$/, '$1');
 }
 
-/** Which report phase a state belongs to. */
-const PHASE_OF: Record<string, string> = {
-  [STATE.receiveInput]: 'input',
-  [STATE.checkInput]: 'input',
-  [STATE.inputRefused]: 'input',
-  [STATE.guard]: 'guard',
-  [STATE.obtain]: 'obtain',
-  [STATE.current]: 'validate',
-  [STATE.validate]: 'validate',
-  [STATE.plan]: 'plan',
-  [STATE.gateStart]: 'approval: start',
-  [STATE.upload]: 'upload',
-  [STATE.canarySwitch]: 'canary edge',
-  [STATE.canaryPrepare]: 'canary edge',
-  [STATE.canaryVerify]: 'canary edge',
-  [STATE.canaryChoice]: 'canary edge',
-  [STATE.canaryWait]: 'canary edge',
-  [STATE.gateCanary]: 'approval: canary',
-  [STATE.approvalTimedOut]: 'rollback',
-  [STATE.finishSuccess]: 'finish',
-  [STATE.rollback]: 'rollback',
-  [STATE.verifyRollback]: 'rollback',
-  [STATE.finishFailure]: 'finish',
-  [STATE.rollbackVerified]: 'finish',
-  // The ends of the execution (Succeed and Fail states).
-  [STATE.succeeded]: 'finish',
-  [STATE.reportFailed]: 'finish',
-  [STATE.failed]: 'finish',
-  [STATE.rollbackIncomplete]: 'finish',
-  [STATE.rollbackIncompleteUnreported]: 'finish',
-};
-const PHASE_ORDER = [
-  'input',
-  'guard',
-  'obtain',
-  'validate',
-  'plan',
-  'approval: start',
-  'upload',
-  'canary edge',
-  'approval: canary',
-  'rollback',
-  'finish',
-];
+/** The report phases in flow order, each with the state names its phases declare (`CertRotation.phases`). */
+export type DeclaredPhases = SynthesizedWorkflow['phases'];
 
 /**
- * The report phase of every state of the definition, nested ones included. A state that belongs to
- * no phase (or to a phase the report does not list) stops the rehearsal before it starts, naming
- * it: it would otherwise drop out of the report unseen.
+ * The report phase of every state of the definition, nested ones included, from what the phases
+ * declare. A state that no phase declares (or that two phases claim) stops the rehearsal before it
+ * starts, naming it: it would otherwise drop out of the report unseen.
  */
-export function phasesOfStates(
-  definition: AslMachine,
-  phaseOf: Readonly<Record<string, string>> = PHASE_OF,
-  order: readonly string[] = PHASE_ORDER,
-): Map<string, string> {
-  const phases = new Map<string, string>();
+export function phasesOfStates(definition: AslMachine, declared: DeclaredPhases): Map<string, string> {
+  const phaseOf = new Map<string, string>();
   const problems: string[] = [];
+  for (const { name, states } of declared) {
+    for (const state of states) {
+      const other = phaseOf.get(state);
+      if (other !== undefined && other !== name) problems.push(`state "${state}" is declared by phases "${other}" and "${name}"`);
+      else phaseOf.set(state, name);
+    }
+  }
+  const phases = new Map<string, string>();
   for (const { name, path } of walkStates(definition)) {
-    const phase = Object.hasOwn(phaseOf, name) ? phaseOf[name] : undefined;
+    const phase = phaseOf.get(name);
     if (phase === undefined) problems.push(`state "${name}" (${path.join('.')}) belongs to no report phase`);
-    else if (!order.includes(phase)) problems.push(`state "${name}" belongs to phase "${phase}", which the report does not list`);
     else phases.set(name, phase);
   }
-  if (problems.length > 0) throw new Error(`${problems.join('; ')} (PHASE_OF and PHASE_ORDER in local/rehearsal.ts)`);
+  if (problems.length > 0) throw new Error(`${problems.join('; ')} (each phase in lib/phases/ declares its states: Phase.declared)`);
   return phases;
 }
 
@@ -287,7 +248,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   const definition = workflow.definition as AslMachine<EngineState>;
   // Every state, nested ones (Map, Parallel) included.
   const states = statesByName(definition);
-  const phaseOfState = phasesOfStates(definition);
+  const phaseOfState = phasesOfStates(definition, workflow.phases);
   const gateNames = [...states].filter(([, s]) => s.Resource === CALLBACK_RESOURCE).map(([n]) => n);
   if (approve.mode === 'reject' && !gateNames.some((g) => gateMatches(g, approve.gate))) {
     throw new UsageError(`--approve reject:${approve.gate} matches no approval gate; gates: ${gateNames.map((g) => `"${g}"`).join(', ')}`);
@@ -610,7 +571,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const newFacts = tryFacts(certs.staged.certificate);
     const previous = facts(summarizeCertificate(certs.current.certPem));
     // Every phase of the workflow, in order; the ones this run did not reach say so.
-    const phases = PHASE_ORDER.map((p) => {
+    const phases = workflow.phases.map(({ name: p }) => {
       const t = phaseTimes.get(p);
       if (!t) return { name: p, status: 'NOT_RUN', retries: 0, simulatedSeconds: 0 };
       return {

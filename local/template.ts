@@ -18,6 +18,8 @@ export interface SynthesizedWorkflow {
   /** Resolved physical names of the resources the simulated account must hold. */
   readonly buckets: { readonly staging: string; readonly artifacts: string };
   readonly topicArn: string;
+  /** The report phases in flow order, each with the state names its phases declare (`CertRotation.phases`). */
+  readonly phases: ReadonlyArray<{ readonly name: string; readonly states: readonly string[] }>;
 }
 
 export const SIM_REGION = 'us-east-1';
@@ -165,5 +167,6 @@ export function synthesizeWorkflow(config: ResolvedConfig): SynthesizedWorkflow 
     functions,
     buckets: { staging: physicalRef(stagingId, resources[stagingId]), artifacts: physicalRef(artifactsId, resources[artifactsId]) },
     topicArn: topicEntry ? physicalRef(topicEntry[0], topicEntry[1]) : '',
+    phases: stack.rotation.phases,
   };
 }

@@ -22,7 +22,7 @@ export class CanaryApproval extends Phase {
   public override readonly gates = 1;
 
   constructor(ctx: PhaseContext, props: CanaryApprovalProps) {
-    super('CanaryApproval');
+    super('CanaryApproval', 'approval: canary', [props.next, props.onError, props.onTimeout]);
     const c = ctx.config;
     const approval = gate({
       scope: ctx.scope,

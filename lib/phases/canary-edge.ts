@@ -57,7 +57,7 @@ export class CanaryEdge extends Phase {
   public readonly startState: sfn.State;
 
   constructor(ctx: PhaseContext, props: CanaryEdgeProps) {
-    super('CanaryEdge');
+    super('CanaryEdge', 'canary edge', [props.next, props.onError]);
     const t = ctx.config.timing;
     const switchCanary = task({
       scope: ctx.scope,

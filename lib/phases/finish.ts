@@ -39,7 +39,7 @@ export class Finish extends Phase {
   public readonly startState: sfn.State;
 
   constructor(ctx: PhaseContext, props: FinishProps) {
-    super('Finish');
+    super('Finish', 'finish');
     const finish = task({
       scope: ctx.scope,
       id: 'FinishSuccess',

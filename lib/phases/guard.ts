@@ -40,7 +40,7 @@ export class Guard extends Phase {
   public readonly startState: sfn.State;
 
   constructor(ctx: PhaseContext, props: GuardProps) {
-    super('Guard');
+    super('Guard', 'guard', [props.next, props.onError]);
     const guard = task({
       scope: ctx.scope,
       id: 'Guard',

@@ -30,7 +30,7 @@ export class InputCheck extends Phase {
   public readonly startState: sfn.State;
 
   constructor(ctx: PhaseContext, props: InputCheckProps) {
-    super('InputCheck');
+    super('InputCheck', 'input', [props.next, props.onError]);
     const receive = new sfn.Pass(ctx.scope, 'ReceiveInput', {
       stateName: STATE.receiveInput,
       parameters: { input: sfn.JsonPath.entirePayload },

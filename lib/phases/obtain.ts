@@ -60,7 +60,7 @@ export class Obtain extends Phase {
   public readonly startState: sfn.State;
 
   constructor(ctx: PhaseContext, props: ObtainProps) {
-    super('Obtain');
+    super('Obtain', 'obtain', [props.next, props.onError]);
     const obtain = task({
       scope: ctx.scope,
       id: 'Obtain',

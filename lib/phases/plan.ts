@@ -57,7 +57,7 @@ export class Plan extends Phase {
   public readonly startState: sfn.State;
 
   constructor(ctx: PhaseContext, props: PlanProps) {
-    super('Plan');
+    super('Plan', 'plan', [props.next, props.onError]);
     const plan = task({
       scope: ctx.scope,
       id: 'Plan',

@@ -12,6 +12,7 @@ import {
   Phase,
   STATE,
   allow,
+  approvalTimedOut,
   arns,
   listArtifacts,
   payloadFor,
@@ -74,9 +75,12 @@ export class Rollback extends Phase {
   }
 
   public readonly startState: sfn.State;
+  /** Where a gate timeout goes: it records the timeout, then rolls back. */
+  public readonly onTimeout: sfn.State;
+  private readonly report: sfn.State;
 
   constructor(ctx: PhaseContext, props: RollbackProps) {
-    super('Rollback');
+    super('Rollback', 'rollback');
     const scope = ctx.scope;
     const t = ctx.config.timing;
     const report = task({
@@ -149,5 +153,15 @@ export class Rollback extends Phase {
 
     rollback.next(verify).next(report).next(rollbackVerified);
     this.startState = rollback;
+    this.onTimeout = approvalTimedOut(scope, rollback);
+    this.report = report;
+  }
+
+  /** Its restore and the gate timeout report as `rollback`, the failure report and the Fail states as `finish`. */
+  protected override parts() {
+    return [
+      { name: 'rollback', starts: [this.startState, this.onTimeout], until: [this.report] },
+      { name: 'finish', starts: [this.report], until: [] },
+    ];
   }
 }

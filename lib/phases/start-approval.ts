@@ -21,7 +21,7 @@ export class StartApproval extends Phase {
   public override readonly gates = 1;
 
   constructor(ctx: PhaseContext, props: StartApprovalProps) {
-    super('StartApproval');
+    super('StartApproval', 'approval: start', [props.next, props.onError, props.onTimeout]);
     const c = ctx.config;
     const start = gate({
       scope: ctx.scope,

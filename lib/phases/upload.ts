@@ -46,7 +46,7 @@ export class Upload extends Phase {
   public readonly startState: sfn.State;
 
   constructor(ctx: PhaseContext, props: UploadProps) {
-    super('Upload');
+    super('Upload', 'upload', [props.next, props.onError]);
     const upload = task({
       scope: ctx.scope,
       id: 'Upload',

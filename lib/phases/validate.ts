@@ -51,7 +51,7 @@ export class Validate extends Phase {
   public readonly startState: sfn.State;
 
   constructor(ctx: PhaseContext, props: ValidateProps) {
-    super('Validate');
+    super('Validate', 'validate', [props.next, props.onError]);
     const current = task({
       scope: ctx.scope,
       id: 'Current',

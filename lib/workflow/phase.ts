@@ -1,4 +1,4 @@
-import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { RotationFunction } from '../rotation-function';
 
 /** The props every phase takes: where the work goes on, and where its errors go. */
@@ -24,8 +24,58 @@ export abstract class Phase implements sfn.IChainable {
   /** Approval gates in this phase; each may wait its full timeout (the execution timeout allows for it). */
   public readonly gates: number = 0;
 
-  protected constructor(public readonly id: string) {}
+  /**
+   * @param id the phase's id
+   * @param reportPhase the report phase its states belong to (the rehearsal report's phase name)
+   * @param handsOver where it hands over (its `next`, failure path, gate timeout): states reachable
+   *   from there belong to other phases
+   */
+  protected constructor(
+    public readonly id: string,
+    public readonly reportPhase: string,
+    private readonly handsOver: readonly sfn.IChainable[] = [],
+  ) {}
+
+  /**
+   * The report phases this phase declares, each with the names of the states its builder created:
+   * every state reachable from its start (error handlers included, nested Map and Parallel states
+   * too) that is not reachable from where it hands over. A phase whose states report under more than
+   * one name overrides {@link parts}.
+   */
+  public get declared(): ReadonlyArray<{ readonly name: string; readonly states: readonly string[] }> {
+    return this.parts().map((p) => ({ name: p.name, states: p.starts.flatMap((s) => ownedStates(s, p.until ?? this.handsOver)) }));
+  }
+
+  /** The names of every state this phase created. */
+  public get stateNames(): readonly string[] {
+    return this.declared.flatMap((d) => d.states);
+  }
+
+  protected parts(): ReadonlyArray<{
+    readonly name: string;
+    readonly starts: readonly sfn.State[];
+    readonly until?: readonly sfn.IChainable[];
+  }> {
+    return [{ name: this.reportPhase, starts: [this.startState] }];
+  }
 }
+
+/** State names reachable from `start` but not from any of `until`, nested states included (in order). */
+function ownedStates(start: sfn.State, until: readonly sfn.IChainable[]): string[] {
+  const reach = (s: sfn.State) => sfn.State.findReachableStates(s, { includeErrorHandlers: true });
+  const others = new Set(until.flatMap((u) => reach(u.startState)));
+  return reach(start)
+    .filter((s) => !others.has(s))
+    .flatMap((s) => [s.stateId, ...nestedNames(s.toStateJson())]);
+}
+
+/** Names of the states inside a Map's ItemProcessor/Iterator or a Parallel's Branches, at any depth. */
+function nestedNames(json: object): string[] {
+  const state = json as { ItemProcessor?: Graph; Iterator?: Graph; Branches?: Graph[] };
+  const graphs = [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].filter((g): g is Graph => g !== undefined);
+  return graphs.flatMap((g) => Object.entries(g.States ?? {}).flatMap(([name, s]) => [name, ...nestedNames(s)]));
+}
+type Graph = { readonly States?: Record<string, object> };
 
 /** Functions keyed by handler folder, as `CertRotation.functions` exposes them. */
 export type Functions<K extends string> = { readonly [P in K]: RotationFunction };
