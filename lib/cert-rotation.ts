@@ -17,7 +17,7 @@ import { Upload } from './phases/upload';
 import { Validate } from './phases/validate';
 import type { HandlerName, RotationFunction } from './rotation-function';
 import type { RotationStorage } from './storage';
-import { createApprovalFunction, secretPrefix, warnWithoutApprovers, type Phase, type PhaseContext } from './workflow';
+import { createApprovalFunction, reportPhases, secretPrefix, warnWithoutApprovers, type Phase, type PhaseContext } from './workflow';
 
 export { STATE } from './workflow';
 
@@ -142,11 +142,4 @@ export class CertRotation extends Construct {
   get secretPrefix(): string {
     return secretPrefix(this.config);
   }
-}
-
-/** The phases' declarations merged by report phase name, in the order each name first appears. */
-function reportPhases(phases: readonly Phase[]): Array<{ name: string; states: string[] }> {
-  const byName = new Map<string, string[]>();
-  for (const d of phases.flatMap((p) => p.declared)) byName.set(d.name, [...(byName.get(d.name) ?? []), ...d.states]);
-  return [...byName].map(([name, states]) => ({ name, states }));
 }

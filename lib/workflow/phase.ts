@@ -79,3 +79,10 @@ type Graph = { readonly States?: Record<string, object> };
 
 /** Functions keyed by handler folder, as `CertRotation.functions` exposes them. */
 export type Functions<K extends string> = { readonly [P in K]: RotationFunction };
+
+/** The phases' declarations merged by report phase name, in the order each name first appears. */
+export function reportPhases(phases: readonly Phase[]): Array<{ name: string; states: string[] }> {
+  const byName = new Map<string, string[]>();
+  for (const d of phases.flatMap((p) => p.declared)) byName.set(d.name, [...(byName.get(d.name) ?? []), ...d.states]);
+  return [...byName].map(([name, states]) => ({ name, states }));
+}
