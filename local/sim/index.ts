@@ -28,7 +28,6 @@ export {
   isRateFault,
   isStateFault,
   isTargetFault,
-  mulberry32,
   operationMatches,
   parseFaults,
   seededFraction,
