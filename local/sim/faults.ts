@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { SERVICE_PREFIXES } from './errors';
 import type { FleetSpec } from './fleet';
 import { SIMULATED_OPERATIONS } from './operations';
-import { isIntegerIn, isObject, Problems } from './validate';
+import { isIntegerIn, isObject, Problems, usageError } from './validate';
 
 /**
  * Fails the first `count` calls that match `operation` with `error` (REHEARSAL.md). With `*` or
@@ -125,7 +125,7 @@ export function parseFaults(json: unknown, source: string): FaultSpec[] {
   const p = new Problems();
   if (!Array.isArray(json)) {
     p.add('faults', 'must be a JSON array');
-    p.throwIfAny(source, 'faults file');
+    p.throwIfAny(usageError(source, 'faults file'));
   }
   const out: FaultSpec[] = [];
   (json as unknown[]).forEach((raw, i) => {
@@ -200,7 +200,7 @@ export function parseFaults(json: unknown, source: string): FaultSpec[] {
       p.add(path, 'must have an "operation" (API fault), "instance" (node fault), "state" (state fault) or "target" (target fault) field');
     }
   });
-  p.throwIfAny(source, 'faults file');
+  p.throwIfAny(usageError(source, 'faults file'));
   return out;
 }
 
@@ -238,7 +238,7 @@ export function checkFaultsAgainstFleet(faults: readonly FaultSpec[], fleet: Fle
       targetFaults.set(f.target, i);
     }
   });
-  p.throwIfAny(source, 'faults file');
+  p.throwIfAny(usageError(source, 'faults file'));
 }
 
 /** True when the fault's `operation` pattern matches `operation`. */

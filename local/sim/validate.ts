@@ -1,39 +1,23 @@
 /**
- * Field-by-field validation of the rehearsal's JSON files. Problems are collected (not thrown one
- * by one) so that an operator fixes a file in one go; each names its field by path.
+ * Field-by-field validation of the rehearsal's JSON files, into the one problem collector that the
+ * deployment config uses too (lib/problems.ts: dependency-free, so local/sim stays independent of
+ * lambdas/). What is particular to the rehearsal lives here: the UsageError naming the file, and
+ * the DNS names of the fleet.
  */
 import { UsageError } from './errors';
 
-/** A JSON object (not an array, not null). */
-export type JsonObject = Record<string, unknown>;
+export { isIntegerIn, isObject, Problems, type JsonObject } from '../../lib/problems';
 
-/** True for a plain JSON object. */
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/** Collects problems; `fail()` throws them together as one UsageError. */
-export class Problems {
-  readonly list: string[] = [];
-
-  add(path: string, message: string): void {
-    this.list.push(`${path}: ${message}`);
-  }
-
-  /** Reports every key of `obj` that is not in `allowed`. */
-  unknownFields(obj: JsonObject, path: string, allowed: readonly string[]): void {
-    for (const key of Object.keys(obj)) {
-      if (!allowed.includes(key)) this.add(`${path}.${key}`, `unknown field (allowed: ${allowed.join(', ')})`);
-    }
-  }
-
-  /** Throws a UsageError naming `source` and every problem, when there is any. */
-  throwIfAny(source: string, what: string): void {
-    if (this.list.length === 0) return;
-    const head = `${source}: invalid ${what}`;
-    const message = this.list.length === 1 ? `${source}: ${this.list[0]}` : `${head}:\n${this.list.map((p) => `  - ${p}`).join('\n')}`;
-    throw new UsageError(message, this.list);
-  }
+/**
+ * Turns the problems of the file `source` (a `what`: "fleet file", "faults file") into one UsageError,
+ * for {@link Problems.throwIfAny}: one problem on one line, several as a list under a heading.
+ */
+export function usageError(source: string, what: string): (problems: readonly string[]) => UsageError {
+  return (problems) => {
+    const message =
+      problems.length === 1 ? `${source}: ${problems[0]}` : `${source}: invalid ${what}:\n${problems.map((p) => `  - ${p}`).join('\n')}`;
+    return new UsageError(message, problems);
+  };
 }
 
 /** A lower-case DNS name (`gitter.im`, `irc.gitter.im`). */
@@ -42,9 +26,4 @@ export const DNS_NAME_RE = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[
 /** A DNS name, optionally a `*.` wildcard (CloudFront aliases may be wildcards). */
 export function isDnsNameOrWildcard(value: string): boolean {
   return DNS_NAME_RE.test(value.startsWith('*.') ? value.slice(2) : value);
-}
-
-/** An integer in [min, max]. */
-export function isIntegerIn(value: unknown, min: number, max: number): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
 }

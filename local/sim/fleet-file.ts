@@ -1,0 +1,299 @@
+/**
+ * Validation of a fleet file (REHEARSAL.md "Fleet file"): `parseFleet` checks a parsed JSON value
+ * field by field, into the shared problem collector, and returns it with every default filled in.
+ * The shape it returns is fleet.ts's.
+ */
+import { DEFAULT_API_RATES } from './api-rates';
+import { SERVICE_PREFIXES } from './errors';
+import type {
+  CertificateRef,
+  ElbProtocol,
+  FleetAlb,
+  FleetAlbListener,
+  FleetDistribution,
+  FleetElb,
+  FleetElbListener,
+  FleetInstance,
+  FleetSpec,
+} from './fleet';
+import { SIMULATED_OPERATIONS } from './operations';
+import { DNS_NAME_RE, isDnsNameOrWildcard, isIntegerIn, isObject, Problems, usageError, type JsonObject } from './validate';
+
+const ELB_PROTOCOLS: readonly ElbProtocol[] = ['HTTPS', 'SSL', 'HTTP', 'TCP'];
+const CERT_REFS: readonly CertificateRef[] = ['current', 'other'];
+// Load balancer names: 1-32 letters, digits and hyphens, not starting or ending with a hyphen.
+const LB_NAME_RE = /^[A-Za-z0-9]([A-Za-z0-9-]{0,30}[A-Za-z0-9])?$/;
+const DISTRIBUTION_ID_RE = /^[A-Z0-9]{1,32}$/;
+const INSTANCE_ID_RE = /^i-[0-9A-Za-z]{1,32}$/;
+
+/** Default days left on the current certificate when the fleet file does not say. */
+export const DEFAULT_DAYS_LEFT = 20;
+/** Default simulated CloudFront propagation time. */
+export const DEFAULT_DEPLOY_SECONDS = 60;
+/** Default simulated IAM -> ELB propagation time of a just-uploaded certificate. */
+export const DEFAULT_IAM_PROPAGATION_SECONDS = 10;
+
+function parseApiRates(value: unknown, p: Problems): Record<string, number> {
+  if (value === undefined) return {};
+  if (!isObject(value)) {
+    p.add('fleet.apiRates', 'must be an object of "service:Operation" (or "service:*", or "*") to requests per second');
+    return {};
+  }
+  const out: Record<string, number> = {};
+  for (const [op, rate] of Object.entries(value)) {
+    const path = `fleet.apiRates.${op}`;
+    const m = /^([a-z0-9]+):(\*|[A-Za-z0-9]+)$/.exec(op);
+    const known =
+      op === '*' ||
+      (m !== null &&
+        (SERVICE_PREFIXES as readonly string[]).includes(m[1]) &&
+        (m[2] === '*' || (SIMULATED_OPERATIONS as readonly string[]).includes(op)));
+    if (!known)
+      p.add(path, `is not a simulated operation, "service:*" or "*" (e.g. ${Object.keys(DEFAULT_API_RATES).slice(0, 2).join(', ')})`);
+    if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0 || rate > 1_000_000) {
+      p.add(path, 'must be a number of requests per second > 0');
+    } else if (known) {
+      out[op] = rate;
+    }
+  }
+  return out;
+}
+
+function arrayField(obj: JsonObject, key: string, path: string, p: Problems): unknown[] {
+  const value = obj[key];
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    p.add(`${path}.${key}`, 'must be an array');
+    return [];
+  }
+  return value;
+}
+
+function certRef(value: unknown, path: string, p: Problems): CertificateRef {
+  if (value === undefined) return 'current';
+  if (typeof value === 'string' && (CERT_REFS as readonly string[]).includes(value)) return value as CertificateRef;
+  p.add(path, `must be "current" or "other"`);
+  return 'current';
+}
+
+function port(value: unknown, path: string, p: Problems): number {
+  if (!isIntegerIn(value, 1, 65535)) p.add(path, 'must be an integer 1..65535');
+  return typeof value === 'number' ? value : 0;
+}
+
+function lbName(value: unknown, path: string, p: Problems, seen: Set<string>): string {
+  if (typeof value !== 'string' || !LB_NAME_RE.test(value)) {
+    p.add(path, 'must be 1-32 letters, digits and hyphens, not starting or ending with a hyphen');
+    return String(value);
+  }
+  if (seen.has(value)) p.add(path, `"${value}" is used by another load balancer`);
+  seen.add(value);
+  return value;
+}
+
+/**
+ * The part classic ELBs and ELBv2 load balancers share: the object, its name, a non-empty list of
+ * listener objects with known fields and distinct ports. `listener` parses the rest of one listener.
+ */
+function parseLoadBalancer<L>(
+  raw: unknown,
+  path: string,
+  p: Problems,
+  seen: Set<string>,
+  listenerFields: readonly string[],
+  listener: (l: Record<string, unknown>, lp: string, listenerPort: number) => L,
+): { name: string; listeners: L[] } | undefined {
+  if (!isObject(raw)) {
+    p.add(path, 'must be an object');
+    return undefined;
+  }
+  p.unknownFields(raw, path, ['name', 'listeners']);
+  const name = lbName(raw.name, `${path}.name`, p, seen);
+  const rawListeners = arrayField(raw, 'listeners', path, p);
+  if (raw.listeners === undefined || rawListeners.length === 0) p.add(`${path}.listeners`, 'must list at least one listener');
+  const ports = new Set<number>();
+  const listeners: L[] = [];
+  rawListeners.forEach((l, j) => {
+    const lp = `${path}.listeners[${j}]`;
+    if (!isObject(l)) {
+      p.add(lp, 'must be an object');
+      return;
+    }
+    p.unknownFields(l, lp, [...listenerFields]);
+    const listenerPort = port(l.port, `${lp}.port`, p);
+    if (ports.has(listenerPort)) p.add(`${lp}.port`, `port ${listenerPort} is used by another listener of this load balancer`);
+    ports.add(listenerPort);
+    listeners.push(listener(l, lp, listenerPort));
+  });
+  return { name, listeners };
+}
+
+function parseElb(raw: unknown, path: string, p: Problems, seen: Set<string>): FleetElb | undefined {
+  return parseLoadBalancer(raw, path, p, seen, ['port', 'protocol', 'certificate'], (l, lp, listenerPort): FleetElbListener => {
+    let protocol: ElbProtocol = 'HTTPS';
+    if (typeof l.protocol === 'string' && (ELB_PROTOCOLS as readonly string[]).includes(l.protocol)) {
+      protocol = l.protocol as ElbProtocol;
+    } else {
+      p.add(`${lp}.protocol`, `must be one of ${ELB_PROTOCOLS.join(', ')}`);
+    }
+    const secure = protocol === 'HTTPS' || protocol === 'SSL';
+    if (!secure && l.certificate !== undefined) {
+      p.add(`${lp}.certificate`, 'only HTTPS and SSL listeners have a certificate');
+    }
+    return secure
+      ? { port: listenerPort, protocol, certificate: certRef(l.certificate, `${lp}.certificate`, p) }
+      : { port: listenerPort, protocol };
+  });
+}
+
+function parseAlb(raw: unknown, path: string, p: Problems, seen: Set<string>): FleetAlb | undefined {
+  const alb = parseLoadBalancer(raw, path, p, seen, ['port', 'protocol', 'certificate', 'sni'], (l, lp, listenerPort): FleetAlbListener => {
+    let protocol: 'HTTPS' | 'TLS' = 'HTTPS';
+    if (l.protocol === 'TLS' || l.protocol === 'HTTPS') protocol = l.protocol;
+    else if (l.protocol !== undefined) p.add(`${lp}.protocol`, 'must be "HTTPS" (ALB) or "TLS" (NLB)');
+    const sni: CertificateRef[] = [];
+    if (l.sni !== undefined) {
+      if (!Array.isArray(l.sni)) p.add(`${lp}.sni`, 'must be an array of "current" / "other"');
+      else l.sni.forEach((s, k) => sni.push(certRef(s, `${lp}.sni[${k}]`, p)));
+    }
+    return { port: listenerPort, protocol, certificate: certRef(l.certificate, `${lp}.certificate`, p), sni };
+  });
+  if (alb && new Set(alb.listeners.map((l) => l.protocol)).size > 1) {
+    p.add(`${path}.listeners`, 'mixes HTTPS (ALB) and TLS (NLB) listeners: one load balancer is either an ALB or an NLB');
+  }
+  return alb;
+}
+
+function parseDistribution(
+  raw: unknown,
+  path: string,
+  p: Problems,
+  seenIds: Set<string>,
+  seenAliases: Set<string>,
+): FleetDistribution | undefined {
+  if (!isObject(raw)) {
+    p.add(path, 'must be an object');
+    return undefined;
+  }
+  p.unknownFields(raw, path, ['id', 'aliases', 'deploySeconds', 'certificate']);
+  const id = typeof raw.id === 'string' ? raw.id : String(raw.id);
+  if (typeof raw.id !== 'string' || !DISTRIBUTION_ID_RE.test(raw.id)) {
+    p.add(`${path}.id`, 'must be an upper-case distribution id like "E2EXAMPLE"');
+  } else if (seenIds.has(id)) {
+    p.add(`${path}.id`, `"${id}" is used by another distribution`);
+  }
+  seenIds.add(id);
+  const aliases: string[] = [];
+  arrayField(raw, 'aliases', path, p).forEach((a, k) => {
+    if (typeof a !== 'string' || !isDnsNameOrWildcard(a)) {
+      p.add(`${path}.aliases[${k}]`, 'must be a lower-case DNS name (optionally *.wildcard)');
+      return;
+    }
+    if (seenAliases.has(a)) p.add(`${path}.aliases[${k}]`, `"${a}" is an alias of another distribution (CNAMEAlreadyExists)`);
+    seenAliases.add(a);
+    aliases.push(a);
+  });
+  let deploySeconds = DEFAULT_DEPLOY_SECONDS;
+  if (raw.deploySeconds !== undefined) {
+    if (typeof raw.deploySeconds !== 'number' || !Number.isFinite(raw.deploySeconds) || raw.deploySeconds < 0) {
+      p.add(`${path}.deploySeconds`, 'must be a number of seconds >= 0');
+    } else {
+      deploySeconds = raw.deploySeconds;
+    }
+  }
+  return { id, aliases, deploySeconds, certificate: certRef(raw.certificate, `${path}.certificate`, p) };
+}
+
+function parseInstance(raw: unknown, path: string, p: Problems, seen: Set<string>): FleetInstance | undefined {
+  if (!isObject(raw)) {
+    p.add(path, 'must be an object');
+    return undefined;
+  }
+  p.unknownFields(raw, path, ['id', 'tags', 'nginx']);
+  const id = String(raw.id);
+  if (typeof raw.id !== 'string' || !INSTANCE_ID_RE.test(raw.id)) p.add(`${path}.id`, 'must be an instance id like "i-0ws01"');
+  else if (seen.has(id)) p.add(`${path}.id`, `"${id}" is used by another instance`);
+  seen.add(id);
+  const tags: Record<string, string> = {};
+  if (raw.tags !== undefined) {
+    if (!isObject(raw.tags)) {
+      p.add(`${path}.tags`, 'must be an object of tag name to string value');
+    } else {
+      for (const [k, v] of Object.entries(raw.tags)) {
+        if (typeof v !== 'string') p.add(`${path}.tags.${k}`, 'must be a string');
+        else if (k.length === 0 || k.length > 128 || k.startsWith('aws:')) p.add(`${path}.tags.${k}`, 'is not a valid EC2 tag key');
+        else tags[k] = v;
+      }
+    }
+  }
+  let nginx = false;
+  if (raw.nginx !== undefined) {
+    if (typeof raw.nginx !== 'boolean') p.add(`${path}.nginx`, 'must be true or false');
+    else nginx = raw.nginx;
+  }
+  return { id, tags, nginx };
+}
+
+/**
+ * Validates a fleet file (already JSON-parsed) and fills in the defaults. Throws a UsageError that
+ * names `source` and every bad field, e.g. `fleet.elbs[0].listeners[1].port: must be an integer 1..65535`.
+ */
+export function parseFleet(json: unknown, source: string): FleetSpec {
+  const p = new Problems();
+  if (!isObject(json)) {
+    p.add('fleet', 'must be a JSON object');
+    p.throwIfAny(usageError(source, 'fleet file'));
+  }
+  const raw = json as JsonObject;
+  p.unknownFields(raw, 'fleet', [
+    'domain',
+    'currentCertDaysLeft',
+    'elbs',
+    'albs',
+    'distributions',
+    'instances',
+    'iamPropagationSeconds',
+    'apiRates',
+  ]);
+  const domain = typeof raw.domain === 'string' ? raw.domain : '';
+  if (typeof raw.domain !== 'string' || !DNS_NAME_RE.test(raw.domain)) {
+    p.add('fleet.domain', 'must be a lower-case DNS name like "gitter.im"');
+  }
+  let currentCertDaysLeft = DEFAULT_DAYS_LEFT;
+  if (raw.currentCertDaysLeft !== undefined) {
+    if (!isIntegerIn(raw.currentCertDaysLeft, -3650, 3650)) {
+      p.add('fleet.currentCertDaysLeft', 'must be an integer number of days (negative: already expired)');
+    } else {
+      currentCertDaysLeft = raw.currentCertDaysLeft;
+    }
+  }
+  const elbNames = new Set<string>();
+  const elbs = arrayField(raw, 'elbs', 'fleet', p)
+    .map((e, i) => parseElb(e, `fleet.elbs[${i}]`, p, elbNames))
+    .filter((e): e is FleetElb => e !== undefined);
+  const albNames = new Set<string>();
+  const albs = arrayField(raw, 'albs', 'fleet', p)
+    .map((a, i) => parseAlb(a, `fleet.albs[${i}]`, p, albNames))
+    .filter((a): a is FleetAlb => a !== undefined);
+  const ids = new Set<string>();
+  const aliases = new Set<string>();
+  const distributions = arrayField(raw, 'distributions', 'fleet', p)
+    .map((d, i) => parseDistribution(d, `fleet.distributions[${i}]`, p, ids, aliases))
+    .filter((d): d is FleetDistribution => d !== undefined);
+  const instanceIds = new Set<string>();
+  const instances = arrayField(raw, 'instances', 'fleet', p)
+    .map((n, i) => parseInstance(n, `fleet.instances[${i}]`, p, instanceIds))
+    .filter((n): n is FleetInstance => n !== undefined);
+  let iamPropagationSeconds = DEFAULT_IAM_PROPAGATION_SECONDS;
+  if (raw.iamPropagationSeconds !== undefined) {
+    const v = raw.iamPropagationSeconds;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 3600) {
+      p.add('fleet.iamPropagationSeconds', 'must be a number of simulated seconds in [0, 3600]');
+    } else {
+      iamPropagationSeconds = v;
+    }
+  }
+  const apiRates = parseApiRates(raw.apiRates, p);
+  p.throwIfAny(usageError(source, 'fleet file'));
+  return { domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates };
+}
