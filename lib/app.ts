@@ -1,7 +1,7 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { CertRotationStack } from './cert-rotation-stack';
-import { CONFIG_CONTEXT_KEY, resolveConfig, type ResolvedConfig } from './config';
+import { configFromContext, type ResolvedConfig } from './config';
 import { acknowledgeNagFindings } from './nag';
 
 export interface BuildAppOptions {
@@ -16,7 +16,7 @@ export interface BuildAppOptions {
 /** Builds the CDK app: bin/app.ts (cdk synth/deploy), the construct tests and the local rehearsal use this. */
 export function buildApp(options: BuildAppOptions = {}): { app: App; stack: CertRotationStack; config: ResolvedConfig } {
   const app = new App(options.context ? { context: options.context } : {});
-  const config = options.config ?? resolveConfig(app.node.tryGetContext(CONFIG_CONTEXT_KEY));
+  const config = options.config ?? configFromContext(app.node);
   const stack = new CertRotationStack(app, `CertRotation-${config.domain.replace(/\./g, '-')}`, {
     config,
     description: `TLS certificate rotation for ${config.domain}`,

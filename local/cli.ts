@@ -6,7 +6,7 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 import { accessSync, constants, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, CONFIG_CONTEXT_KEY, resolveConfig, type ResolvedConfig } from '../lib/config';
+import { ConfigError, configBlockOf, resolveConfig, type ResolvedConfig } from '../lib/config';
 import { parseApprove } from './approver';
 import { runRehearsal, type RehearsalReport } from './rehearsal';
 import { defaultFleet, parseFaults, parseFleet, checkFaultsAgainstFleet, UsageError, type FaultSpec, type FleetSpec } from './sim';
@@ -32,9 +32,7 @@ function readJson(file: string, what: string): unknown {
 /** A config file is the certRotation block itself, or a cdk.json that holds it. */
 export function loadConfig(file?: string): ResolvedConfig {
   const path = file ?? join(__dirname, '..', 'cdk.json');
-  const raw = readJson(path, 'config') as Record<string, unknown>;
-  const context = raw.context as Record<string, unknown> | undefined;
-  const block = context && CONFIG_CONTEXT_KEY in context ? context[CONFIG_CONTEXT_KEY] : raw;
+  const block = configBlockOf(readJson(path, 'config'));
   try {
     return resolveConfig(block);
   } catch (e) {

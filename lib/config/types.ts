@@ -1,0 +1,140 @@
+/**
+ * The shape of the deployment config: what an operator writes in `cdk.json` context (key
+ * `certRotation`; {@link RotationConfig}) and what constructs and the rehearsal use, every default
+ * filled in ({@link ResolvedConfig}). Each top-level part is validated and defaulted by its section
+ * (sections/*.ts); reader.ts runs them.
+ */
+
+/** Which instances a node phase deploys to. Tags are ANDed; values within a tag are ORed. */
+export interface NodeTargets {
+  /** e.g. `{ "Env": ["prod"] }` */
+  readonly tags?: Readonly<Record<string, readonly string[]>>;
+  /** Explicit instance ids; combined with `tags` by OR. */
+  readonly instanceIds?: readonly string[];
+}
+
+export interface NodePhaseConfig {
+  /** Short name used in state names and reports, e.g. `beta`, `prod-canary`, `prod`. */
+  readonly name: string;
+  /**
+   * Instances of this phase. An instance that an earlier phase already covers is left out, so
+   * `prod` = `Env=prod` means "every prod node but the canary".
+   */
+  readonly targets: NodeTargets;
+  /** SSM Run Command MaxConcurrency (`"1"`, `"10%"`). @default "1" */
+  readonly maxConcurrency?: string;
+  /** SSM Run Command MaxErrors (`"0"`, `"10%"`). @default "0" */
+  readonly maxErrors?: string;
+}
+
+export interface CanaryConfig {
+  /** The classic ELB that carries the canary listener. */
+  readonly loadBalancerName: string;
+  /** The listener port (the IRC service: 6667). */
+  readonly port: number;
+  /** `host:port` a TLS handshake is made to, with SNI = host, to verify what the canary serves. */
+  readonly endpoint: string;
+}
+
+export interface EdgeSelection {
+  /** Only these targets (ELB name, `elb-name:port`, ALB name, distribution id). @default every target serving the current certificate */
+  readonly include?: readonly string[];
+  /** Never these targets (same forms as include). @default none */
+  readonly exclude?: readonly string[];
+}
+
+export interface NginxConfig {
+  readonly certificatePath: string;
+  readonly keyPath: string;
+  /** @default "nginx -t" */
+  readonly testCommand?: string;
+  /** @default "systemctl reload nginx" */
+  readonly reloadCommand?: string;
+}
+
+export interface ApprovalConfig {
+  /** How long a gate waits for a decision before the rotation is rolled back. @default 86400 */
+  readonly timeoutSeconds?: number;
+  /**
+   * IAM role ARNs of the approvers: the only principals, besides the request-approval function,
+   * that may read the approval tokens in the artifacts bucket (a bucket policy denies everyone
+   * else). @default [] (then nobody can read a token, and every gate times out and rolls back)
+   */
+  readonly approverRoleArns?: readonly string[];
+}
+
+export interface ScheduleConfig {
+  /** @default true */
+  readonly enabled?: boolean;
+  /** EventBridge schedule expression. @default "cron(0 9 * * ? *)" */
+  readonly expression?: string;
+  /** Start a rotation when the certificate in use has fewer days left than this. @default 30 */
+  readonly daysBeforeExpiry?: number;
+}
+
+export interface TimingConfig {
+  /** First pause of the Retry on transient AWS errors and IAM propagation delay. @default 5 */
+  readonly retryIntervalSeconds?: number;
+  /** Attempts of those retries (including the first). @default 6 */
+  readonly retryMaxAttempts?: number;
+  /** Pause between TLS checks while waiting for a target to serve the new certificate. @default 15 */
+  readonly verifyIntervalSeconds?: number;
+  /** Give up waiting for a target to serve the new certificate after this long. @default 300 */
+  readonly verifyTimeoutSeconds?: number;
+}
+
+export interface PagerDutyConfig {
+  /** The PagerDuty service put in maintenance during the node phases. */
+  readonly serviceName: string;
+  /** Secrets Manager secret holding the PagerDuty API token. */
+  readonly apiTokenSecretName: string;
+}
+
+export interface MonitConfig {
+  /** SSM parameter that holds the MD5 fingerprint monit checks. */
+  readonly fingerprintParameterName: string;
+}
+
+export interface RotationConfig {
+  /** The domain, e.g. `gitter.im`. */
+  readonly domain: string;
+  /** Names the new certificate must cover. @default [`*.<domain>`, `<domain>`] */
+  readonly certificateNames?: readonly string[];
+  /** IAM path; must start with `/cloudfront` (CloudFront only sees those) and end with `/`. */
+  readonly iamPath: string;
+  /** Dated IAM name prefix: `<prefix>_<yyyy-mm-dd>`, e.g. `STAR.gitter.im`. */
+  readonly certificateNamePrefix: string;
+  readonly canary: CanaryConfig;
+  /** @default everything that serves the current certificate */
+  readonly edge?: EdgeSelection;
+  readonly nodePhases: readonly NodePhaseConfig[];
+  readonly nginx: NginxConfig;
+  readonly approvals?: ApprovalConfig;
+  /** Who gets the approval and result emails. */
+  readonly notificationEmails: readonly string[];
+  readonly schedule?: ScheduleConfig;
+  /** Extra PEM root CAs trusted when validating the chain (a private CA). @default the public roots Node.js ships */
+  readonly trustedRootCertificates?: readonly string[];
+  readonly timing?: TimingConfig;
+  readonly pagerDuty?: PagerDutyConfig;
+  readonly monit?: MonitConfig;
+}
+
+/** The config with every default filled in: what constructs and the rehearsal use. */
+export interface ResolvedConfig {
+  readonly domain: string;
+  readonly certificateNames: readonly string[];
+  readonly iamPath: string;
+  readonly certificateNamePrefix: string;
+  readonly canary: CanaryConfig & { readonly host: string; readonly endpointPort: number };
+  readonly edge: { readonly include: readonly string[]; readonly exclude: readonly string[] };
+  readonly nodePhases: ReadonlyArray<Required<NodePhaseConfig>>;
+  readonly nginx: Required<NginxConfig>;
+  readonly approvals: Required<ApprovalConfig>;
+  readonly notificationEmails: readonly string[];
+  readonly schedule: Required<ScheduleConfig>;
+  readonly trustedRootCertificates: readonly string[];
+  readonly timing: Required<TimingConfig>;
+  readonly pagerDuty?: PagerDutyConfig;
+  readonly monit?: MonitConfig;
+}
