@@ -39,7 +39,8 @@ else
 fi
 
 absent=()
-for c in "${commands[@]}"; do command -v "$c" >/dev/null 2>&1 || absent+=("$c"); done
+# Daemons such as nginx install to /usr/sbin, which is not on a non-root user's PATH on Debian.
+for c in "${commands[@]}"; do command -v "$c" >/dev/null 2>&1 || [ -x "/usr/sbin/$c" ] || absent+=("$c"); done
 if [ "${#absent[@]}" -gt 0 ]; then
   echo "setup: these commands are still missing: ${absent[*]} (see $list)" >&2
   exit 1
