@@ -3,12 +3,7 @@
  * the problem collector (naming the field by its full path) and returns the value, or undefined
  * when it is missing or bad.
  */
-import { isIntegerIn, isObject, type JsonObject, type Problems } from '../problems';
-
-export { isObject, type JsonObject } from '../problems';
-
-/** The config names an unknown field without listing the known ones (they are in the README). */
-export const unknownField = (): string => 'unknown field';
+import { isIntegerIn, type JsonObject, type Problems } from '../problems';
 
 /** A non-empty string at `obj[key]`. */
 export function str(p: Problems, obj: JsonObject, key: string, field: string, required: boolean): string | undefined {
@@ -56,10 +51,5 @@ export function objectAt(p: Problems, raw: JsonObject, key: string, required: bo
     if (required) p.add(key, 'is required');
     return undefined;
   }
-  if (!isObject(v)) {
-    p.add(key, 'must be an object');
-    return undefined;
-  }
-  p.unknownFields(v, key, fields, unknownField);
-  return v;
+  return p.object(v, key, fields);
 }

@@ -5,7 +5,6 @@
  * problem collector, so every problem is reported together, each message naming the field.
  */
 import { isObject, Problems } from '../problems';
-import { unknownField } from './fields';
 import type { ConfigSection } from './section';
 import { approvalsSection } from './sections/approvals';
 import { canarySection } from './sections/canary';
@@ -55,12 +54,12 @@ export type EveryFieldHasASection = NoneLeft<Exclude<keyof ResolvedConfig, KeysO
 /** Validates raw JSON (from cdk.json context or a file) and fills in the defaults. */
 export function resolveConfig(raw: unknown): ResolvedConfig {
   if (!isObject(raw)) throw new ConfigError([`${CONFIG_CONTEXT_KEY}: must be an object`]);
-  const p = new Problems();
+  // The config names an unknown field without listing the known ones (the README does).
+  const p = new Problems({ unknownField: () => 'unknown field' });
   p.unknownFields(
     raw,
     '',
     SECTIONS.flatMap((s): readonly string[] => s.keys),
-    unknownField,
   );
   const parts = SECTIONS.map((s): object | undefined => s.resolve(raw, p));
   p.throwIfAny((problems) => new ConfigError(problems));

@@ -96,30 +96,24 @@ function lbName(value: unknown, path: string, p: Problems, seen: Set<string>): s
  * listener objects with known fields and distinct ports. `listener` parses the rest of one listener.
  */
 function parseLoadBalancer<L>(
-  raw: unknown,
+  value: unknown,
   path: string,
   p: Problems,
   seen: Set<string>,
   listenerFields: readonly string[],
   listener: (l: Record<string, unknown>, lp: string, listenerPort: number) => L,
 ): { name: string; listeners: L[] } | undefined {
-  if (!isObject(raw)) {
-    p.add(path, 'must be an object');
-    return undefined;
-  }
-  p.unknownFields(raw, path, ['name', 'listeners']);
+  const raw = p.object(value, path, ['name', 'listeners']);
+  if (!raw) return undefined;
   const name = lbName(raw.name, `${path}.name`, p, seen);
   const rawListeners = arrayField(raw, 'listeners', path, p);
   if (raw.listeners === undefined || rawListeners.length === 0) p.add(`${path}.listeners`, 'must list at least one listener');
   const ports = new Set<number>();
   const listeners: L[] = [];
-  rawListeners.forEach((l, j) => {
+  rawListeners.forEach((rawListener, j) => {
     const lp = `${path}.listeners[${j}]`;
-    if (!isObject(l)) {
-      p.add(lp, 'must be an object');
-      return;
-    }
-    p.unknownFields(l, lp, [...listenerFields]);
+    const l = p.object(rawListener, lp, listenerFields);
+    if (!l) return;
     const listenerPort = port(l.port, `${lp}.port`, p);
     if (ports.has(listenerPort)) p.add(`${lp}.port`, `port ${listenerPort} is used by another listener of this load balancer`);
     ports.add(listenerPort);
@@ -165,17 +159,14 @@ function parseAlb(raw: unknown, path: string, p: Problems, seen: Set<string>): F
 }
 
 function parseDistribution(
-  raw: unknown,
+  value: unknown,
   path: string,
   p: Problems,
   seenIds: Set<string>,
   seenAliases: Set<string>,
 ): FleetDistribution | undefined {
-  if (!isObject(raw)) {
-    p.add(path, 'must be an object');
-    return undefined;
-  }
-  p.unknownFields(raw, path, ['id', 'aliases', 'deploySeconds', 'certificate']);
+  const raw = p.object(value, path, ['id', 'aliases', 'deploySeconds', 'certificate']);
+  if (!raw) return undefined;
   const id = typeof raw.id === 'string' ? raw.id : String(raw.id);
   if (typeof raw.id !== 'string' || !DISTRIBUTION_ID_RE.test(raw.id)) {
     p.add(`${path}.id`, 'must be an upper-case distribution id like "E2EXAMPLE"');
@@ -204,12 +195,9 @@ function parseDistribution(
   return { id, aliases, deploySeconds, certificate: certRef(raw.certificate, `${path}.certificate`, p) };
 }
 
-function parseInstance(raw: unknown, path: string, p: Problems, seen: Set<string>): FleetInstance | undefined {
-  if (!isObject(raw)) {
-    p.add(path, 'must be an object');
-    return undefined;
-  }
-  p.unknownFields(raw, path, ['id', 'tags', 'nginx']);
+function parseInstance(value: unknown, path: string, p: Problems, seen: Set<string>): FleetInstance | undefined {
+  const raw = p.object(value, path, ['id', 'tags', 'nginx']);
+  if (!raw) return undefined;
   const id = String(raw.id);
   if (typeof raw.id !== 'string' || !INSTANCE_ID_RE.test(raw.id)) p.add(`${path}.id`, 'must be an instance id like "i-0ws01"');
   else if (seen.has(id)) p.add(`${path}.id`, `"${id}" is used by another instance`);

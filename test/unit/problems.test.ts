@@ -25,7 +25,10 @@ describe('Problems', () => {
     const p = new Problems();
     p.add('a.b', 'is wrong');
     p.unknownFields({ keep: 1, extra: 2, other: 3 }, 'a', ['keep']);
-    p.unknownFields({ top: 1 }, '', [], () => 'unknown field');
+    p.object({ top: 1, keep: 2 }, 'b', ['keep']);
+    p.object(['not', 'an', 'object'], 'c', ['keep'], 'must be an object with "keep"');
+    const terse = new Problems({ unknownField: () => 'unknown field' });
+    terse.unknownFields({ top: 1 }, '', []);
 
     // Act
     const error = thrown(() => p.throwIfAny((problems) => new ConfigError(problems)));
@@ -36,8 +39,10 @@ describe('Problems', () => {
       'a.b: is wrong',
       'a.extra: unknown field (allowed: keep)',
       'a.other: unknown field (allowed: keep)',
-      'top: unknown field',
+      'b.top: unknown field (allowed: keep)',
+      'c: must be an object with "keep"',
     ]);
+    expect(terse.list).toEqual(['top: unknown field']);
   });
 
   test('throws nothing while empty', () => {
@@ -67,6 +72,28 @@ describe('Problems', () => {
     );
     expect(faults).toBeInstanceOf(UsageError);
     expect((faults as UsageError).problems).toEqual(['faults[0].color: unknown field (allowed: state, fault, count, afterCalls)']);
+  });
+});
+
+describe('one DNS name check for the config and the fleet file', () => {
+  const config = (domain: string): Record<string, unknown> => {
+    const cdkJson = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'cdk.json'), 'utf8')) as { context: { certRotation: object } };
+    return { ...cdkJson.context.certRotation, domain };
+  };
+  const longest = `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`;
+  const tooLong = `${longest}d`;
+
+  test('a name of 253 characters is a domain for both', () => {
+    expect(longest).toHaveLength(253);
+    expect(resolveConfig(config(longest)).domain).toBe(longest);
+    expect(parseFleet({ domain: longest }, 'fleet.json').domain).toBe(longest);
+  });
+
+  test('a name of 254 characters is refused by both, with their messages', () => {
+    const configError = thrown(() => resolveConfig(config(tooLong))) as ConfigError;
+    const fleetError = thrown(() => parseFleet({ domain: tooLong }, 'fleet.json')) as UsageError;
+    expect(configError.problems).toEqual([`domain: "${tooLong}" is not a lower-case DNS name like "gitter.im"`]);
+    expect(fleetError.message).toBe('fleet.json: fleet.domain: must be a lower-case DNS name like "gitter.im"');
   });
 });
 

@@ -1,9 +1,8 @@
 /** The domain and the names of the certificate: what is rotated, and where it lives in IAM. */
+import { DNS_NAME_RE, isDnsNameOrWildcard } from '../../problems';
 import { str, strList } from '../fields';
 import { defineSection } from '../section';
 
-const DOMAIN_RE = /^(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
-const CERT_NAME_RE = /^(\*\.)?(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$/;
 // IAM ServerCertificateName: [\w+=,.@-]+, at most 128; we append `_yyyy-mm-dd` (11 chars).
 const IAM_NAME_RE = /^[\w+=,.@-]{1,117}$/;
 const IAM_PATH_RE = /^\/cloudfront(\/[\x21-\x7e]*)?\/$/;
@@ -12,13 +11,13 @@ export const domainSection = defineSection({
   keys: ['domain', 'certificateNames', 'iamPath', 'certificateNamePrefix'],
   resolve(raw, p) {
     const domain = str(p, raw, 'domain', 'domain', true);
-    if (domain !== undefined && !DOMAIN_RE.test(domain)) p.add('domain', `"${domain}" is not a lower-case DNS name like "gitter.im"`);
+    if (domain !== undefined && !DNS_NAME_RE.test(domain)) p.add('domain', `"${domain}" is not a lower-case DNS name like "gitter.im"`);
 
     // Defaults derive from a valid domain only (an invalid one is reported once, under "domain").
     const certificateNames =
-      strList(p, raw, 'certificateNames', 'certificateNames') ?? (domain && DOMAIN_RE.test(domain) ? [`*.${domain}`, domain] : []);
+      strList(p, raw, 'certificateNames', 'certificateNames') ?? (domain && DNS_NAME_RE.test(domain) ? [`*.${domain}`, domain] : []);
     certificateNames.forEach((n, i) => {
-      if (!CERT_NAME_RE.test(n)) p.add(`certificateNames[${i}]`, `"${n}" is not a DNS name or *.wildcard`);
+      if (!isDnsNameOrWildcard(n)) p.add(`certificateNames[${i}]`, `"${n}" is not a DNS name or *.wildcard`);
     });
     if (raw.certificateNames !== undefined && certificateNames.length === 0) p.add('certificateNames', 'must not be empty');
 

@@ -1,6 +1,7 @@
 /** The node phases: which instances each deploys to (through SSM Run Command), and how fast. */
 import type { Problems } from '../../problems';
-import { isObject, str, strList, unknownField } from '../fields';
+import { isObject } from '../../problems';
+import { str, strList } from '../fields';
 import { defineSection } from '../section';
 import type { NodePhaseConfig, NodeTargets } from '../types';
 
@@ -21,13 +22,10 @@ export const nodePhasesSection = defineSection({
     else if (!Array.isArray(phasesRaw)) p.add('nodePhases', 'must be a list');
     else {
       const seen = new Set<string>();
-      phasesRaw.forEach((ph: unknown, i) => {
+      phasesRaw.forEach((value: unknown, i) => {
         const f = `nodePhases[${i}]`;
-        if (!isObject(ph)) {
-          p.add(f, 'must be an object');
-          return;
-        }
-        p.unknownFields(ph, f, NODE_PHASE_FIELDS, unknownField);
+        const ph = p.object(value, f, NODE_PHASE_FIELDS);
+        if (!ph) return;
         const name = str(p, ph, 'name', `${f}.name`, true);
         if (name !== undefined) {
           if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name))
@@ -49,12 +47,9 @@ export const nodePhasesSection = defineSection({
   },
 });
 
-function resolveTargets(t: unknown, f: string, p: Problems): NodeTargets {
-  if (!isObject(t)) {
-    p.add(f, 'must be an object with "tags" and/or "instanceIds"');
-    return {};
-  }
-  p.unknownFields(t, f, TARGETS_FIELDS, unknownField);
+function resolveTargets(value: unknown, f: string, p: Problems): NodeTargets {
+  const t = p.object(value, f, TARGETS_FIELDS, 'must be an object with "tags" and/or "instanceIds"');
+  if (!t) return {};
   const instanceIds = strList(p, t, 'instanceIds', `${f}.instanceIds`);
   instanceIds?.forEach((id, j) => {
     if (!INSTANCE_ID_RE.test(id)) p.add(`${f}.instanceIds[${j}]`, `"${id}" is not an instance id`);
