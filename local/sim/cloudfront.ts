@@ -25,11 +25,14 @@ import type {
   UpdateDistributionCommandOutput,
   ViewerCertificate,
 } from '@aws-sdk/client-cloudfront';
-import type { SimClock } from './clock';
+import * as cloudfrontSdk from '@aws-sdk/client-cloudfront';
 import { certificateCoversHost, keyDescription, parseCertificate } from './certinfo';
+import type { SimClock } from './clock';
 import { awsError } from './errors';
 import type { FleetDistribution } from './fleet';
 import type { Out, SimIam } from './iam';
+import { defineService, type OperationsOf } from './service';
+import { cloudfrontTargets } from './targets';
 import { copy, pageSize, paginate, randomChars } from './util';
 
 /** ListDistributions page size when MaxItems is absent (real: 100; small here to exercise pagination). */
@@ -93,6 +96,9 @@ function checkComplete(next: DistributionConfig, current: DistributionConfig): v
     }
   }
 }
+
+/** The operations of cloudfront the simulator answers (the SDK command names without `Command`). */
+export const CLOUDFRONT_OPERATIONS = ['ListDistributions', 'GetDistribution', 'GetDistributionConfig', 'UpdateDistribution'] as const;
 
 /** Simulated CloudFront. */
 export class SimCloudFront {
@@ -196,7 +202,7 @@ export class SimCloudFront {
     return this.refresh(d);
   }
 
-  /** The SDK operations, by name. */
+  /** The SDK operations, by name (exactly CLOUDFRONT_OPERATIONS). */
   readonly operations = {
     ListDistributions: (input: ListDistributionsCommandInput): Out<ListDistributionsCommandOutput> => {
       const max = pageSize(input.MaxItems, CLOUDFRONT_DEFAULT_PAGE, 1, CLOUDFRONT_MAX_PAGE, 'InvalidArgument', 'MaxItems');
@@ -256,7 +262,7 @@ export class SimCloudFront {
       this.refresh(d);
       return { Distribution: this.distribution(d), ETag: d.etag };
     },
-  };
+  } satisfies OperationsOf<typeof CLOUDFRONT_OPERATIONS>;
 
   private checkViewerCertificate(vc: ViewerCertificate | undefined, aliases: readonly string[]): ViewerCertificate {
     const invalid = (why: string) => awsError('InvalidViewerCertificate', why);
@@ -342,3 +348,30 @@ export class SimCloudFront {
     };
   }
 }
+
+/** cloudfront in the registry (registry.ts). */
+export const cloudfrontService = defineService({
+  prefix: 'cloudfront',
+  property: 'cloudfront',
+  operations: CLOUDFRONT_OPERATIONS,
+  client: cloudfrontSdk.CloudFrontClient,
+  sdk: { exports: cloudfrontSdk, baseException: 'CloudFrontServiceException' },
+  throttlingCode: 'Throttling',
+  // AWS publishes no figure for CloudFront's control-plane calls: conservative estimates.
+  defaultRates: {
+    'cloudfront:*': 5,
+    'cloudfront:ListDistributions': 10,
+    'cloudfront:GetDistribution': 10,
+    'cloudfront:GetDistributionConfig': 10,
+  },
+  create: (ctx) => new SimCloudFront(ctx.service<SimIam>('iam'), ctx.clock, ctx.accountId),
+  seed: (cloudfront, ctx) => cloudfront.seed(ctx.fleet.distributions, ctx.certificateId),
+  certificateUsers: (cloudfront, entry) =>
+    cloudfront.distributions
+      .filter((d) => {
+        cloudfront.refresh(d);
+        return d.config.ViewerCertificate?.IAMCertificateId === entry.id || d.servedCertificateId === entry.id;
+      })
+      .map((d) => d.arn),
+  targets: cloudfrontTargets,
+});

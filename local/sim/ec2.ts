@@ -4,10 +4,13 @@
  * InstanceIds, and MaxResults/NextToken paging (like the real API: everything when MaxResults is absent).
  */
 import type { DescribeInstancesCommandInput, DescribeInstancesCommandOutput, Filter, Instance, Reservation } from '@aws-sdk/client-ec2';
+import * as ec2Sdk from '@aws-sdk/client-ec2';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
 import type { FleetInstance } from './fleet';
 import type { Out } from './iam';
+import { defineService, type OperationsOf } from './service';
+import { nodeTargets } from './targets';
 import { paginate, stableHex } from './util';
 
 /** A simulated instance. */
@@ -30,6 +33,9 @@ function wildcardMatch(pattern: string, value: string): boolean {
   );
   return re.test(value);
 }
+
+/** The operations of ec2 the simulator answers (the SDK command names without `Command`). */
+export const EC2_OPERATIONS = ['DescribeInstances'] as const;
 
 /** Simulated EC2 (instances only). */
 export class SimEc2 {
@@ -62,7 +68,7 @@ export class SimEc2 {
     return this.instances.find((i) => i.id === id);
   }
 
-  /** The SDK operations, by name. */
+  /** The SDK operations, by name (exactly EC2_OPERATIONS). */
   readonly operations = {
     DescribeInstances: (input: DescribeInstancesCommandInput): Out<DescribeInstancesCommandOutput> => {
       if (input.MaxResults !== undefined) {
@@ -93,7 +99,7 @@ export class SimEc2 {
       });
       return { Reservations: page.map((i) => this.reservation(i)), NextToken: next };
     },
-  };
+  } satisfies OperationsOf<typeof EC2_OPERATIONS>;
 
   private matches(inst: SimInstance, filter: Filter): boolean {
     const name = filter.Name ?? '';
@@ -146,3 +152,18 @@ export class SimEc2 {
     return { ReservationId: `r-${stableHex(i.id, 17)}`, OwnerId: this.accountId, Groups: [], Instances: [instance] };
   }
 }
+
+/** ec2 in the registry (registry.ts). */
+export const ec2Service = defineService({
+  prefix: 'ec2',
+  property: 'ec2',
+  operations: EC2_OPERATIONS,
+  client: ec2Sdk.EC2Client,
+  sdk: { exports: ec2Sdk, baseException: 'EC2ServiceException' },
+  throttlingCode: 'RequestLimitExceeded',
+  // Published: non-mutating actions 20/s.
+  defaultRates: { 'ec2:*': 20 },
+  create: (ctx) => new SimEc2(ctx.clock, ctx.region, ctx.accountId),
+  seed: (ec2, ctx) => ec2.seed(ctx.fleet.instances),
+  targets: nodeTargets,
+});

@@ -9,10 +9,13 @@ import type {
   SetLoadBalancerListenerSSLCertificateCommandInput,
   SetLoadBalancerListenerSSLCertificateCommandOutput,
 } from '@aws-sdk/client-elastic-load-balancing';
+import * as elbSdk from '@aws-sdk/client-elastic-load-balancing';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
 import type { ElbProtocol, FleetElb } from './fleet';
 import type { Out, SimIam } from './iam';
+import { defineService, type OperationsOf } from './service';
+import { elbTargets } from './targets';
 import { pageSize, paginate, stableDigits, stableHex } from './util';
 
 /** DescribeLoadBalancers page size when PageSize is absent (real ELB: 400; small here to exercise pagination). */
@@ -37,6 +40,9 @@ export interface SimElbLoadBalancer {
   readonly createdTime: Date;
   readonly listeners: SimElbListener[];
 }
+
+/** The operations of elb the simulator answers (the SDK command names without `Command`). */
+export const ELB_OPERATIONS = ['DescribeLoadBalancers', 'SetLoadBalancerListenerSSLCertificate'] as const;
 
 /** Simulated classic ELB. */
 export class SimElb {
@@ -72,7 +78,7 @@ export class SimElb {
     return `arn:aws:elasticloadbalancing:${this.region}:${this.accountId}:loadbalancer/${lb.name}`;
   }
 
-  /** The SDK operations, by name. */
+  /** The SDK operations, by name (exactly ELB_OPERATIONS). */
   readonly operations = {
     DescribeLoadBalancers: (input: DescribeLoadBalancersCommandInput): Out<DescribeLoadBalancersCommandOutput> => {
       let selected = this.loadBalancers;
@@ -106,7 +112,7 @@ export class SimElb {
       listener.certificateArn = arn; // atomic swap
       return {};
     },
-  };
+  } satisfies OperationsOf<typeof ELB_OPERATIONS>;
 
   /** By name, or AccessPointNotFound. */
   mustGet(name: string | undefined): SimElbLoadBalancer {
@@ -146,3 +152,20 @@ export class SimElb {
     };
   }
 }
+
+/** elb in the registry (registry.ts). */
+export const elbService = defineService({
+  prefix: 'elb',
+  property: 'elb',
+  operations: ELB_OPERATIONS,
+  client: elbSdk.ElasticLoadBalancingClient,
+  sdk: { exports: elbSdk, baseException: 'ElasticLoadBalancingServiceException' },
+  throttlingCode: 'Throttling',
+  // Published: Describe* 10/s (a bucket of 40); the others an estimate.
+  defaultRates: { 'elb:*': 5, 'elb:DescribeLoadBalancers': 10 },
+  create: (ctx) => new SimElb(ctx.service<SimIam>('iam'), ctx.clock, ctx.region, ctx.accountId),
+  seed: (elb, ctx) => elb.seed(ctx.fleet.elbs, ctx.certificateArn),
+  certificateUsers: (elb, entry) =>
+    elb.loadBalancers.filter((lb) => lb.listeners.some((l) => l.certificateArn === entry.arn)).map((lb) => elb.arnOf(lb)),
+  targets: elbTargets,
+});

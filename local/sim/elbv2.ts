@@ -20,10 +20,13 @@ import type {
   RemoveListenerCertificatesCommandInput,
   RemoveListenerCertificatesCommandOutput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import * as elbv2Sdk from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
 import type { FleetAlb } from './fleet';
 import type { Out, SimIam } from './iam';
+import { defineService, type OperationsOf } from './service';
+import { elbv2Targets } from './targets';
 import { pageSize, paginate, stableDigits, stableHex } from './util';
 
 /** Page size of DescribeLoadBalancers / DescribeListeners when PageSize is absent (small, to exercise pagination). */
@@ -54,6 +57,16 @@ export interface SimElbv2LoadBalancer {
   readonly createdTime: Date;
   readonly listeners: SimElbv2Listener[];
 }
+
+/** The operations of elbv2 the simulator answers (the SDK command names without `Command`). */
+export const ELBV2_OPERATIONS = [
+  'DescribeLoadBalancers',
+  'DescribeListeners',
+  'DescribeListenerCertificates',
+  'ModifyListener',
+  'AddListenerCertificates',
+  'RemoveListenerCertificates',
+] as const;
 
 /** Simulated ELBv2. */
 export class SimElbv2 {
@@ -98,7 +111,7 @@ export class SimElbv2 {
     return this.loadBalancers.flatMap((lb) => lb.listeners);
   }
 
-  /** The SDK operations, by name. */
+  /** The SDK operations, by name (exactly ELBV2_OPERATIONS). */
   readonly operations = {
     DescribeLoadBalancers: (input: DescribeLoadBalancersCommandInput): Out<DescribeLoadBalancersCommandOutput> => {
       if (input.Names?.length && input.LoadBalancerArns?.length) {
@@ -179,7 +192,7 @@ export class SimElbv2 {
       l.sniCertificateArns = l.sniCertificateArns.filter((a) => !arns.includes(a));
       return {};
     },
-  };
+  } satisfies OperationsOf<typeof ELBV2_OPERATIONS>;
 
   /** A listener by ARN, or ListenerNotFound. */
   mustGetListener(arn: string | undefined): SimElbv2Listener {
@@ -242,3 +255,28 @@ function targetGroupArn(l: SimElbv2Listener): string {
 function notSimulatedChange(field: string) {
   return awsError('ValidationError', `The simulated account only changes Certificates and SslPolicy with ModifyListener, not ${field}`);
 }
+
+/** elbv2 in the registry (registry.ts). */
+export const elbv2Service = defineService({
+  prefix: 'elbv2',
+  property: 'elbv2',
+  operations: ELBV2_OPERATIONS,
+  client: elbv2Sdk.ElasticLoadBalancingV2Client,
+  sdk: { exports: elbv2Sdk, baseException: 'ElasticLoadBalancingV2ServiceException' },
+  throttlingCode: 'Throttling',
+  // Published: Describe* 10/s; the others an estimate.
+  defaultRates: {
+    'elbv2:*': 5,
+    'elbv2:DescribeLoadBalancers': 10,
+    'elbv2:DescribeListeners': 10,
+    'elbv2:DescribeListenerCertificates': 10,
+  },
+  create: (ctx) => new SimElbv2(ctx.service<SimIam>('iam'), ctx.clock, ctx.region, ctx.accountId),
+  seed: (elbv2, ctx) => elbv2.seed(ctx.fleet.albs, ctx.certificateArn),
+  certificateUsers: (elbv2, entry) =>
+    elbv2
+      .allListeners()
+      .filter((l) => l.defaultCertificateArn === entry.arn || l.sniCertificateArns.includes(entry.arn))
+      .map((l) => l.arn),
+  targets: elbv2Targets,
+});

@@ -7,16 +7,6 @@
  * `$metadata.httpStatusCode`, and throttling that the SDK's retry strategy classifies as throttling.
  */
 import { randomUUID } from 'node:crypto';
-import * as cloudfront from '@aws-sdk/client-cloudfront';
-import * as ec2 from '@aws-sdk/client-ec2';
-import * as elb from '@aws-sdk/client-elastic-load-balancing';
-import * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2';
-import * as iam from '@aws-sdk/client-iam';
-import * as s3 from '@aws-sdk/client-s3';
-import * as secretsmanager from '@aws-sdk/client-secrets-manager';
-import * as sfn from '@aws-sdk/client-sfn';
-import * as sns from '@aws-sdk/client-sns';
-import * as ssm from '@aws-sdk/client-ssm';
 
 /** A bad fleet file, faults file or option: the rehearsal exits 2 with this message. */
 export class UsageError extends Error {
@@ -28,12 +18,6 @@ export class UsageError extends Error {
     this.problems = problems ?? [message];
   }
 }
-
-/** The service prefixes used in operation names (`elb:SetLoadBalancerListenerSSLCertificate`). */
-export const SERVICE_PREFIXES = ['iam', 'elb', 'elbv2', 'cloudfront', 'ec2', 'ssm', 'secretsmanager', 'sns', 's3', 'sfn'] as const;
-
-/** One of {@link SERVICE_PREFIXES}. */
-export type ServicePrefix = (typeof SERVICE_PREFIXES)[number];
 
 /** Thrown by the simulated services; converted to the real SDK exception by the dispatcher. */
 export class SimServiceError extends Error {
@@ -109,19 +93,6 @@ export function defaultHttpStatus(code: string): number {
 
 type ExceptionCtor = new (opts: Record<string, unknown>) => Error;
 
-const MODULES: Readonly<Record<ServicePrefix, { exports: Record<string, unknown>; base: string }>> = {
-  iam: { exports: iam, base: 'IAMServiceException' },
-  elb: { exports: elb, base: 'ElasticLoadBalancingServiceException' },
-  elbv2: { exports: elbv2, base: 'ElasticLoadBalancingV2ServiceException' },
-  cloudfront: { exports: cloudfront, base: 'CloudFrontServiceException' },
-  ec2: { exports: ec2, base: 'EC2ServiceException' },
-  ssm: { exports: ssm, base: 'SSMServiceException' },
-  secretsmanager: { exports: secretsmanager, base: 'SecretsManagerServiceException' },
-  sns: { exports: sns, base: 'SNSServiceException' },
-  s3: { exports: s3, base: 'S3ServiceException' },
-  sfn: { exports: sfn, base: 'SFNServiceException' },
-};
-
 function errorClass(mod: Record<string, unknown>, name: string): ExceptionCtor | undefined {
   const value = mod[name];
   if (typeof value !== 'function') return undefined;
@@ -129,22 +100,29 @@ function errorClass(mod: Record<string, unknown>, name: string): ExceptionCtor |
   return proto instanceof Error ? (value as ExceptionCtor) : undefined;
 }
 
+/** A service's SDK package (its exports) and the name of its `*ServiceException` base class. */
+export interface SdkExceptions {
+  readonly exports: object;
+  readonly baseException: string;
+}
+
 /**
- * Builds the exception the real SDK would throw for `code` from `service`: the client package's
- * own class (`${code}Exception`, then `${code}`), else the package's `*ServiceException` base with
+ * Builds the exception the real SDK would throw for `code` from a service's SDK package: its own
+ * class (`${code}Exception`, then `${code}`), else the package's `*ServiceException` base with
  * `name = code`. Throttling codes get `$retryable: { throttling: true }`; 5xx codes `$fault: 'server'`.
+ * (registry.ts `toSdkException` takes the service prefix instead.)
  */
-export function toSdkException(service: ServicePrefix, code: string, message: string, httpStatusCode?: number): Error {
+export function toSdkExceptionOf(sdk: SdkExceptions, code: string, message: string, httpStatusCode?: number): Error {
   const status = httpStatusCode ?? defaultHttpStatus(code);
   const $metadata = { httpStatusCode: status, requestId: randomUUID(), attempts: 1, totalRetryDelay: 0 };
   const $fault = status >= 500 ? 'server' : 'client';
-  const mod = MODULES[service];
-  const specific = errorClass(mod.exports, `${code}Exception`) ?? errorClass(mod.exports, code);
+  const mod = sdk.exports as Record<string, unknown>;
+  const specific = errorClass(mod, `${code}Exception`) ?? errorClass(mod, code);
   let error: Error;
   if (specific) {
     error = new specific({ message, Message: message, $metadata });
   } else {
-    const base = errorClass(mod.exports, mod.base);
+    const base = errorClass(mod, sdk.baseException);
     if (base) {
       error = new base({ name: code, $fault, message, $metadata });
     } else {

@@ -3,7 +3,7 @@
  * state crashes. `parseFaults` validates; `FaultInjector` decides, call by call, which API call fails.
  */
 import { createHash } from 'node:crypto';
-import { SERVICE_PREFIXES } from './errors';
+import { SERVICE_PREFIXES } from './registry';
 import type { FleetSpec } from './fleet';
 import { SIMULATED_OPERATIONS } from './operations';
 import { isIntegerIn, isObject, Problems, usageError } from './validate';

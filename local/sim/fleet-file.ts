@@ -4,7 +4,7 @@
  * The shape it returns is fleet.ts's.
  */
 import { DEFAULT_API_RATES } from './api-rates';
-import { SERVICE_PREFIXES } from './errors';
+import { SERVICE_PREFIXES } from './registry';
 import type {
   CertificateRef,
   ElbProtocol,

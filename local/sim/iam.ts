@@ -20,9 +20,11 @@ import type {
   UploadServerCertificateCommandInput,
   UploadServerCertificateCommandOutput,
 } from '@aws-sdk/client-iam';
-import type { SimClock } from './clock';
+import * as iamSdk from '@aws-sdk/client-iam';
 import { certificateBlocks, parseCertificate, sha256OfCertificate } from './certinfo';
+import type { SimClock } from './clock';
 import { awsError } from './errors';
+import { defineService, type OperationsOf } from './service';
 import { copy, randomChars } from './util';
 
 /** An SDK command output without `$metadata` (the middleware adds it). */
@@ -60,6 +62,14 @@ export const IAM_DEFAULT_PAGE = 3;
 const NAME_RE = /^[\w+=,.@-]{1,128}$/;
 const PATH_RE = /^\/([\x21-\x7e]*\/)?$/;
 
+/** The operations of iam the simulator answers (the SDK command names without `Command`). */
+export const IAM_OPERATIONS = [
+  'UploadServerCertificate',
+  'GetServerCertificate',
+  'ListServerCertificates',
+  'DeleteServerCertificate',
+] as const;
+
 /** Simulated IAM (server certificates only). */
 export class SimIam {
   readonly #keys = new Map<string, string>();
@@ -76,7 +86,7 @@ export class SimIam {
     private readonly propagationSeconds: number = 10,
   ) {}
 
-  /** The SDK operations, by name. */
+  /** The SDK operations, by name (exactly IAM_OPERATIONS). */
   readonly operations = {
     UploadServerCertificate: (input: UploadServerCertificateCommandInput): Out<UploadServerCertificateCommandOutput> => this.upload(input),
     GetServerCertificate: (input: GetServerCertificateCommandInput): Out<GetServerCertificateCommandOutput> => {
@@ -123,7 +133,7 @@ export class SimIam {
       this.#keys.delete(entry.id);
       return {};
     },
-  };
+  } satisfies OperationsOf<typeof IAM_OPERATIONS>;
 
   /** Every certificate, in upload order (no keys). */
   list(): IamServerCertificate[] {
@@ -274,3 +284,16 @@ function metadata(e: IamServerCertificate): ServerCertificateMetadata {
     Expiration: new Date(e.expiration),
   };
 }
+
+/** iam in the registry (registry.ts). */
+export const iamService = defineService({
+  prefix: 'iam',
+  property: 'iam',
+  operations: IAM_OPERATIONS,
+  client: iamSdk.IAMClient,
+  sdk: { exports: iamSdk, baseException: 'IAMServiceException' },
+  throttlingCode: 'Throttling',
+  // AWS publishes no figure for IAM's control-plane calls: a conservative estimate.
+  defaultRates: { 'iam:*': 10 },
+  create: (ctx) => new SimIam(ctx.clock, ctx.accountId, ctx.fleet.iamPropagationSeconds),
+});

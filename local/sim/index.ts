@@ -16,8 +16,21 @@ export {
   type SimulatedAccountOptions,
 } from './account';
 export { SimClock } from './clock';
-export { UsageError, NotSimulatedError, SERVICE_PREFIXES, THROTTLING_CODES, toSdkException, type ServicePrefix } from './errors';
-export { ApiRateLimiter, DEFAULT_API_RATES } from './api-rates';
+export { UsageError, NotSimulatedError, THROTTLING_CODES } from './errors';
+export { ApiRateLimiter } from './api-rates';
+export {
+  DEFAULT_API_RATES,
+  SERVICE_PREFIXES,
+  SIMULATED_CLIENTS,
+  SIMULATED_OPERATIONS,
+  SIMULATED_SERVICES,
+  toSdkException,
+  type ServicePrefix,
+  type SimulatedServices,
+} from './registry';
+export { defineService, type SimServiceDefinition } from './service';
+export { SimDns, type DnsRecord, type DnsResolution } from './dns';
+export { MemoryNodeRuntime, type NodeFile, type NodeRuntime, type NodeRuntimeName, type NodeServing, type NodeSpec } from './nodes';
 export {
   callKey,
   checkFaultsAgainstFleet,
@@ -53,6 +66,6 @@ export {
   type FleetSpec,
 } from './fleet';
 export type { IamServerCertificate } from './iam';
-export { installedBackend, SIM_MIDDLEWARE_NAME, SIMULATED_CLIENTS, type SimulatedBackend, type TlsRoute } from './install';
-export { SIMULATED_OPERATIONS, type SimulatedOperationName } from './operations';
+export { installedBackend, SIM_MIDDLEWARE_NAME, type SimulatedBackend, type TlsRoute } from './install';
+export type { SimulatedOperationName } from './operations';
 export type { TaskTokenResult } from './sfn';

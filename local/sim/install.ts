@@ -23,17 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
-import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import type { ServicePrefix } from './errors';
+import { SIMULATED_CLIENTS, type ServicePrefix } from './registry';
 
 /** Where a TLS connection to a simulated host goes. */
 export type TlsRoute =
@@ -53,22 +43,9 @@ export interface SimulatedBackend {
 /** The middleware's name in the SDK stack. */
 export const SIM_MIDDLEWARE_NAME = 'simulatedAwsAccount';
 
-/** The client classes hooked, with the service prefix used in operation names. */
-export const SIMULATED_CLIENTS: ReadonlyArray<readonly [ClientClass, ServicePrefix]> = [
-  [IAMClient, 'iam'],
-  [CloudFrontClient, 'cloudfront'],
-  [ElasticLoadBalancingClient, 'elb'],
-  [ElasticLoadBalancingV2Client, 'elbv2'],
-  [EC2Client, 'ec2'],
-  [SSMClient, 'ssm'],
-  [SecretsManagerClient, 'secretsmanager'],
-  [SNSClient, 'sns'],
-  [SFNClient, 'sfn'],
-  [S3Client, 's3'],
-];
-
-/** A client constructor (only its prototype is used). */
-export type ClientClass = { prototype: object; name: string };
+/** The client classes hooked (one per service of the registry), with the service prefix used in operation names. */
+export { SIMULATED_CLIENTS } from './registry';
+export type { ClientClass } from './service';
 
 interface MiddlewareArgs {
   input: unknown;

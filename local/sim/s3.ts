@@ -28,9 +28,11 @@ import type {
   ObjectVersion,
 } from '@aws-sdk/client-s3';
 import { sdkStreamMixin } from '@smithy/util-stream';
+import * as s3Sdk from '@aws-sdk/client-s3';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
 import type { Out } from './iam';
+import { defineService, type OperationsOf } from './service';
 import { randomMixed } from './util';
 
 /** A stored object version. */
@@ -90,6 +92,9 @@ async function toBuffer(body: unknown): Promise<Buffer> {
   throw awsError('InvalidRequest', `The simulated S3 cannot read a Body of type ${typeof body}`);
 }
 
+/** The operations of s3 the simulator answers (the SDK command names without `Command`). */
+export const S3_OPERATIONS = ['PutObject', 'GetObject', 'HeadObject', 'DeleteObject', 'ListObjectsV2', 'ListObjectVersions'] as const;
+
 /** Simulated S3. */
 export class SimS3 {
   /** Bucket name -> key -> its entries, oldest first (the last one is the latest). */
@@ -130,7 +135,7 @@ export class SimS3 {
     return this.buckets.get(bucket)?.get(key)?.body.toString('utf8');
   }
 
-  /** The SDK operations, by name. */
+  /** The SDK operations, by name (exactly S3_OPERATIONS). */
   readonly operations = {
     PutObject: async (input: PutObjectCommandInput): Promise<Out<PutObjectCommandOutput>> => {
       const bucket = this.mustGetBucket(input.Bucket);
@@ -272,7 +277,7 @@ export class SimS3 {
         ...(truncated && last ? { NextKeyMarker: last.key, NextVersionIdMarker: last.versionId } : {}),
       };
     },
-  };
+  } satisfies OperationsOf<typeof S3_OPERATIONS>;
 
   private mustGetBucket(name: string | undefined): Map<string, SimS3Entry[]> {
     const bucket = name === undefined ? undefined : this.store.get(name);
@@ -326,4 +331,36 @@ function newVersionId(): string {
 function mustKey(key: string | undefined): string {
   if (!key) throw awsError('InvalidArgument', 'Key is required');
   return key;
+}
+
+/** s3 in the registry (registry.ts). */
+export const s3Service = defineService({
+  prefix: 's3',
+  property: 's3',
+  operations: S3_OPERATIONS,
+  client: s3Sdk.S3Client,
+  sdk: { exports: s3Sdk, baseException: 'S3ServiceException' },
+  throttlingCode: 'SlowDown',
+  // Published: 3,500 writes and 5,500 reads per second per prefix.
+  defaultRates: { 's3:*': 5500, 's3:PutObject': 3500, 's3:DeleteObject': 3500 },
+  create: (ctx) => new SimS3(ctx.clock),
+  // Every version of every object (an old version stays readable by its VersionId); delete markers hold no data.
+  recorded: (s3) =>
+    s3.allVersions().flatMap(({ bucket, entry: o }) =>
+      'deleteMarker' in o
+        ? []
+        : [
+            {
+              place: 's3 objects',
+              name: `s3://${bucket}/${o.key}?versionId=${o.versionId}`,
+              text: `${JSON.stringify(o.metadata)}\n${textOf(o.body)}`,
+            },
+          ],
+    ),
+});
+
+/** An object body as text; a body that is not UTF-8 (raw DER, say) as hex, so the scan's hex needles see it. */
+function textOf(body: Buffer): string {
+  const text = body.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(body) ? text : body.toString('hex');
 }

@@ -19,9 +19,11 @@ import type {
   TagResourceCommandInput,
   TagResourceCommandOutput,
 } from '@aws-sdk/client-secrets-manager';
+import * as secretsManagerSdk from '@aws-sdk/client-secrets-manager';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
 import type { Out } from './iam';
+import { defineService, type OperationsOf } from './service';
 import { copy, randomMixed } from './util';
 
 /** One version of a simulated secret. */
@@ -49,6 +51,16 @@ export interface SimSecret {
 
 const NAME_RE = /^[\w/+=.@-]{1,512}$/;
 
+/** The operations of secretsmanager the simulator answers (the SDK command names without `Command`). */
+export const SECRETS_MANAGER_OPERATIONS = [
+  'CreateSecret',
+  'GetSecretValue',
+  'DescribeSecret',
+  'PutSecretValue',
+  'DeleteSecret',
+  'TagResource',
+] as const;
+
 /** Simulated Secrets Manager. */
 export class SimSecretsManager {
   readonly secrets: SimSecret[] = [];
@@ -69,7 +81,7 @@ export class SimSecretsManager {
     return this.operations.CreateSecret({ Name: name, SecretString: secretString, Description: opts.description, Tags: opts.tags }).ARN!;
   }
 
-  /** The SDK operations, by name. */
+  /** The SDK operations, by name (exactly SECRETS_MANAGER_OPERATIONS). */
   readonly operations = {
     CreateSecret: (input: CreateSecretCommandInput): Out<CreateSecretCommandOutput> => {
       const name = input.Name ?? '';
@@ -181,7 +193,7 @@ export class SimSecretsManager {
       if (s.tags.length > 50) throw awsError('LimitExceededException', 'A secret can have at most 50 tags');
       return {};
     },
-  };
+  } satisfies OperationsOf<typeof SECRETS_MANAGER_OPERATIONS>;
 
   /** By name or full ARN (deleted ones included), or ResourceNotFoundException. */
   mustGet(secretId: string | undefined): SimSecret {
@@ -223,3 +235,19 @@ export class SimSecretsManager {
     return id;
   }
 }
+
+/** secretsmanager in the registry (registry.ts). */
+export const secretsManagerService = defineService({
+  prefix: 'secretsmanager',
+  property: 'secretsManager',
+  operations: SECRETS_MANAGER_OPERATIONS,
+  client: secretsManagerSdk.SecretsManagerClient,
+  sdk: { exports: secretsManagerSdk, baseException: 'SecretsManagerServiceException' },
+  throttlingCode: 'ThrottlingException',
+  // Published: GetSecretValue 10,000/s, the other calls 50/s.
+  defaultRates: { 'secretsmanager:*': 50, 'secretsmanager:GetSecretValue': 10000 },
+  create: (ctx) => new SimSecretsManager(ctx.clock, ctx.region, ctx.accountId),
+  // Names, descriptions and tags; never the values (that is where keys belong).
+  recorded: (secrets) =>
+    secrets.secrets.map((s) => ({ place: 'secrets', name: s.name, text: `${s.name}\n${s.description ?? ''}\n${JSON.stringify(s.tags)}` })),
+});

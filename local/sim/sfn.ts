@@ -18,9 +18,11 @@ import type {
   SendTaskSuccessCommandInput,
   SendTaskSuccessCommandOutput,
 } from '@aws-sdk/client-sfn';
+import * as sfnSdk from '@aws-sdk/client-sfn';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
 import type { Out } from './iam';
+import { defineService, type OperationsOf } from './service';
 import { paginate } from './util';
 
 /** An execution the rehearsal registered. */
@@ -58,6 +60,9 @@ function listItemOf(e: SimExecution): ExecutionListItem {
     stopDate: e.stopDate ? new Date(e.stopDate) : undefined,
   };
 }
+
+/** The operations of sfn the simulator answers (the SDK command names without `Command`). */
+export const SFN_OPERATIONS = ['ListExecutions', 'DescribeExecution', 'SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat'] as const;
 
 export class SimSfn {
   readonly executions: SimExecution[] = [];
@@ -119,7 +124,7 @@ export class SimSfn {
     return this.#tokens.get(token)?.heartbeats ?? 0;
   }
 
-  /** The SDK operations, by name. */
+  /** The SDK operations, by name (exactly SFN_OPERATIONS). */
   readonly operations = {
     ListExecutions: (input: ListExecutionsCommandInput): Out<ListExecutionsCommandOutput> => {
       if (!input.stateMachineArn && !input.mapRunArn) {
@@ -174,7 +179,7 @@ export class SimSfn {
       this.openToken(input.taskToken).heartbeats += 1;
       return {};
     },
-  };
+  } satisfies OperationsOf<typeof SFN_OPERATIONS>;
 
   private openToken(token: string | undefined): TokenState {
     if (!token || token.length > 2048) throw awsError('InvalidToken', 'Invalid Token');
@@ -190,3 +195,16 @@ export class SimSfn {
     for (const w of state.waiters.splice(0)) w(result);
   }
 }
+
+/** sfn in the registry (registry.ts). */
+export const sfnService = defineService({
+  prefix: 'sfn',
+  property: 'sfn',
+  operations: SFN_OPERATIONS,
+  client: sfnSdk.SFNClient,
+  sdk: { exports: sfnSdk, baseException: 'SFNServiceException' },
+  throttlingCode: 'ThrottlingException',
+  // Published: ListExecutions 2/s; the others an estimate.
+  defaultRates: { 'sfn:*': 100, 'sfn:ListExecutions': 2 },
+  create: (ctx) => new SimSfn(ctx.clock),
+});

@@ -5,9 +5,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PublishCommandInput, PublishCommandOutput } from '@aws-sdk/client-sns';
+import * as snsSdk from '@aws-sdk/client-sns';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
 import type { Out } from './iam';
+import { defineService, type OperationsOf } from './service';
 
 /** A published message. */
 export interface SimSnsMessage {
@@ -21,13 +23,16 @@ export interface SimSnsMessage {
 
 const TOPIC_ARN_RE = /^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$/;
 
+/** The operations of sns the simulator answers (the SDK command names without `Command`). */
+export const SNS_OPERATIONS = ['Publish'] as const;
+
 /** Simulated SNS. */
 export class SimSns {
   readonly messages: SimSnsMessage[] = [];
 
   constructor(private readonly clock: SimClock) {}
 
-  /** The SDK operations, by name. */
+  /** The SDK operations, by name (exactly SNS_OPERATIONS). */
   readonly operations = {
     Publish: (input: PublishCommandInput): Out<PublishCommandOutput> => {
       const topicArn = input.TopicArn ?? input.TargetArn;
@@ -46,5 +51,19 @@ export class SimSns {
       this.messages.push({ topicArn, subject: input.Subject, message, messageId, at: this.clock.nowMs() });
       return { MessageId: messageId };
     },
-  };
+  } satisfies OperationsOf<typeof SNS_OPERATIONS>;
 }
+
+/** sns in the registry (registry.ts). */
+export const snsService = defineService({
+  prefix: 'sns',
+  property: 'sns',
+  operations: SNS_OPERATIONS,
+  client: snsSdk.SNSClient,
+  sdk: { exports: snsSdk, baseException: 'SNSServiceException' },
+  throttlingCode: 'ThrottledException',
+  // Published: Publish 30,000/s in us-east-1.
+  defaultRates: { 'sns:*': 30000 },
+  create: (ctx) => new SimSns(ctx.clock),
+  recorded: (sns) => sns.messages.map((m) => ({ place: 'notifications', name: m.topicArn, text: `${m.subject ?? ''}\n${m.message}` })),
+});

@@ -12,9 +12,11 @@ import type {
   PutParameterCommandInput,
   PutParameterCommandOutput,
 } from '@aws-sdk/client-ssm';
+import * as ssmSdk from '@aws-sdk/client-ssm';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
 import type { Out } from './iam';
+import { defineService, type OperationsOf } from './service';
 
 /** A stored parameter. */
 export interface SimParameter {
@@ -28,6 +30,9 @@ export interface SimParameter {
 
 const NAME_RE = /^\/?[\w.\-/]{1,2048}$/;
 
+/** The operations of ssm the simulator answers (the SDK command names without `Command`). */
+export const SSM_OPERATIONS = ['PutParameter', 'GetParameter'] as const;
+
 /** Simulated SSM (Parameter Store only). */
 export class SimSsm {
   readonly parameters = new Map<string, SimParameter>();
@@ -40,7 +45,7 @@ export class SimSsm {
     private readonly accountId: string,
   ) {}
 
-  /** The SDK operations, by name. */
+  /** The SDK operations, by name (exactly SSM_OPERATIONS). */
   readonly operations = {
     PutParameter: (input: PutParameterCommandInput): Out<PutParameterCommandOutput> => {
       const name = input.Name ?? '';
@@ -85,5 +90,25 @@ export class SimSsm {
         },
       };
     },
-  };
+  } satisfies OperationsOf<typeof SSM_OPERATIONS>;
 }
+
+/** ssm in the registry (registry.ts). */
+export const ssmService = defineService({
+  prefix: 'ssm',
+  property: 'ssm',
+  operations: SSM_OPERATIONS,
+  client: ssmSdk.SSMClient,
+  sdk: { exports: ssmSdk, baseException: 'SSMServiceException' },
+  throttlingCode: 'ThrottlingException',
+  // Estimates (PutParameter's standard throughput is low).
+  defaultRates: { 'ssm:*': 40, 'ssm:PutParameter': 3 },
+  create: (ctx) => new SimSsm(ctx.clock, ctx.region, ctx.accountId),
+  // Every version of every parameter (an overwritten value stays in the parameter's history).
+  recorded: (ssm) =>
+    ssm.history.map((p) => ({
+      place: 'ssm parameters',
+      name: `${p.name} (version ${p.version})`,
+      text: `${p.description ?? ''}\n${p.value}`,
+    })),
+});
