@@ -1,5 +1,5 @@
 /**
- * lib/config.ts: the `certRotation` block of cdk.json is validated at synth, defaults are filled
+ * lib/config: the `certRotation` block of cdk.json is validated at synth, defaults are filled
  * in, and every problem is reported together, each message starting with the field it names.
  */
 import * as fs from 'node:fs';
@@ -61,7 +61,7 @@ function problemsOf(raw: unknown): readonly string[] {
   throw new Error('resolveConfig accepted the config; expected a ConfigError');
 }
 
-/** A PEM-shaped certificate of exactly `length` characters (config.ts checks the armour, not the DER). */
+/** A PEM-shaped certificate of exactly `length` characters (lib/config/sections/trust.ts checks the armour, not the DER). */
 function fakePem(length: number): string {
   const head = '-----BEGIN CERTIFICATE-----\n';
   const tail = '\n-----END CERTIFICATE-----';
