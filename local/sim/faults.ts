@@ -5,8 +5,7 @@
 import { createHash } from 'node:crypto';
 import { SERVICE_PREFIXES } from './registry';
 import type { FleetSpec } from './fleet';
-import { SIMULATED_OPERATIONS } from './operations';
-import { isIntegerIn, isObject, Problems, usageError } from './validate';
+import { isIntegerIn, isObject, operationPatternProblem, Problems, usageError } from './validate';
 
 /**
  * Fails the first `count` calls that match `operation` with `error` (REHEARSAL.md). With `*` or
@@ -105,13 +104,11 @@ function checkOperation(value: unknown, path: string, p: Problems): string {
     p.add(path, 'must be a string "service:Operation" or "*"');
     return '';
   }
-  if (value === '*') return value;
-  const m = /^([a-z0-9]+):(\*|[A-Za-z0-9]+)$/.exec(value);
-  if (!m || !(SERVICE_PREFIXES as readonly string[]).includes(m[1])) {
+  const problem = operationPatternProblem(value);
+  if (problem?.kind === 'service') {
     p.add(path, `"${value}" must be "service:Operation", "service:*" or "*" with service one of ${SERVICE_PREFIXES.join(', ')}`);
-  } else if (m[2] !== '*' && !(SIMULATED_OPERATIONS as readonly string[]).includes(value)) {
-    const sameService = SIMULATED_OPERATIONS.filter((o) => o.startsWith(`${m[1]}:`));
-    p.add(path, `"${value}" is not a simulated operation (${m[1]}: ${sameService.map((o) => o.split(':')[1]).join(', ')})`);
+  } else if (problem?.kind === 'operation') {
+    p.add(path, `"${value}" is not a simulated operation (${problem.service}: ${problem.operations.join(', ')})`);
   }
   return value;
 }

@@ -4,7 +4,6 @@
  * The shape it returns is fleet.ts's.
  */
 import { DEFAULT_API_RATES } from './api-rates';
-import { SERVICE_PREFIXES } from './registry';
 import type {
   CertificateRef,
   ElbProtocol,
@@ -16,8 +15,16 @@ import type {
   FleetInstance,
   FleetSpec,
 } from './fleet';
-import { SIMULATED_OPERATIONS } from './operations';
-import { DNS_NAME_RE, isDnsNameOrWildcard, isIntegerIn, isObject, Problems, usageError, type JsonObject } from './validate';
+import {
+  DNS_NAME_RE,
+  isDnsNameOrWildcard,
+  isIntegerIn,
+  isObject,
+  operationPatternProblem,
+  Problems,
+  usageError,
+  type JsonObject,
+} from './validate';
 
 const ELB_PROTOCOLS: readonly ElbProtocol[] = ['HTTPS', 'SSL', 'HTTP', 'TCP'];
 const CERT_REFS: readonly CertificateRef[] = ['current', 'other'];
@@ -42,12 +49,7 @@ function parseApiRates(value: unknown, p: Problems): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [op, rate] of Object.entries(value)) {
     const path = `fleet.apiRates.${op}`;
-    const m = /^([a-z0-9]+):(\*|[A-Za-z0-9]+)$/.exec(op);
-    const known =
-      op === '*' ||
-      (m !== null &&
-        (SERVICE_PREFIXES as readonly string[]).includes(m[1]) &&
-        (m[2] === '*' || (SIMULATED_OPERATIONS as readonly string[]).includes(op)));
+    const known = operationPatternProblem(op) === undefined;
     if (!known)
       p.add(path, `is not a simulated operation, "service:*" or "*" (e.g. ${Object.keys(DEFAULT_API_RATES).slice(0, 2).join(', ')})`);
     if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0 || rate > 1_000_000) {
