@@ -1,0 +1,194 @@
+import { summarizeCertificate, type CertificateSummary } from '../lambdas/shared/certificate';
+import { RollbackIncomplete } from '../lambdas/shared/errors';
+import type { LedgerEntry } from '../lambdas/shared/ledger';
+import { targetKey } from '../lambdas/shared/targets';
+import type { Decision } from './approver';
+import type { PhaseReport } from './phase-accounting';
+import type { SecretScanResult } from './secret-scan';
+import type { FleetSpec, SimTarget, SimulatedAccount } from './sim';
+
+export interface CertificateFacts {
+  readonly serial: string;
+  readonly sha256: string;
+  readonly md5: string;
+  readonly notAfter: string;
+}
+
+export interface TargetReport {
+  /** `elb/NAME/PORT`, `elbv2/NAME/PORT`, `cloudfront/ID`, `node/INSTANCE` (what target faults name). */
+  readonly key: string;
+  readonly kind: SimTarget['kind'];
+  readonly id: string;
+  readonly name?: string;
+  readonly port: number;
+  /** SHA-256 of what a TLS handshake (SNI = domain) saw at the start; null without TLS (HTTP/TCP) or when it failed. */
+  readonly before: string | null;
+  /** What the simulated API said the target was configured with at the start. */
+  readonly apiBefore: string | null;
+  /** What the simulated API says the target is configured with now (not what it serves: see servedAfter). */
+  readonly after: string | null;
+  /** SHA-256 of what a TLS handshake saw at the end. */
+  readonly servedAfter: string | null;
+  /** servedAfter differs from before: both seen over TLS. */
+  readonly changed: boolean;
+  /** The change ledger says the rollback restored it. */
+  readonly rolledBack: boolean;
+}
+
+export interface RehearsalReport {
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'ROLLBACK_INCOMPLETE';
+  readonly error?: string;
+  /** ROLLBACK_INCOMPLETE: the keys of every target that is not back on what it served before. */
+  readonly rollbackIncomplete?: string[];
+  /** ROLLBACK_INCOMPLETE: the error that stopped the rotation and started the rollback. */
+  readonly rollbackStartedBy?: string;
+  readonly execution: string;
+  readonly certificate: { readonly new: CertificateFacts | null; readonly previous: CertificateFacts };
+  /** FAILED when any state of the phase failed (a Catch taking over included); retries = the engine's StateRetried events. */
+  readonly phases: PhaseReport[];
+  readonly targets: TargetReport[];
+  readonly approvals: Array<{ readonly gate: string; readonly decision: Decision | 'timeout' }>;
+  readonly stateTransitions: number;
+  readonly maxStatePayloadBytes: number;
+  readonly apiCalls: Record<string, number>;
+  readonly notifications: Array<{ readonly subject: string }>;
+  readonly secretScan: SecretScanResult;
+  readonly simulatedSeconds: number;
+}
+
+/** The error an execution ends with when its rollback could not be verified. */
+const ROLLBACK_INCOMPLETE = new RollbackIncomplete('').name;
+
+/** The report key of a ledger target (the same keys as {@link TargetReport.key}). */
+function reportKeyOf(target: LedgerEntry['target']): string {
+  return ledgerKeyToReportKey(targetKey(target));
+}
+
+/** Ledger keys name an ELBv2 target's role (`elbv2/NAME/PORT/sni`); report keys name the listener. */
+function ledgerKeyToReportKey(key: string): string {
+  return key.replace(/^(elbv2\/[^/]+\/\d+)\/(default|sni)$/, '$1');
+}
+
+function facts(s: CertificateSummary): CertificateFacts {
+  return { serial: s.serial, sha256: s.sha256, md5: s.md5, notAfter: s.notAfter };
+}
+
+/** The report's facts of a certificate, or null when it does not parse (a bad staged certificate). */
+export function certificateFacts(pem: string): CertificateFacts | null {
+  try {
+    return facts(summarizeCertificate(pem));
+  } catch {
+    return null;
+  }
+}
+
+/** The report's facts of a certificate that must parse (the simulated current one). */
+export function certificateFactsOf(pem: string): CertificateFacts {
+  return facts(summarizeCertificate(pem));
+}
+
+/** How the rehearsal sees a target: over TLS (SNI = domain) and through the simulated API. */
+export interface TargetViews {
+  readonly served: (t: SimTarget) => Promise<string | null>;
+  readonly configured: (t: SimTarget) => string | null;
+}
+
+/** The report keys of the targets the change ledger says the rollback restored. */
+function rolledBackKeys(sim: SimulatedAccount, artifactBucket: string, executionName: string): Set<string> {
+  const ledgerPrefix = `executions/${executionName}/ledger/`;
+  const ledger: LedgerEntry[] = [...(sim.s3.buckets.get(artifactBucket)?.keys() ?? [])]
+    .filter((k) => k.startsWith(ledgerPrefix))
+    .map((k) => JSON.parse(sim.s3.getText(artifactBucket, k) ?? '{}') as LedgerEntry);
+  return new Set(ledger.filter((e) => e.status === 'rolled-back' && e.note !== 'was not switched').map((e) => reportKeyOf(e.target)));
+}
+
+/**
+ * Every target of the fleet at the end: what TLS saw before and after, what the API said before
+ * and says now, and whether the ledger says it was rolled back. Listeners without TLS (HTTP/TCP)
+ * carry no certificate; they are reported, untouched.
+ */
+export async function targetReports(params: {
+  readonly sim: SimulatedAccount;
+  readonly fleet: FleetSpec;
+  readonly views: TargetViews;
+  readonly before: ReadonlyMap<string, string | null>;
+  readonly apiBefore: ReadonlyMap<string, string | null>;
+  readonly artifactBucket: string;
+  readonly executionName: string;
+}): Promise<TargetReport[]> {
+  const { sim, views } = params;
+  const rolledBack = rolledBackKeys(sim, params.artifactBucket, params.executionName);
+  const targets: TargetReport[] = [];
+  for (const t of sim.targets()) {
+    const servedAfter = await views.served(t);
+    const b = params.before.get(t.key) ?? null;
+    targets.push({
+      key: t.key,
+      kind: t.kind,
+      id: t.id,
+      ...((t.name ?? t.loadBalancerName) ? { name: t.name ?? t.loadBalancerName } : {}),
+      port: t.port,
+      before: b,
+      apiBefore: params.apiBefore.get(t.key) ?? null,
+      // What the account says is configured for the domain now (ELBv2: its SNI certificate for the domain, else the default).
+      after: views.configured(t),
+      servedAfter,
+      changed: servedAfter !== b,
+      rolledBack: rolledBack.has(t.key),
+    });
+  }
+
+  for (const elb of params.fleet.elbs) {
+    for (const l of elb.listeners.filter((x) => x.protocol === 'HTTP' || x.protocol === 'TCP')) {
+      targets.push({
+        key: `elb/${elb.name}/${l.port}`,
+        kind: 'elb',
+        id: elb.name,
+        port: l.port,
+        before: null,
+        apiBefore: null,
+        after: null,
+        servedAfter: null,
+        changed: false,
+        rolledBack: false,
+      });
+    }
+  }
+  return targets;
+}
+
+/** How the execution ended, as the report says it. */
+export interface Outcome {
+  readonly status: RehearsalReport['status'];
+  readonly error?: string;
+  readonly rollbackIncomplete?: string[];
+  readonly rollbackStartedBy?: string;
+}
+
+/**
+ * A rollback that could not be verified: what the workflow says is not back (its report), and
+ * what the rehearsal itself sees over TLS is not back, whatever the workflow says.
+ */
+export function judgeRollback(outcome: Outcome, targets: readonly TargetReport[], workflowReportText: () => string | undefined): Outcome {
+  let { status, error } = outcome;
+  if (status === 'SUCCEEDED') return outcome;
+  const workflowReport = JSON.parse(workflowReportText() ?? '{}') as { notBack?: string[]; error?: string };
+  const notBack = new Set([
+    ...(workflowReport.notBack ?? []).map(ledgerKeyToReportKey),
+    ...targets.filter((t) => t.servedAfter !== t.before).map((t) => t.key),
+  ]);
+  if (notBack.size === 0 && !error?.startsWith(`${ROLLBACK_INCOMPLETE}:`)) return outcome;
+  status = 'ROLLBACK_INCOMPLETE';
+  const rollbackIncomplete = targets.filter((t) => notBack.has(t.key)).map((t) => t.key);
+  const rollbackStartedBy = error?.startsWith(`${ROLLBACK_INCOMPLETE}:`) ? workflowReport.error : error;
+  for (const k of notBack) if (!rollbackIncomplete.includes(k)) rollbackIncomplete.push(k);
+  if (!error?.startsWith(`${ROLLBACK_INCOMPLETE}:`)) {
+    error = `${ROLLBACK_INCOMPLETE}: the rehearsal sees ${rollbackIncomplete.join(', ')} not back over TLS, although the execution ended with ${error ?? 'no error'}`;
+  }
+  return {
+    status,
+    ...(error !== undefined ? { error } : {}),
+    rollbackIncomplete,
+    ...(rollbackStartedBy !== undefined ? { rollbackStartedBy } : {}),
+  };
+}
