@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { DescribeLoadBalancersCommand, ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { S3Client } from '@aws-sdk/client-s3';
 import { awsCallOf, awsClient, MAX_ATTEMPTS, resourceOf } from '../../lambdas/shared/aws-clients';
@@ -128,10 +128,9 @@ describe('awsClient: the one client factory', () => {
 describe('every handler builds its clients through awsClient', () => {
   const sources = (): Array<{ file: string; text: string }> => {
     const out: Array<{ file: string; text: string }> = [];
-    for (const dir of readdirSync(LAMBDAS, { withFileTypes: true }).filter((d) => d.isDirectory())) {
-      for (const f of readdirSync(join(LAMBDAS, dir.name)).filter((n) => n.endsWith('.ts'))) {
-        out.push({ file: `${dir.name}/${f}`, text: readFileSync(join(LAMBDAS, dir.name, f), 'utf8') });
-      }
+    // Every .ts file at any depth (shared/certificate/*.ts included).
+    for (const file of readdirSync(LAMBDAS, { recursive: true, encoding: 'utf8' }).filter((n) => n.endsWith('.ts'))) {
+      out.push({ file: file.split(sep).join('/'), text: readFileSync(join(LAMBDAS, file), 'utf8') });
     }
     return out;
   };
