@@ -13,6 +13,8 @@ export interface RehearsalCertificates {
   readonly trustedRoots: string[];
   readonly current: SimCertificate;
   readonly other: SimCertificate;
+  /** The fleet's older IAM certificates (`iamCertificates`), by name: the same names, long expired. */
+  readonly iamCertificates: Record<string, SimCertificate>;
 }
 
 const DAY = 86_400_000;
@@ -36,6 +38,8 @@ export async function prepareCertificates(opts: {
   readonly currentDaysLeft: number;
   readonly certificateDir?: string;
   readonly now?: Date;
+  /** The fleet's `iamCertificates`: one certificate each, valid for a year from its upload. @default [] */
+  readonly older?: ReadonlyArray<{ readonly name: string; readonly uploadedDaysAgo: number }>;
 }): Promise<RehearsalCertificates> {
   const now = opts.now ?? new Date();
   const root = await createRootCa({ name: 'Rehearsal Root CA' });
@@ -79,7 +83,22 @@ export async function prepareCertificates(opts: {
     notAfter: currentNotAfter,
   });
   const other = await issueCertificate({ names: ['*.other.example', 'other.example'], issuer: intermediate, chain: [intermediate], root });
+  const iamCertificates: Record<string, SimCertificate> = {};
+  for (const c of opts.older ?? []) {
+    const notBefore = new Date(now.getTime() - (c.uploadedDaysAgo + 1) * DAY);
+    const old = await issueCertificate({
+      names,
+      keyType: 'ec-p256',
+      issuer: intermediate,
+      chain: [intermediate],
+      root,
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + 365 * DAY),
+    });
+    iamCertificates[c.name] = { certPem: old.certPem, keyPem: old.keyPem, chainPem: old.chainPem };
+  }
   return {
+    iamCertificates,
     staged,
     trustedRoots,
     current: { certPem: current.certPem, keyPem: current.keyPem, chainPem: current.chainPem },

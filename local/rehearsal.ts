@@ -108,6 +108,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     names: options.config.certificateNames,
     currentDaysLeft: options.fleet.currentCertDaysLeft,
     ...(options.certificateDir ? { certificateDir: options.certificateDir } : {}),
+    older: options.fleet.iamCertificates ?? [],
   });
   // Roots of the rehearsal's own CA (and DIR/root.pem) are trusted for this rehearsal only.
   const config: ResolvedConfig = {
@@ -129,6 +130,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     faults: [...(options.faults ?? [])],
     current: certs.current,
     other: certs.other,
+    iamCertificates: certs.iamCertificates,
     iamPath: config.iamPath,
     region: SIM_REGION,
     accountId: SIM_ACCOUNT,

@@ -58,6 +58,11 @@ export interface SimulatedAccountOptions {
   readonly current: SimCertificate;
   /** An unrelated certificate, for places marked `"certificate": "other"`. */
   readonly other: SimCertificate;
+  /**
+   * The material of the fleet's `iamCertificates`, by name. @default for any name not given: the
+   * other certificate's material, uploaded under that name
+   */
+  readonly iamCertificates?: Readonly<Record<string, SimCertificate>>;
   /** IAM name of `current`. @default `STAR.<domain>_<yyyy-mm-dd of its notBefore>` */
   readonly currentCertificateName?: string;
   /** IAM path of `current`. @default '/cloudfront/rehearsal/' */
@@ -79,8 +84,18 @@ function iamNameFor(cert: SimCertificate, fallbackDomain: string): string {
   return `${name}_${isoDay(new Date(x.validFrom))}`;
 }
 
+/** Days ago the current and the other certificate were uploaded. */
+const SEEDED_DAYS_AGO = 400;
+
 /** Uploads a certificate to IAM long ago: it may have expired since, and every service sees it. */
-function seedIam(iam: SimIam, clock: SimClock, cert: SimCertificate, name: string, path: string): IamServerCertificate {
+function seedIam(
+  iam: SimIam,
+  clock: SimClock,
+  cert: SimCertificate,
+  name: string,
+  path: string,
+  daysAgo = SEEDED_DAYS_AGO,
+): IamServerCertificate {
   try {
     iam.upload(
       {
@@ -90,7 +105,7 @@ function seedIam(iam: SimIam, clock: SimClock, cert: SimCertificate, name: strin
         PrivateKey: cert.keyPem,
         CertificateChain: cert.chainPem || undefined,
       },
-      { allowExpired: true, uploadedAt: new Date(clock.nowMs() - 400 * 86_400_000) },
+      { allowExpired: true, uploadedAt: new Date(clock.nowMs() - daysAgo * 86_400_000) },
     );
   } catch (e) {
     throw new Error(`cannot seed IAM certificate ${name}: ${(e as Error).message}`, { cause: e });
@@ -186,10 +201,18 @@ export class SimulatedAccount extends ServiceProperties implements SimulatedBack
     let otherName = iamNameFor(opts.other, 'other');
     if (otherName === this.currentCertificate.name) otherName = `${otherName}-other`;
     this.otherCertificate = seedIam(this.iam, this.clock, opts.other, otherName, OTHER_IAM_PATH);
+    // The fleet's other IAM certificates (older ones of the domain, say), each with its own upload date.
+    const named = new Map<string, IamServerCertificate>();
+    for (const c of this.fleet.iamCertificates) {
+      const material = opts.iamCertificates?.[c.name] ?? opts.other;
+      named.set(c.name, seedIam(this.iam, this.clock, material, c.name, c.path ?? this.currentCertificate.path, c.uploadedDaysAgo));
+    }
+    const entryOf = (ref: CertificateRef) =>
+      ref === 'current' ? this.currentCertificate : ref === 'other' ? this.otherCertificate : named.get(ref)!;
     const seed: SeedContext = {
       fleet: this.fleet,
-      certificateArn: (ref: CertificateRef) => (ref === 'current' ? this.currentCertificate.arn : this.otherCertificate.arn),
-      certificateId: (ref: CertificateRef) => (ref === 'current' ? this.currentCertificate.id : this.otherCertificate.id),
+      certificateArn: (ref: CertificateRef) => entryOf(ref).arn,
+      certificateId: (ref: CertificateRef) => entryOf(ref).id,
     };
     for (const def of SIMULATED_SERVICES) def.seed?.(built.get(def.prefix) as never, seed);
 

@@ -29,7 +29,7 @@ import * as cloudfrontSdk from '@aws-sdk/client-cloudfront';
 import { certificateCoversHost, keyDescription, parseCertificate } from './certinfo';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
-import type { FleetDistribution } from './fleet';
+import type { CertificateRef, FleetDistribution } from './fleet';
 import type { Out, SimIam } from './iam';
 import { defineService, type OperationsOf } from './service';
 import { cloudfrontTargets } from './targets';
@@ -111,7 +111,7 @@ export class SimCloudFront {
   ) {}
 
   /** Creates the fleet's distributions, Deployed; `certificateId` maps "current"/"other" to IAM ServerCertificateIds. */
-  seed(distributions: readonly FleetDistribution[], certificateId: (ref: 'current' | 'other') => string): void {
+  seed(distributions: readonly FleetDistribution[], certificateId: (ref: CertificateRef) => string): void {
     for (const d of distributions) {
       const id = certificateId(d.certificate);
       const domainName = `${d.id.toLowerCase()}.cloudfront.net`;

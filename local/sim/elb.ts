@@ -12,7 +12,7 @@ import type {
 import * as elbSdk from '@aws-sdk/client-elastic-load-balancing';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
-import type { ElbProtocol, FleetElb } from './fleet';
+import type { CertificateRef, ElbProtocol, FleetElb } from './fleet';
 import type { Out, SimIam } from './iam';
 import { defineService, type OperationsOf } from './service';
 import { elbTargets } from './targets';
@@ -56,7 +56,7 @@ export class SimElb {
   ) {}
 
   /** Creates the fleet's ELBs; `certificateArn` maps "current"/"other" to IAM ARNs. */
-  seed(elbs: readonly FleetElb[], certificateArn: (ref: 'current' | 'other') => string): void {
+  seed(elbs: readonly FleetElb[], certificateArn: (ref: CertificateRef) => string): void {
     for (const e of elbs) {
       this.loadBalancers.push({
         name: e.name,

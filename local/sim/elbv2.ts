@@ -23,7 +23,7 @@ import type {
 import * as elbv2Sdk from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
-import type { FleetAlb } from './fleet';
+import type { CertificateRef, FleetAlb } from './fleet';
 import type { Out, SimIam } from './iam';
 import { defineService, type OperationsOf } from './service';
 import { elbv2Targets } from './targets';
@@ -80,7 +80,7 @@ export class SimElbv2 {
   ) {}
 
   /** Creates the fleet's ALBs/NLBs; `certificateArn` maps "current"/"other" to IAM ARNs. */
-  seed(albs: readonly FleetAlb[], certificateArn: (ref: 'current' | 'other') => string): void {
+  seed(albs: readonly FleetAlb[], certificateArn: (ref: CertificateRef) => string): void {
     for (const a of albs) {
       const type = a.listeners.some((l) => l.protocol === 'TLS') ? 'network' : 'application';
       const short = type === 'network' ? 'net' : 'app';

@@ -12,6 +12,7 @@ import type {
   FleetDistribution,
   FleetElb,
   FleetElbListener,
+  FleetIamCertificate,
   FleetInstance,
   FleetSpec,
 } from './fleet';
@@ -39,6 +40,11 @@ export const DEFAULT_DAYS_LEFT = 20;
 export const DEFAULT_DEPLOY_SECONDS = 60;
 /** Default simulated IAM -> ELB propagation time of a just-uploaded certificate. */
 export const DEFAULT_IAM_PROPAGATION_SECONDS = 10;
+/** IAM's default quota of server certificates per account. */
+export const DEFAULT_IAM_QUOTA = 20;
+// IAM ServerCertificateName and Path.
+const IAM_NAME_RE = /^[\w+=,.@-]{1,128}$/;
+const IAM_PATH_RE = /^\/([\x21-\x7e]*\/)?$/;
 
 function parseApiRates(value: unknown, p: Problems): Record<string, number> {
   if (value === undefined) return {};
@@ -71,11 +77,57 @@ function arrayField(obj: JsonObject, key: string, path: string, p: Problems): un
   return value;
 }
 
+/** Where each name of an `iamCertificates` entry is used, checked against the declared names by {@link parseIam}. */
+const namedRefs = new WeakMap<Problems, Array<{ name: string; path: string }>>();
+
 function certRef(value: unknown, path: string, p: Problems): CertificateRef {
   if (value === undefined) return 'current';
-  if (typeof value === 'string' && (CERT_REFS as readonly string[]).includes(value)) return value as CertificateRef;
-  p.add(path, `must be "current" or "other"`);
+  if (typeof value === 'string' && CERT_REFS.includes(value)) return value;
+  if (typeof value === 'string' && IAM_NAME_RE.test(value)) {
+    namedRefs.set(p, [...(namedRefs.get(p) ?? []), { name: value, path }]);
+    return value;
+  }
+  p.add(path, `must be "current", "other" or the name of an iamCertificates entry`);
   return 'current';
+}
+
+/** `iamCertificates` and `iamServerCertificateQuota`; every certificate name a place uses must be declared. */
+function parseIam(raw: JsonObject, p: Problems): { iamCertificates: FleetIamCertificate[]; iamServerCertificateQuota: number } {
+  const iamCertificates: FleetIamCertificate[] = [];
+  const names = new Set<string>();
+  arrayField(raw, 'iamCertificates', 'fleet', p).forEach((value, i) => {
+    const path = `fleet.iamCertificates[${i}]`;
+    const c = p.object(value, path, ['name', 'uploadedDaysAgo', 'path']);
+    if (!c) return;
+    if (typeof c.name !== 'string' || !IAM_NAME_RE.test(c.name))
+      p.add(`${path}.name`, 'must be an IAM certificate name ([\\w+=,.@-], 1-128)');
+    else if (['current', 'other'].includes(c.name) || names.has(c.name)) p.add(`${path}.name`, `"${c.name}" is used twice`);
+    if (!isIntegerIn(c.uploadedDaysAgo, 0, 36500)) p.add(`${path}.uploadedDaysAgo`, 'must be an integer number of days >= 0');
+    if (c.path !== undefined && (typeof c.path !== 'string' || !IAM_PATH_RE.test(c.path))) {
+      p.add(`${path}.path`, 'must be an IAM path that begins and ends with "/"');
+    }
+    if (typeof c.name !== 'string') return;
+    names.add(c.name);
+    iamCertificates.push({
+      name: c.name,
+      uploadedDaysAgo: Number(c.uploadedDaysAgo),
+      ...(typeof c.path === 'string' ? { path: c.path } : {}),
+    });
+  });
+  for (const ref of namedRefs.get(p) ?? []) {
+    if (!names.has(ref.name)) p.add(ref.path, `"${ref.name}" is not "current", "other" or the name of an iamCertificates entry`);
+  }
+  // The account holds the current and the other certificate besides these.
+  const held = iamCertificates.length + 2;
+  let iamServerCertificateQuota = Math.max(DEFAULT_IAM_QUOTA, held);
+  if (raw.iamServerCertificateQuota !== undefined) {
+    if (!isIntegerIn(raw.iamServerCertificateQuota, held, 10_000)) {
+      p.add('fleet.iamServerCertificateQuota', `must be an integer >= ${held} (the certificates the account holds at the start)`);
+    } else {
+      iamServerCertificateQuota = raw.iamServerCertificateQuota;
+    }
+  }
+  return { iamCertificates, iamServerCertificateQuota };
 }
 
 function port(value: unknown, path: string, p: Problems): number {
@@ -244,6 +296,8 @@ export function parseFleet(json: unknown, source: string): FleetSpec {
     'instances',
     'iamPropagationSeconds',
     'apiRates',
+    'iamCertificates',
+    'iamServerCertificateQuota',
   ]);
   const domain = typeof raw.domain === 'string' ? raw.domain : '';
   if (typeof raw.domain !== 'string' || !DNS_NAME_RE.test(raw.domain)) {
@@ -284,6 +338,7 @@ export function parseFleet(json: unknown, source: string): FleetSpec {
     }
   }
   const apiRates = parseApiRates(raw.apiRates, p);
+  const iam = parseIam(raw, p);
   p.throwIfAny(usageError(source, 'fleet file'));
-  return { domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates };
+  return { domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates, ...iam };
 }

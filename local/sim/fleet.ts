@@ -2,12 +2,25 @@
  * The fleet file (REHEARSAL.md "Fleet file"): the shape of the simulated account, and the default
  * fleet. `parseFleet` (fleet-file.ts) validates a file into this shape.
  */
-import { DEFAULT_DAYS_LEFT, DEFAULT_DEPLOY_SECONDS, DEFAULT_IAM_PROPAGATION_SECONDS } from './fleet-file';
+import { DEFAULT_DAYS_LEFT, DEFAULT_DEPLOY_SECONDS, DEFAULT_IAM_PROPAGATION_SECONDS, DEFAULT_IAM_QUOTA } from './fleet-file';
 
-export { DEFAULT_DAYS_LEFT, DEFAULT_DEPLOY_SECONDS, DEFAULT_IAM_PROPAGATION_SECONDS, parseFleet } from './fleet-file';
+export { DEFAULT_DAYS_LEFT, DEFAULT_DEPLOY_SECONDS, DEFAULT_IAM_PROPAGATION_SECONDS, DEFAULT_IAM_QUOTA, parseFleet } from './fleet-file';
 
-/** Which certificate a place serves at the start: the one being rotated, or an unrelated one. */
-export type CertificateRef = 'current' | 'other';
+/**
+ * Which certificate a place serves at the start: the one being rotated (`current`), an unrelated
+ * one (`other`), or one of the fleet's `iamCertificates` by name (an older certificate still in use).
+ */
+export type CertificateRef = string;
+
+/** An extra IAM server certificate the account holds at the start (an older one of the domain, say). */
+export interface FleetIamCertificate {
+  /** Its ServerCertificateName, e.g. `STAR.gitter.im_2023-11-15`. */
+  readonly name: string;
+  /** Simulated days since its upload (the current certificate was uploaded 400 days ago). */
+  readonly uploadedDaysAgo: number;
+  /** Its IAM path. @default the current certificate's path (the config's iamPath in a rehearsal) */
+  readonly path?: string;
+}
 
 /** Classic ELB listener protocols. */
 export type ElbProtocol = 'HTTPS' | 'SSL' | 'HTTP' | 'TCP';
@@ -82,12 +95,17 @@ export interface FleetSpec {
    * throttled in simulated time; these replace the defaults they name (see api-rates.ts). @default {}
    */
   readonly apiRates: Readonly<Record<string, number>>;
+  /** Extra IAM server certificates at the start, besides the current and the other one. @default [] */
+  readonly iamCertificates: readonly FleetIamCertificate[];
+  /** What GetAccountSummary says is `ServerCertificatesQuota`; uploads beyond it fail with LimitExceeded. @default 20 */
+  readonly iamServerCertificateQuota: number;
 }
 
 /**
  * The default fleet, shaped like the runbook: the IRC canary ELB (SSL 6667) and the other ELBs,
  * an ALB with an unrelated SNI certificate, three distributions (one unrelated), the beta node,
- * the ws-01 prod canary and the other prod nodes. Returned fresh (safe to modify).
+ * the ws-01 prod canary and the other prod nodes, and two older IAM certificates of the domain that
+ * nothing uses any more (a rotation prunes them). Returned fresh (safe to modify).
  */
 export function defaultFleet(): FleetSpec {
   return {
@@ -125,5 +143,10 @@ export function defaultFleet(): FleetSpec {
     ],
     iamPropagationSeconds: DEFAULT_IAM_PROPAGATION_SECONDS,
     apiRates: {},
+    iamCertificates: [
+      { name: 'STAR.gitter.im_2023-11-15', uploadedDaysAgo: 1110 },
+      { name: 'STAR.gitter.im_2024-11-15', uploadedDaysAgo: 745 },
+    ],
+    iamServerCertificateQuota: DEFAULT_IAM_QUOTA,
   };
 }

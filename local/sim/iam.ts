@@ -1,16 +1,19 @@
 /**
  * Simulated IAM server certificates: UploadServerCertificate, GetServerCertificate,
- * ListServerCertificates, DeleteServerCertificate.
+ * ListServerCertificates, DeleteServerCertificate, and GetAccountSummary (the server-certificate
+ * count and quota only).
  *
  * Checks done like the real service: the body parses as one X.509 certificate, the chain parses and
  * links in order (issuer first), the key parses and matches, the certificate has not expired, the
- * name is free, the account holds fewer than 20 certificates. The private key is kept in a private
+ * name is free, the account holds fewer certificates than its quota (the fleet's
+ * `iamServerCertificateQuota`, default 20). The private key is kept in a private
  * field, never in an entry or an output; only the TLS endpoints read it ({@link SimIam.servingMaterial}).
  */
 import { createPrivateKey, type X509Certificate } from 'node:crypto';
 import type {
   DeleteServerCertificateCommandInput,
   DeleteServerCertificateCommandOutput,
+  GetAccountSummaryCommandOutput,
   GetServerCertificateCommandInput,
   GetServerCertificateCommandOutput,
   ListServerCertificatesCommandInput,
@@ -68,6 +71,7 @@ export const IAM_OPERATIONS = [
   'GetServerCertificate',
   'ListServerCertificates',
   'DeleteServerCertificate',
+  'GetAccountSummary',
 ] as const;
 
 /** Simulated IAM (server certificates only). */
@@ -84,6 +88,8 @@ export class SimIam {
     private readonly accountId: string,
     /** Simulated seconds before ELB and ELBv2 see a just-uploaded certificate (fleet `iamPropagationSeconds`). */
     private readonly propagationSeconds: number = 10,
+    /** ServerCertificatesQuota (fleet `iamServerCertificateQuota`). */
+    readonly quota: number = IAM_SERVER_CERTIFICATE_QUOTA,
   ) {}
 
   /** The SDK operations, by name (exactly IAM_OPERATIONS). */
@@ -133,6 +139,10 @@ export class SimIam {
       this.#keys.delete(entry.id);
       return {};
     },
+    // Only the server-certificate figures: what the rotation reads.
+    GetAccountSummary: (): Out<GetAccountSummaryCommandOutput> => ({
+      SummaryMap: { ServerCertificates: this.#entries.size, ServerCertificatesQuota: this.quota },
+    }),
   } satisfies OperationsOf<typeof IAM_OPERATIONS>;
 
   /** Every certificate, in upload order (no keys). */
@@ -198,8 +208,8 @@ export class SimIam {
     if (this.#entries.has(name)) {
       throw awsError('EntityAlreadyExists', `The Server Certificate with name ${name} already exists.`);
     }
-    if (this.#entries.size >= IAM_SERVER_CERTIFICATE_QUOTA) {
-      throw awsError('LimitExceeded', `Cannot exceed quota for ServerCertificatesPerAccount: ${IAM_SERVER_CERTIFICATE_QUOTA}`);
+    if (this.#entries.size >= this.quota) {
+      throw awsError('LimitExceeded', `Cannot exceed quota for ServerCertificatesPerAccount: ${this.quota}`);
     }
     const blocks = certificateBlocks(input.CertificateBody);
     let cert: X509Certificate;
@@ -295,5 +305,5 @@ export const iamService = defineService({
   throttlingCode: 'Throttling',
   // AWS publishes no figure for IAM's control-plane calls: a conservative estimate.
   defaultRates: { 'iam:*': 10 },
-  create: (ctx) => new SimIam(ctx.clock, ctx.accountId, ctx.fleet.iamPropagationSeconds),
+  create: (ctx) => new SimIam(ctx.clock, ctx.accountId, ctx.fleet.iamPropagationSeconds, ctx.fleet.iamServerCertificateQuota),
 });

@@ -100,7 +100,7 @@ describe('parseFleet', () => {
     ],
     [
       { domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 443, protocol: 'SSL', certificate: 'new' }] }] },
-      'fleet.elbs[0].listeners[0].certificate: must be "current" or "other"',
+      'fleet.elbs[0].listeners[0].certificate: "new" is not "current", "other" or the name of an iamCertificates entry',
     ],
     [
       { domain: 'gitter.im', elbs: [{ name: 'a', listeners: [{ port: 443, protocol: 'SSL', cert: 'other' }] }] },
@@ -138,7 +138,7 @@ describe('parseFleet', () => {
     ],
     [
       { domain: 'gitter.im', albs: [{ name: 'x', listeners: [{ port: 443, sni: ['current', 'x'] }] }] },
-      'fleet.albs[0].listeners[0].sni[1]: must be "current" or "other"',
+      'fleet.albs[0].listeners[0].sni[1]: "x" is not "current", "other" or the name of an iamCertificates entry',
     ],
     [
       {
@@ -158,6 +158,33 @@ describe('parseFleet', () => {
     [{ domain: 'gitter.im', instances: [{ id: 'i-1', tags: { Env: 3 } }] }, 'fleet.instances[0].tags.Env: must be a string'],
     [{ domain: 'gitter.im', instances: [{ id: 'i-1', nginx: 'yes' }] }, 'fleet.instances[0].nginx: must be true or false'],
     [{ domain: 'gitter.im', instances: [{ id: 'web-1' }] }, 'fleet.instances[0].id: must be an instance id'],
+    [
+      { domain: 'gitter.im', distributions: [{ id: 'E1', certificate: 'bad name!' }] },
+      'fleet.distributions[0].certificate: must be "current", "other" or the name of an iamCertificates entry',
+    ],
+    [{ domain: 'gitter.im', iamCertificates: [{ name: 'a b', uploadedDaysAgo: 1 }] }, 'fleet.iamCertificates[0].name: must be an IAM'],
+    [
+      { domain: 'gitter.im', iamCertificates: [{ name: 'STAR.gitter.im_2024-01-01', uploadedDaysAgo: -1 }] },
+      'fleet.iamCertificates[0].uploadedDaysAgo: must be an integer number of days >= 0',
+    ],
+    [
+      { domain: 'gitter.im', iamCertificates: [{ name: 'STAR.gitter.im_2024-01-01', uploadedDaysAgo: 900, path: 'cloudfront' }] },
+      'fleet.iamCertificates[0].path: must be an IAM path that begins and ends with "/"',
+    ],
+    [
+      {
+        domain: 'gitter.im',
+        iamCertificates: [
+          { name: 'STAR.gitter.im_2024-01-01', uploadedDaysAgo: 900 },
+          { name: 'STAR.gitter.im_2024-01-01', uploadedDaysAgo: 800 },
+        ],
+      },
+      'fleet.iamCertificates[1].name: "STAR.gitter.im_2024-01-01" is used twice',
+    ],
+    [
+      { domain: 'gitter.im', iamCertificates: [{ name: 'STAR.gitter.im_2024-01-01', uploadedDaysAgo: 900 }], iamServerCertificateQuota: 2 },
+      'fleet.iamServerCertificateQuota: must be an integer >= 3 (the certificates the account holds at the start)',
+    ],
     [{ domain: 'gitter.im', currentCertDaysLeft: 2.5 }, 'fleet.currentCertDaysLeft: must be an integer'],
     [[], 'fleet: must be a JSON object'],
   ])('refuses %j with "%s"', (json, expected) => {
@@ -175,7 +202,7 @@ describe('parseFleet', () => {
     const err = fleetError(fleet);
     // Assert
     expect(err.problems).toEqual([
-      'fleet.bogus: unknown field (allowed: domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates)',
+      'fleet.bogus: unknown field (allowed: domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates, iamCertificates, iamServerCertificateQuota)',
       'fleet.domain: must be a lower-case DNS name like "gitter.im"',
       'fleet.elbs[0].listeners[0].port: must be an integer 1..65535',
     ]);

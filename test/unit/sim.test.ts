@@ -37,6 +37,7 @@ import {
   DeleteServerCertificateCommand,
   DeleteConflictException,
   EntityAlreadyExistsException,
+  GetAccountSummaryCommand,
   GetServerCertificateCommand,
   IAMClient,
   KeyPairMismatchException,
@@ -150,9 +151,11 @@ describe('simulated account through real SDK clients', () => {
     expect(up.ServerCertificateMetadata!.Expiration!.getTime()).toBe(new Date(new X509Certificate(next.certPem).validTo).getTime());
     expect(got.ServerCertificate!.CertificateBody).toBe(next.certPem);
     expect(got.ServerCertificate!.CertificateChain).toBe(next.chainPem);
-    expect(all.items.map((m) => m.ServerCertificateName)).toHaveLength(3);
+    // current, other, the fleet's older ones (on the current one's path) and the new one
+    const older = account.fleet.iamCertificates.map((c) => c.name);
+    expect(all.items.map((m) => m.ServerCertificateName)).toHaveLength(3 + older.length);
     expect(underRehearsal.items.map((m) => m.ServerCertificateName).sort()).toEqual(
-      [account.currentCertificate.name, 'STAR.gitter.im_next'].sort(),
+      [account.currentCertificate.name, ...older, 'STAR.gitter.im_next'].sort(),
     );
     const paged = await iam.send(new ListServerCertificatesCommand({ MaxItems: 2 }));
     expect(paged.IsTruncated).toBe(true);
@@ -601,7 +604,7 @@ describe('IAM quota and S3 bodies', () => {
   });
 
   test('the 21st server certificate is LimitExceeded (which the SDK classifies as throttling)', async () => {
-    // Arrange: the account holds 2 (current, other); fill up to the quota of 20
+    // Arrange: the account holds 4 (current, other, the default fleet's two older ones); fill up to the quota of 20
     const iam = new IAMClient({ maxAttempts: 1 });
     for (let i = account.iam.list().length; i < 20; i++) {
       await iam.send(
@@ -638,6 +641,14 @@ describe('IAM quota and S3 bodies', () => {
     expect(all.pages).toBe(7);
   });
 
+  test('GetAccountSummary counts the server certificates the account holds, against the default quota of 20', async () => {
+    // Act
+    const out = await new IAMClient({}).send(new GetAccountSummaryCommand({}));
+
+    // Assert
+    expect(out.SummaryMap).toEqual({ ServerCertificates: account.iam.list().length, ServerCertificatesQuota: 20 });
+  });
+
   test('PutObject takes strings, Buffers, Uint8Arrays and streams', async () => {
     // Arrange
     const s3 = new S3Client({});
@@ -657,6 +668,60 @@ describe('IAM quota and S3 bodies', () => {
     );
     // Assert
     expect(texts).toEqual(['hello', 'hello', 'hello', 'hello']);
+  });
+});
+
+describe("IAM: the fleet's older certificates and quota", () => {
+  const fleet = {
+    ...defaultFleet(),
+    iamCertificates: [
+      { name: 'STAR.gitter.im_2023-11-15', uploadedDaysAgo: 1110 },
+      { name: 'STAR.gitter.im_2022-11-15', uploadedDaysAgo: 1475, path: '/cloudfront/staging/' },
+    ],
+    iamServerCertificateQuota: 4,
+    distributions: [{ id: 'E5OLD', aliases: ['old.gitter.im'], deploySeconds: 1, certificate: 'STAR.gitter.im_2023-11-15' }],
+  };
+  let account: SimulatedAccount;
+  beforeAll(async () => {
+    account = await SimulatedAccount.create({ fleet, current, other, iamCertificates: { 'STAR.gitter.im_2023-11-15': next } });
+    account.install();
+  });
+  afterAll(async () => {
+    await account.close();
+  });
+
+  test("seeded with their upload dates and paths (default: the current one's path), served with their own material", async () => {
+    // Act
+    const old = account.iam.byName('STAR.gitter.im_2023-11-15')!;
+    const staging = account.iam.byName('STAR.gitter.im_2022-11-15')!;
+    const d = (await new CloudFrontClient({}).send(new ListDistributionsCommand({}))).DistributionList?.Items?.[0];
+    const served = await handshake('old.gitter.im', 443, 'old.gitter.im');
+
+    // Assert
+    expect(old.path).toBe(account.currentCertificate.path);
+    expect(staging.path).toBe('/cloudfront/staging/');
+    expect(Math.round((account.clock.nowMs() - old.uploadDate.getTime()) / DAY)).toBe(1110);
+    expect(old.uploadDate.getTime()).toBeLessThan(account.currentCertificate.uploadDate.getTime());
+    expect(d?.ViewerCertificate?.IAMCertificateId).toBe(old.id);
+    expect(served).toBe(sha256(next.certPem));
+    // a name without material gets the other certificate's
+    expect(staging.sha256).toBe(account.otherCertificate.sha256);
+  });
+
+  test("GetAccountSummary gives the fleet's quota; an upload beyond it is LimitExceeded", async () => {
+    // Arrange
+    const iam = new IAMClient({ maxAttempts: 1 });
+
+    // Act
+    const summary = await iam.send(new GetAccountSummaryCommand({}));
+    const err = await iam
+      .send(new UploadServerCertificateCommand({ ServerCertificateName: 'full', CertificateBody: next.certPem, PrivateKey: next.keyPem }))
+      .catch((e: unknown) => e);
+
+    // Assert
+    expect(summary.SummaryMap).toEqual({ ServerCertificates: 4, ServerCertificatesQuota: 4 });
+    expect(err).toBeInstanceOf(LimitExceededException);
+    expect((err as Error).message).toContain('ServerCertificatesPerAccount: 4');
   });
 });
 
