@@ -47,9 +47,19 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
-    path: /\/(CheckInput|Guard|Obtain|Validate|RequestApproval|Upload|VerifyTls|Finish)\/Function\//,
+    path: /\/(CheckInput|Guard|Obtain|Validate|RequestApproval|VerifyTls|Finish)\/Function\//,
     wildcardActions: new RegExp(`^(${XRAY})$`),
     reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, sampling rules) supports no resource-level permissions.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::\*$/,
+    path: /\/(Upload|Prune)\/Function\//,
+    wildcardActions: new RegExp(
+      `^(${XRAY}|iam:GetAccountSummary|iam:ListServerCertificates|elasticloadbalancing:Describe(LoadBalancers|Listeners|ListenerCertificates)|cloudfront:ListDistributions)$`,
+    ),
+    reason:
+      'IAM housekeeping reads: iam:GetAccountSummary (the server-certificate quota) and iam:ListServerCertificates support no resource-level permissions, nor do the reads that prove a certificate unused (elasticloadbalancing:Describe*, cloudfront:ListDistributions); X-Ray tracing. Deletion is scoped to the rotation path.',
   },
   {
     rule: 'AwsSolutions-IAM5',

@@ -66,3 +66,12 @@ export class RollbackIncomplete extends RotationError {
 
 /** Error names sent by approvers through SendTaskFailure. */
 export const APPROVAL_REJECTED = 'ApprovalRejected';
+
+/**
+ * The account holds as many IAM server certificates as its quota allows (GetAccountSummary), so the
+ * upload would be refused. Thrown before uploading, so nothing has changed; the message names the
+ * certificates of this domain that pruning could delete to make room.
+ */
+export class ServerCertificateQuotaExceeded extends RotationError {
+  override readonly name = 'ServerCertificateQuotaExceeded';
+}

@@ -1,10 +1,12 @@
-import { UploadServerCertificateCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { GetAccountSummaryCommand, UploadServerCertificateCommand, type IAMClient } from '@aws-sdk/client-iam';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { awsErrorName } from '../shared/aws-errors';
 import { readBundle } from '../shared/bundle-store';
 import { normalizeBundle, sha256OfPem } from '../shared/certificate';
-import { CertificateInvalid, CertificateNameConflict, CertificateNotPropagated } from '../shared/errors';
+import type { EdgeReadClients } from '../shared/certificate-uses';
+import { CertificateInvalid, CertificateNameConflict, CertificateNotPropagated, ServerCertificateQuotaExceeded } from '../shared/errors';
 import { EXECUTION_TAG, getCertificateBody } from '../shared/iam-certs';
+import { listServerCertificates, selectPrunable } from '../shared/iam-prune';
 import type { DomainLogger } from '../shared/logger';
 
 export { EXECUTION_TAG };
@@ -12,6 +14,8 @@ export { EXECUTION_TAG };
 export interface UploadParams {
   readonly iam: IAMClient;
   readonly secrets: SecretsManagerClient;
+  /** Read only when the quota is full: which certificates are in use, to name the prunable ones. */
+  readonly edge: EdgeReadClients;
   readonly logger: DomainLogger;
   readonly secretArn: string;
   readonly iamPath: string;
@@ -20,6 +24,10 @@ export interface UploadParams {
   readonly executionName: string;
   /** The validated certificate: its fingerprint and the date used in the name. */
   readonly expected: { readonly sha256: string; readonly notBefore: string };
+  /** The certificate in use now (the one this rotation replaces): pruning keeps it and what is newer. */
+  readonly currentArn: string;
+  /** `prune.keep` of the config: named prunable certificates are the ones pruning would delete. */
+  readonly pruneKeep: number;
 }
 
 export interface UploadResult {
@@ -65,6 +73,7 @@ export async function uploadCertificate(params: UploadParams): Promise<UploadRes
       uploadedByThisExecution: existing.tags[EXECUTION_TAG] === params.executionName,
     });
   } else {
+    await checkQuota(params, name);
     try {
       await params.iam.send(
         new UploadServerCertificateCommand({
@@ -107,4 +116,45 @@ export async function uploadCertificate(params: UploadParams): Promise<UploadRes
   // Ours to delete on rollback only if this execution uploaded it (the tag says so even after a retry).
   const reused = readBack.tags[EXECUTION_TAG] !== params.executionName;
   return { arn: meta.Arn ?? '', id: meta.ServerCertificateId ?? '', name, path: meta.Path ?? params.iamPath, reused };
+}
+
+/**
+ * Refuses the upload before it is made when the account has no room for another server
+ * certificate (GetAccountSummary `ServerCertificates` >= `ServerCertificatesQuota`), naming the
+ * certificates of this domain that pruning could delete. Called only when IAM does not show the
+ * name yet; a listing that does show it (an earlier attempt of this execution uploaded it, and
+ * GetServerCertificate has not caught up) lets the upload go on to its read-back.
+ */
+async function checkQuota(params: UploadParams, name: string): Promise<void> {
+  const summary = (await params.iam.send(new GetAccountSummaryCommand({}))).SummaryMap ?? {};
+  const used = summary.ServerCertificates;
+  const quota = summary.ServerCertificatesQuota;
+  if (used === undefined || quota === undefined || used < quota) {
+    params.logger.info('IAM server certificate quota has room', { used, quota });
+    return;
+  }
+  const listed = await listServerCertificates(params.iam);
+  if (listed.some((m) => m.ServerCertificateName === name)) return;
+  const decision = await selectPrunable(
+    {
+      iam: params.iam,
+      clients: params.edge,
+      iamPath: params.iamPath,
+      namePrefix: params.namePrefix,
+      previousArn: params.currentArn,
+      keep: params.pruneKeep,
+    },
+    listed,
+  );
+  const names = decision.prunable.map((c) => c.name);
+  throw new ServerCertificateQuotaExceeded(
+    `IAM holds ${used} server certificates, its quota (ServerCertificatesQuota) is ${quota}: no room to upload ${name}; nothing was uploaded. ` +
+      (names.length
+        ? `Certificates of ${params.domain} under ${params.iamPath} that are older than the one in use and used by no listener or distribution, ` +
+          `so could be pruned: ${names.join(', ')}. Delete some (aws iam delete-server-certificate --server-certificate-name NAME) ` +
+          'or ask AWS for a higher quota, then start the rotation again.'
+        : `No certificate of ${params.domain} under ${params.iamPath} can be pruned (kept: ${
+            decision.kept.map((k) => `${k.name}: ${k.reason}`).join('; ') || 'none'
+          }). Delete unused server certificates of other domains or ask AWS for a higher quota.`),
+  );
 }

@@ -16,6 +16,7 @@ import { nodePhasesSection } from './sections/node-phases';
 import { notificationsSection } from './sections/notifications';
 import { pagerDutySection } from './sections/pager-duty';
 import { scheduleSection } from './sections/schedule';
+import { pruneSection } from './sections/prune';
 import { timingSection } from './sections/timing';
 import { trustSection } from './sections/trust';
 import type { ResolvedConfig } from './types';
@@ -42,6 +43,7 @@ const SECTIONS = [
   scheduleSection,
   trustSection,
   timingSection,
+  pruneSection,
   pagerDutySection,
   monitSection,
 ] as const;

@@ -83,6 +83,14 @@ export interface TimingConfig {
   readonly verifyTimeoutSeconds?: number;
 }
 
+export interface PruneConfig {
+  /**
+   * How many of the domain's certificates older than the new one stay in IAM after a successful
+   * rotation, newest first, the previous one (kept for rollback) included; at least 1. @default 1
+   */
+  readonly keep?: number;
+}
+
 export interface PagerDutyConfig {
   /** The PagerDuty service put in maintenance during the node phases. */
   readonly serviceName: string;
@@ -116,6 +124,8 @@ export interface RotationConfig {
   /** Extra PEM root CAs trusted when validating the chain (a private CA). @default the public roots Node.js ships */
   readonly trustedRootCertificates?: readonly string[];
   readonly timing?: TimingConfig;
+  /** Deleting old IAM certificates of the domain after a successful rotation. */
+  readonly prune?: PruneConfig;
   readonly pagerDuty?: PagerDutyConfig;
   readonly monit?: MonitConfig;
 }
@@ -135,6 +145,7 @@ export interface ResolvedConfig {
   readonly schedule: Required<ScheduleConfig>;
   readonly trustedRootCertificates: readonly string[];
   readonly timing: Required<TimingConfig>;
+  readonly prune: Required<PruneConfig>;
   readonly pagerDuty?: PagerDutyConfig;
   readonly monit?: MonitConfig;
 }

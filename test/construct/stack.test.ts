@@ -438,10 +438,21 @@ describe('IAM: least privilege', () => {
     expect(STATE_MACHINE_ARN.endsWith(`:stateMachine:${String(name)}`)).toBe(true);
   });
 
-  test('the upload may only write IAM server certificates under the configured /cloudfront/ path', () => {
+  test('the upload may only write IAM server certificates under the configured /cloudfront/ path; on * it only reads the quota and uses', () => {
     const iamStatements = statementsOf('upload').filter((st) => st.actions.some((a) => a.startsWith('iam:')));
     expect(iamStatements.map(({ actions, resources }) => ({ actions: [...actions].sort(), resources }))).toEqual([
       { actions: ['iam:GetServerCertificate', 'iam:TagServerCertificate', 'iam:UploadServerCertificate'], resources: [ROTATION_CERTS] },
+      {
+        actions: [
+          'cloudfront:ListDistributions',
+          'elasticloadbalancing:DescribeListenerCertificates',
+          'elasticloadbalancing:DescribeListeners',
+          'elasticloadbalancing:DescribeLoadBalancers',
+          'iam:GetAccountSummary',
+          'iam:ListServerCertificates',
+        ],
+        resources: ['*'],
+      },
     ]);
   });
 

@@ -168,6 +168,9 @@ runIt('wire-protocol checks against moto_server', () => {
       domain: DOMAIN,
       executionName,
       expected: { sha256: summary.sha256, notBefore: summary.notBefore },
+      edge,
+      currentArn: currentUpload?.arn ?? 'arn:aws:iam::123456789012:server-certificate/none',
+      pruneKeep: 1,
     });
   };
 

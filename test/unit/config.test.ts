@@ -106,6 +106,7 @@ describe('resolveConfig: accepted configs', () => {
       schedule: { enabled: true, expression: 'cron(0 9 * * ? *)', daysBeforeExpiry: 30 },
       trustedRootCertificates: [],
       timing: { retryIntervalSeconds: 5, retryMaxAttempts: 6, verifyIntervalSeconds: 15, verifyTimeoutSeconds: 300 },
+      prune: { keep: 1 },
       monit: { fingerprintParameterName: '/gitter/monit/certificate-md5' },
     };
     expect(config).toEqual(expected);
@@ -122,6 +123,7 @@ describe('resolveConfig: accepted configs', () => {
       schedule: REMOVE,
       trustedRootCertificates: REMOVE,
       timing: REMOVE,
+      prune: REMOVE,
     });
 
     // Act
@@ -158,6 +160,7 @@ describe('resolveConfig: accepted configs', () => {
       schedule: { enabled: true, expression: 'cron(0 9 * * ? *)', daysBeforeExpiry: 30 },
       trustedRootCertificates: [],
       timing: { retryIntervalSeconds: 5, retryMaxAttempts: 6, verifyIntervalSeconds: 15, verifyTimeoutSeconds: 300 },
+      prune: { keep: 1 },
     });
     expect(config).not.toHaveProperty('pagerDuty');
     expect(config).not.toHaveProperty('monit');
@@ -530,6 +533,18 @@ describe('resolveConfig: each problem is reported, naming its field', () => {
     ['verifyTimeoutSeconds', 3601, 'timing.verifyTimeoutSeconds: must be an integer from 1 to 3600'],
   ])('timing.%s %j', (field, value, message) => {
     expect(problemsOf(makeRaw({ [`timing.${field}`]: value }))).toEqual([message]);
+  });
+
+  test.each([
+    [0, 'prune.keep: must be an integer from 1 to 100'],
+    [1.5, 'prune.keep: must be an integer from 1 to 100'],
+    ['2', 'prune.keep: must be an integer from 1 to 100'],
+  ])('prune.keep %j', (value, message) => {
+    expect(problemsOf(makeRaw({ 'prune.keep': value }))).toEqual([message]);
+  });
+
+  test('an unknown field in prune', () => {
+    expect(problemsOf(makeRaw({ 'prune.olderThanDays': 30 }))).toEqual(['prune.olderThanDays: unknown field']);
   });
 
   test('a verify timeout shorter than the verify interval', () => {

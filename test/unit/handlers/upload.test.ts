@@ -1,13 +1,16 @@
+import { createHash } from 'node:crypto';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import {
   DeleteServerCertificateCommand,
   EntityAlreadyExistsException,
+  GetAccountSummaryCommand,
   GetServerCertificateCommand,
   IAMClient,
   KeyPairMismatchException,
   LimitExceededException,
+  ListServerCertificatesCommand,
   ListServerCertificateTagsCommand,
   MalformedCertificateException,
   NoSuchEntityException,
@@ -19,11 +22,18 @@ import { rollBack } from '../../../lambdas/rollback/domain';
 import { ArtifactStore } from '../../../lambdas/shared/artifacts';
 import { summarizeCertificate, normalizeBundle } from '../../../lambdas/shared/certificate';
 import { ChangeLedger } from '../../../lambdas/shared/ledger';
-import { CertificateInvalid, CertificateNameConflict, CertificateNotPropagated } from '../../../lambdas/shared/errors';
+import {
+  CertificateInvalid,
+  CertificateNameConflict,
+  CertificateNotPropagated,
+  ServerCertificateQuotaExceeded,
+} from '../../../lambdas/shared/errors';
 import { silentLogger } from '../../../lambdas/shared/logger';
 import { certificateName, uploadCertificate, type UploadParams } from '../../../lambdas/upload/domain';
 import { issueCertificate, issueWithFreshPki } from '../../../local/certs';
 import { createInMemoryS3 } from '../../support/handler-s3';
+import { EdgeFake, edgeClients } from '../../support/iam-housekeeping';
+import { DescribeListenerCertificatesCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { caught, expectNoKeyMaterial, recordingLogger, sha256Of, settle } from '../../support/handler-support';
 
 const iamMock = mockClient(IAMClient);
@@ -32,11 +42,18 @@ const secretsMock = mockClient(SecretsManagerClient);
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:cert-rotation/gitter.im/rotate-2026-11-27-AbCdEf';
 const IAM_PATH = '/cloudfront/gitter-production/';
 const EXECUTION = 'rotate-2026-11-27';
+/** The certificate the estate serves now (the one this rotation replaces). */
+const CURRENT = 'STAR.gitter.im_2025-11-20';
 
-/** IAM server certificates by name. */
-const iam = new Map<string, { body: string; chain?: string; path: string; tags?: Array<{ Key: string; Value: string }> }>();
+/** IAM server certificates by name (insertion order = upload order). */
+const iam = new Map<
+  string,
+  { body: string; chain?: string; path: string; tags?: Array<{ Key: string; Value: string }>; uploaded?: Date }
+>();
+/** What GetAccountSummary answers as ServerCertificatesQuota. */
+let quota = 20;
 const arnFor = (name: string, path: string) => `arn:aws:iam::123456789012:server-certificate${path}${name}`;
-const idFor = (name: string) => `ASCA${Buffer.from(name).toString('hex').slice(0, 17).toUpperCase()}`;
+const idFor = (name: string) => `ASCA${createHash('sha256').update(name).digest('hex').slice(0, 17).toUpperCase()}`;
 const noSuchEntity = (name: string) =>
   new NoSuchEntityException({ message: `The Server Certificate with name ${name} cannot be found.`, $metadata: { httpStatusCode: 404 } });
 
@@ -60,6 +77,21 @@ function installIamFake(): void {
         },
       };
     }),
+  );
+  iamMock
+    .on(GetAccountSummaryCommand)
+    .callsFake(settle(() => ({ SummaryMap: { ServerCertificates: iam.size, ServerCertificatesQuota: quota } })));
+  iamMock.on(ListServerCertificatesCommand).callsFake(
+    settle(() => ({
+      ServerCertificateMetadataList: [...iam].map(([n, c]) => ({
+        Path: c.path,
+        ServerCertificateName: n,
+        ServerCertificateId: idFor(n),
+        Arn: arnFor(n, c.path),
+        UploadDate: c.uploaded ?? new Date('2026-11-27T00:00:00Z'),
+      })),
+      IsTruncated: false,
+    })),
   );
   iamMock.on(ListServerCertificateTagsCommand).callsFake(
     settle((input: { ServerCertificateName?: string }) => {
@@ -130,6 +162,8 @@ beforeEach(() => {
   iamMock.reset();
   secretsMock.reset();
   iam.clear();
+  quota = 20;
+  EdgeFake.reset();
   installIamFake();
   storeSecret({ certificate: cert.certPem, privateKey: cert.keyPem, chain: cert.chainPem });
 });
@@ -145,6 +179,9 @@ function makeParams(overrides: Partial<UploadParams> = {}): UploadParams {
     domain: 'gitter.im',
     executionName: EXECUTION,
     expected,
+    edge: edgeClients(),
+    currentArn: arnFor(CURRENT, IAM_PATH),
+    pruneKeep: 1,
     ...overrides,
   };
 }
@@ -380,6 +417,143 @@ describe('uploadCertificate', () => {
     expectNoKeyMaterial(JSON.stringify(result), cert.keyPem);
     const others = iamMock.calls().filter((c) => !(c.args[0] instanceof UploadServerCertificateCommand));
     expectNoKeyMaterial(JSON.stringify(others.map((c) => (c.args[0] as { input: unknown }).input)), cert.keyPem);
+  });
+});
+
+describe('uploadCertificate: the server-certificate quota (GetAccountSummary) before uploading', () => {
+  const day = (d: string) => new Date(`${d}T00:00:00Z`);
+  /** Fills IAM to the quota: the current certificate, three older ones of the domain, and others. */
+  function fillAccount(): void {
+    quota = 8;
+    iam.set('STAR.gitter.im_2022-11-01', { body: other.certPem, path: IAM_PATH, uploaded: day('2022-11-01') });
+    iam.set('STAR.gitter.im_2023-11-01', { body: other.certPem, path: IAM_PATH, uploaded: day('2023-11-01') });
+    iam.set('STAR.gitter.im_2024-11-01', { body: other.certPem, path: IAM_PATH, uploaded: day('2024-11-01') });
+    iam.set('STAR.gitter.im_2024-06-01', { body: other.certPem, path: IAM_PATH, uploaded: day('2024-06-01') });
+    iam.set(CURRENT, { body: other.certPem, path: IAM_PATH, uploaded: day('2025-11-20') });
+    iam.set('STAR.gitter.im_2021-01-01', { body: other.certPem, path: '/cloudfront/staging/', uploaded: day('2021-01-01') });
+    iam.set('STAR.example.org_2020-01-01', { body: other.certPem, path: IAM_PATH, uploaded: day('2020-01-01') });
+    iam.set('STAR.gitter.im_2019-05-05', { body: other.certPem, path: IAM_PATH, uploaded: day('2019-05-05') });
+    EdgeFake.reset({
+      elb: { 'apps-servers-elb-prod:6667': arnFor(CURRENT, IAM_PATH) },
+      // the 2023 certificate is the third SNI certificate of an ALB listener (the second page of its list)
+      elbv2: {
+        'api:443': [
+          arnFor(CURRENT, IAM_PATH),
+          'arn:aws:acm:eu-west-1:123456789012:certificate/x',
+          arnFor('STAR.gitter.im_2023-11-01', IAM_PATH),
+        ],
+      },
+      cloudfront: { E2EXAMPLE: idFor('STAR.gitter.im_2024-06-01') },
+    });
+  }
+
+  test('room left -> the upload goes ahead after one GetAccountSummary', async () => {
+    // Arrange
+    quota = 2;
+    iam.set(CURRENT, { body: other.certPem, path: IAM_PATH });
+
+    // Act
+    await uploadCertificate(makeParams());
+
+    // Assert
+    expect(iamMock.commandCalls(GetAccountSummaryCommand)).toHaveLength(1);
+    expect(iamMock.commandCalls(UploadServerCertificateCommand)).toHaveLength(1);
+  });
+
+  test('full -> ServerCertificateQuotaExceeded naming exactly the prunable ones (old, unused, this domain, this path); nothing uploaded', async () => {
+    // Arrange
+    fillAccount();
+
+    // Act
+    const thrown = await caught(() => uploadCertificate(makeParams()));
+
+    // Assert
+    expect(thrown).toBeInstanceOf(ServerCertificateQuotaExceeded);
+    expect(thrown.name).toBe('ServerCertificateQuotaExceeded');
+    expect(thrown.message).toContain('IAM holds 8 server certificates, its quota (ServerCertificatesQuota) is 8');
+    expect(thrown.message).toContain(`no room to upload ${name}; nothing was uploaded`);
+    const named = /could be pruned: ([^.]*(?:\.[^ ][^.]*)*)\. Delete/.exec(thrown.message)?.[1].split(', ');
+    expect(named).toEqual(['STAR.gitter.im_2024-11-01', 'STAR.gitter.im_2022-11-01', 'STAR.gitter.im_2019-05-05']);
+    expect(iamMock.commandCalls(UploadServerCertificateCommand)).toHaveLength(0);
+    expect(iamMock.commandCalls(DeleteServerCertificateCommand)).toHaveLength(0);
+    // every ELBv2 certificate list was read in full (DescribeListenerCertificates, both pages)
+    expect(EdgeFake.mocks.elbv2.commandCalls(DescribeListenerCertificatesCommand)).toHaveLength(2);
+  });
+
+  test('full, with prune.keep = 3 -> the two newest older ones are kept too, and not named', async () => {
+    // Arrange
+    fillAccount();
+
+    // Act
+    const thrown = await caught(() => uploadCertificate(makeParams({ pruneKeep: 3 })));
+
+    // Assert
+    expect(thrown).toBeInstanceOf(ServerCertificateQuotaExceeded);
+    expect(thrown.message).toContain('could be pruned: STAR.gitter.im_2022-11-01, STAR.gitter.im_2019-05-05.');
+  });
+
+  test('full and nothing prunable -> the message says so, and why each is kept', async () => {
+    // Arrange
+    quota = 1;
+    iam.set(CURRENT, { body: other.certPem, path: IAM_PATH, uploaded: day('2025-11-20') });
+
+    // Act
+    const thrown = await caught(() => uploadCertificate(makeParams()));
+
+    // Assert
+    expect(thrown).toBeInstanceOf(ServerCertificateQuotaExceeded);
+    expect(thrown.message).toContain(`No certificate of gitter.im under ${IAM_PATH} can be pruned`);
+    expect(thrown.message).toContain(`${CURRENT}: the previous certificate (kept for rollback)`);
+    expect(iamMock.commandCalls(UploadServerCertificateCommand)).toHaveLength(0);
+  });
+
+  test('full, but this execution already uploaded it (a retry) -> no quota refusal, no second upload', async () => {
+    // Arrange: attempt 1 uploaded with one place left; now the account is full
+    quota = 1;
+    await uploadCertificate(makeParams());
+    iamMock.resetHistory();
+
+    // Act
+    const again = await uploadCertificate(makeParams());
+
+    // Assert
+    expect(again).toMatchObject({ name, reused: false });
+    expect(iamMock.commandCalls(UploadServerCertificateCommand)).toHaveLength(0);
+  });
+
+  test('full, GetServerCertificate does not see our earlier upload yet but the listing does -> no refusal; the read-back decides', async () => {
+    // Arrange: attempt 1 uploaded; IAM's GetServerCertificate lags behind once
+    quota = 1;
+    await uploadCertificate(makeParams());
+    let lagging = true;
+    iamMock.on(GetServerCertificateCommand).callsFake(
+      settle(() => {
+        if (lagging) {
+          lagging = false;
+          throw noSuchEntity(name);
+        }
+        return {
+          ServerCertificate: {
+            ServerCertificateMetadata: {
+              Path: IAM_PATH,
+              ServerCertificateName: name,
+              ServerCertificateId: idFor(name),
+              Arn: arnFor(name, IAM_PATH),
+            },
+            CertificateBody: cert.certPem,
+            Tags: [{ Key: 'cert-rotation:execution', Value: EXECUTION }],
+          },
+        };
+      }),
+    );
+    iamMock.resetHistory();
+
+    // Act
+    const again = await uploadCertificate(makeParams());
+
+    // Assert
+    expect(again).toMatchObject({ name, reused: false });
+    expect(iamMock.commandCalls(ListServerCertificatesCommand)).toHaveLength(1);
   });
 });
 
