@@ -12,6 +12,7 @@ import { domainSection } from './sections/domain';
 import { edgeSection } from './sections/edge';
 import { monitSection } from './sections/monit';
 import { nginxSection } from './sections/nginx';
+import { nodeAccessSection } from './sections/node-access';
 import { nodePhasesSection } from './sections/node-phases';
 import { notificationsSection } from './sections/notifications';
 import { pagerDutySection } from './sections/pager-duty';
@@ -46,6 +47,7 @@ const SECTIONS = [
   pruneSection,
   pagerDutySection,
   monitSection,
+  nodeAccessSection,
 ] as const;
 
 type KeysOf<S> = S extends ConfigSection<infer K> ? K : never;

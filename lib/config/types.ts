@@ -103,6 +103,15 @@ export interface MonitConfig {
   readonly fingerprintParameterName: string;
 }
 
+/** What the nodes that run the deploy document get (lib/node-deployment). */
+export interface NodeAccessConfig {
+  /**
+   * Names (not ARNs) of the EC2 instance roles of the nodes: the stack attaches the policy that
+   * lets them read this domain's certificate secrets. @default [] (attach the policy yourself: it is a stack output)
+   */
+  readonly instanceRoleNames?: readonly string[];
+}
+
 export interface RotationConfig {
   /** The domain, e.g. `gitter.im`. */
   readonly domain: string;
@@ -128,6 +137,7 @@ export interface RotationConfig {
   readonly prune?: PruneConfig;
   readonly pagerDuty?: PagerDutyConfig;
   readonly monit?: MonitConfig;
+  readonly nodeAccess?: NodeAccessConfig;
 }
 
 /** The config with every default filled in: what constructs and the rehearsal use. */
@@ -148,4 +158,5 @@ export interface ResolvedConfig {
   readonly prune: Required<PruneConfig>;
   readonly pagerDuty?: PagerDutyConfig;
   readonly monit?: MonitConfig;
+  readonly nodeAccess: Required<NodeAccessConfig>;
 }

@@ -108,6 +108,7 @@ describe('resolveConfig: accepted configs', () => {
       timing: { retryIntervalSeconds: 5, retryMaxAttempts: 6, verifyIntervalSeconds: 15, verifyTimeoutSeconds: 300 },
       prune: { keep: 1 },
       monit: { fingerprintParameterName: '/gitter/monit/certificate-md5' },
+      nodeAccess: { instanceRoleNames: [] },
     };
     expect(config).toEqual(expected);
   });
@@ -161,6 +162,7 @@ describe('resolveConfig: accepted configs', () => {
       trustedRootCertificates: [],
       timing: { retryIntervalSeconds: 5, retryMaxAttempts: 6, verifyIntervalSeconds: 15, verifyTimeoutSeconds: 300 },
       prune: { keep: 1 },
+      nodeAccess: { instanceRoleNames: [] },
     });
     expect(config).not.toHaveProperty('pagerDuty');
     expect(config).not.toHaveProperty('monit');
