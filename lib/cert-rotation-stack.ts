@@ -2,6 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { RotationAlarms } from './alarms';
 import { CertRotation } from './cert-rotation';
+import { NodeDeployment } from './node-deployment';
 import type { ResolvedConfig } from './config';
 import { RotationNotifications } from './notifications';
 import { RotationStorage } from './storage';
@@ -10,14 +11,16 @@ export interface CertRotationStackProps extends StackProps {
   readonly config: ResolvedConfig;
 }
 
-/** The deployable unit: storage, notifications, the rotation workflow and its alarms. */
+/** The deployable unit: storage, notifications, the node deploy document and policy, the rotation workflow and its alarms. */
 export class CertRotationStack extends Stack {
   public readonly rotation: CertRotation;
+  public readonly nodeDeployment: NodeDeployment;
 
   constructor(scope: Construct, id: string, props: CertRotationStackProps) {
     super(scope, id, props);
     const storage = new RotationStorage(this, 'Storage');
     const notifications = new RotationNotifications(this, 'Notifications', { emails: props.config.notificationEmails });
+    this.nodeDeployment = new NodeDeployment(this, 'NodeDeployment', { config: props.config });
     this.rotation = new CertRotation(this, 'Rotation', { config: props.config, storage, notifications });
     new RotationAlarms(this, 'Alarms', { stateMachine: this.rotation.stateMachine, topic: notifications.topic });
 
@@ -33,6 +36,15 @@ export class CertRotationStack extends Stack {
     new CfnOutput(this, 'SecretPrefix', {
       value: this.rotation.secretPrefix,
       description: 'Or stage the certificate as a secret under this name prefix',
+    });
+    new CfnOutput(this, 'NodeDeployDocument', {
+      value: this.nodeDeployment.document.ref,
+      description: 'SSM Command document the nodes deploy (action=install) or roll back (action=rollback) the certificate with',
+    });
+    new CfnOutput(this, 'NodeCertificatePolicyArn', {
+      value: this.nodeDeployment.policy.managedPolicyArn,
+      description:
+        "Attach to the nodes' instance roles (nodeAccess.instanceRoleNames does it for the ones it names): reads only this domain's certificate secrets",
     });
   }
 }

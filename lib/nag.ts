@@ -99,6 +99,13 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::arn:<AWS::Partition>:secretsmanager:(<AWS::Region>|[a-z0-9-]+):<AWS::AccountId>:secret:cert-rotation\/[^*]+\/\*$/,
+    path: /\/NodeDeployment\/CertificateReadPolicy\//,
+    reason:
+      "Nodes fetch each rotation's certificate secret themselves (its name is new on every rotation) under this domain's prefix cert-rotation/<domain>/ only, with GetSecretValue only.",
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::arn:<AWS::Partition>:secretsmanager:(<AWS::Region>|[a-z0-9-]+):<AWS::AccountId>:secret:cert-rotation\/[^*]+\/\*$/,
     reason: 'Certificate secrets are named per execution under the rotation prefix cert-rotation/<domain>/; nothing outside it.',
   },
   {
