@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { SERVICE_PREFIXES } from './registry';
 import type { FleetSpec } from './fleet';
+import { cloudfrontTargetKey, elbTargetKey, elbv2TargetKey, isTargetKey, nodeTargetKey, TARGET_KEY_FORMS } from './target-keys';
 import { isIntegerIn, isObject, operationPatternProblem, Problems, usageError } from './validate';
 
 /**
@@ -183,12 +184,7 @@ export function parseFaults(json: unknown, source: string): FaultSpec[] {
       });
     } else if ('target' in raw) {
       p.unknownFields(raw, path, ['target', 'fault']);
-      if (typeof raw.target !== 'string' || !/^(elb|elbv2)\/[^/]+\/\d+$|^(cloudfront|node)\/[^/]+$/.test(raw.target)) {
-        p.add(
-          `${path}.target`,
-          'must be a target key as in the report: "elb/NAME/PORT", "elbv2/NAME/PORT", "cloudfront/ID" or "node/INSTANCE"',
-        );
-      }
+      if (!isTargetKey(raw.target)) p.add(`${path}.target`, `must be a target key as in the report: ${TARGET_KEY_FORMS}`);
       if (!(TARGET_FAULTS as readonly unknown[]).includes(raw.fault)) {
         p.add(`${path}.fault`, `must be one of ${TARGET_FAULTS.map((f) => `"${f}"`).join(', ')}`);
       }
@@ -201,13 +197,13 @@ export function parseFaults(json: unknown, source: string): FaultSpec[] {
   return out;
 }
 
-/** The report keys of every place of the fleet that serves a certificate over TLS. */
+/** The report keys (target-keys.ts) of every place of the fleet that serves a certificate over TLS. */
 export function fleetTargetKeys(fleet: FleetSpec): string[] {
   return [
-    ...fleet.elbs.flatMap((e) => e.listeners.filter((l) => l.certificate !== undefined).map((l) => `elb/${e.name}/${l.port}`)),
-    ...fleet.albs.flatMap((a) => a.listeners.map((l) => `elbv2/${a.name}/${l.port}`)),
-    ...fleet.distributions.map((d) => `cloudfront/${d.id}`),
-    ...fleet.instances.map((inst) => `node/${inst.id}`),
+    ...fleet.elbs.flatMap((e) => e.listeners.filter((l) => l.certificate !== undefined).map((l) => elbTargetKey(e.name, l.port))),
+    ...fleet.albs.flatMap((a) => a.listeners.map((l) => elbv2TargetKey(a.name, l.port))),
+    ...fleet.distributions.map((d) => cloudfrontTargetKey(d.id)),
+    ...fleet.instances.map((inst) => nodeTargetKey(inst.id)),
   ];
 }
 

@@ -30,6 +30,18 @@ export {
 } from './registry';
 export { defineService, type SimServiceDefinition } from './service';
 export { SimDns, type DnsRecord, type DnsResolution } from './dns';
+export {
+  cloudfrontTargetKey,
+  elbTargetKey,
+  elbv2TargetKey,
+  isTargetKey,
+  nodeTargetKey,
+  parseTargetKey,
+  reportKeyOfLedgerKey,
+  TARGET_KEY_FORMS,
+  type ParsedTargetKey,
+  type TargetKind,
+} from './target-keys';
 export { MemoryNodeRuntime, type NodeFile, type NodeRuntime, type NodeRuntimeName, type NodeServing, type NodeSpec } from './nodes';
 export {
   callKey,

@@ -23,6 +23,7 @@
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
+import { normalizeHost } from './dns';
 import { SIMULATED_CLIENTS, type ServicePrefix } from './registry';
 
 /** Where a TLS connection to a simulated host goes. */
@@ -249,7 +250,7 @@ function makeConnect(original: ConnectFn, backend: SimulatedBackend): ConnectFn 
     if (options.socket || options.path) return call(...args);
     const rawHost = options.host ?? 'localhost';
     if (LOOPBACK.has(rawHost)) return call(...args);
-    const host = rawHost.toLowerCase().replace(/\.$/, '');
+    const host = normalizeHost(rawHost);
     const port = Number(options.port ?? 443);
     const servername = options.servername ?? (isIP(host) ? undefined : host);
     const route = backend.routeTls(host, port);

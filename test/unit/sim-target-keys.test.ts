@@ -10,6 +10,7 @@ import {
   parseFaults,
   parseFleet,
   SimulatedAccount,
+  UsageError,
   type SimCertificate,
   type SimTarget,
 } from '../../local/sim';
@@ -119,5 +120,18 @@ describe('the target-key scheme', () => {
     }
     expect(parseTargetKey('elbv2/api-alb-prod/443')).toEqual({ kind: 'elbv2', loadBalancerName: 'api-alb-prod', port: 443 });
     expect(reportKeyOfLedgerKey('elb/x/443')).toBe('elb/x/443');
+  });
+
+  test('the faults file names the canonical forms, word for word as before', () => {
+    let error: unknown;
+    try {
+      parseFaults([{ target: 'elbv2/api-alb-prod/443/sni', fault: 'serves-stale' }], 'faults.json');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(UsageError);
+    expect((error as UsageError).problems).toEqual([
+      'faults[0].target: must be a target key as in the report: "elb/NAME/PORT", "elbv2/NAME/PORT", "cloudfront/ID" or "node/INSTANCE"',
+    ]);
   });
 });
