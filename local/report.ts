@@ -5,7 +5,7 @@ import { targetKey } from '../lambdas/shared/targets';
 import type { Decision } from './approver';
 import type { PhaseReport } from './phase-accounting';
 import type { SecretScanResult } from './secret-scan';
-import type { FleetSpec, SimTarget, SimulatedAccount } from './sim';
+import { elbTargetKey, reportKeyOfLedgerKey, type FleetSpec, type SimTarget, type SimulatedAccount } from './sim';
 
 export interface CertificateFacts {
   readonly serial: string;
@@ -59,14 +59,9 @@ export interface RehearsalReport {
 /** The error an execution ends with when its rollback could not be verified. */
 const ROLLBACK_INCOMPLETE = new RollbackIncomplete('').name;
 
-/** The report key of a ledger target (the same keys as {@link TargetReport.key}). */
+/** The report key of a ledger target (the same keys as {@link TargetReport.key}; local/sim/target-keys.ts). */
 function reportKeyOf(target: LedgerEntry['target']): string {
-  return ledgerKeyToReportKey(targetKey(target));
-}
-
-/** Ledger keys name an ELBv2 target's role (`elbv2/NAME/PORT/sni`); report keys name the listener. */
-function ledgerKeyToReportKey(key: string): string {
-  return key.replace(/^(elbv2\/[^/]+\/\d+)\/(default|sni)$/, '$1');
+  return reportKeyOfLedgerKey(targetKey(target));
 }
 
 function facts(s: CertificateSummary): CertificateFacts {
@@ -141,7 +136,7 @@ export async function targetReports(params: {
   for (const elb of params.fleet.elbs) {
     for (const l of elb.listeners.filter((x) => x.protocol === 'HTTP' || x.protocol === 'TCP')) {
       targets.push({
-        key: `elb/${elb.name}/${l.port}`,
+        key: elbTargetKey(elb.name, l.port),
         kind: 'elb',
         id: elb.name,
         port: l.port,
@@ -174,7 +169,7 @@ export function judgeRollback(outcome: Outcome, targets: readonly TargetReport[]
   if (status === 'SUCCEEDED') return outcome;
   const workflowReport = JSON.parse(workflowReportText() ?? '{}') as { notBack?: string[]; error?: string };
   const notBack = new Set([
-    ...(workflowReport.notBack ?? []).map(ledgerKeyToReportKey),
+    ...(workflowReport.notBack ?? []).map(reportKeyOfLedgerKey),
     ...targets.filter((t) => t.servedAfter !== t.before).map((t) => t.key),
   ]);
   if (notBack.size === 0 && !error?.startsWith(`${ROLLBACK_INCOMPLETE}:`)) return outcome;
