@@ -6,6 +6,8 @@ import type { ResolvedConfig } from './config';
 import type { RotationNotifications } from './notifications';
 import { CanaryApproval } from './phases/canary-approval';
 import { CanaryEdge } from './phases/canary-edge';
+import { Edge } from './phases/edge';
+import { EdgeApproval } from './phases/edge-approval';
 import { Finish } from './phases/finish';
 import { Guard } from './phases/guard';
 import { InputCheck } from './phases/input-check';
@@ -34,8 +36,9 @@ export interface CertRotationProps {
  * in `lib/phases/` (each states its purpose, verification and error path).
  *
  * Flow: check input -> guard -> obtain -> find current -> validate -> plan -> [approval] -> upload -> canary
- * switch -> canary TLS check loop -> [approval] -> finish. Phases that later work adds (edge
- * rollout, node phases) slot in after the second approval.
+ * switch -> canary TLS check loop -> [approval] -> edge rollout (batched switch per service ->
+ * CloudFront wait loop -> verification) -> [approval] -> finish. Node phases slot in after the third
+ * approval.
  *
  * Error strategy: transient AWS errors (`AwsTransient`) are retried with backoff on every task,
  * IAM propagation (`CertificateNotPropagated`) on the listener switch. Any other error, a
@@ -78,13 +81,14 @@ export class CertRotation extends Construct {
       'request-approval': createApprovalFunction(ctx),
       ...Upload.createFunctions(ctx),
       ...CanaryEdge.createFunctions(ctx),
+      ...Edge.createFunctions(ctx),
       ...Rollback.createFunctions(ctx),
       ...Finish.createFunctions(ctx),
     };
     this.functions = fns;
     const role = (fn: RotationFunction) => fn.function.role!;
     props.storage.restrictArtifacts({
-      ledgerWriters: [role(fns['switch-canary']), role(fns.rollback)],
+      ledgerWriters: [role(fns['switch-canary']), role(fns['edge-switch']), role(fns.rollback)],
       planWriters: [role(fns.plan)],
       approvalReaders: [role(fns['request-approval'])],
       approverRoleArns: this.config.approvals.approverRoleArns,
@@ -95,7 +99,9 @@ export class CertRotation extends Construct {
     const onError = new Rollback(ctx, { functions: fns });
     const onTimeout = onError.onTimeout;
     const finish = new Finish(ctx, { functions: fns });
-    const canaryApproval = new CanaryApproval(ctx, { functions: fns, next: finish, onError, onTimeout });
+    const edgeApproval = new EdgeApproval(ctx, { functions: fns, next: finish, onError, onTimeout });
+    const edge = new Edge(ctx, { functions: fns, next: edgeApproval, onError });
+    const canaryApproval = new CanaryApproval(ctx, { functions: fns, next: edge, onError, onTimeout });
     const canaryEdge = new CanaryEdge(ctx, { functions: fns, next: canaryApproval, onError });
     const upload = new Upload(ctx, { functions: fns, next: canaryEdge, onError });
     const startApproval = new StartApproval(ctx, { functions: fns, next: upload, onError, onTimeout });
@@ -114,6 +120,8 @@ export class CertRotation extends Construct {
       upload,
       canaryEdge,
       canaryApproval,
+      edge,
+      edgeApproval,
       onError,
       finish,
     ];

@@ -37,7 +37,7 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
-    path: /\/(Current|Plan|SwitchCanary|Rollback|VerifyRollback)\/Function\//,
+    path: /\/(Current|Plan|SwitchCanary|Rollback|VerifyRollback|EdgeSwitch|EdgePoll|EdgeVerify)\/Function\//,
     wildcardActions: new RegExp(
       `^(${XRAY}|elasticloadbalancing:Describe(LoadBalancers|Listeners|ListenerCertificates)|iam:ListServerCertificates|cloudfront:ListDistributions|cloudfront:GetDistributionConfig|ec2:DescribeInstances)$`,
     ),
@@ -47,7 +47,7 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
-    path: /\/(CheckInput|Guard|Obtain|Validate|RequestApproval|VerifyTls|Finish)\/Function\//,
+    path: /\/(CheckInput|Guard|Obtain|Validate|RequestApproval|VerifyTls|Finish|EdgePrepare)\/Function\//,
     wildcardActions: new RegExp(`^(${XRAY})$`),
     reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, sampling rules) supports no resource-level permissions.',
   },
@@ -82,6 +82,27 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
     finding: /^Resource::<StorageArtifacts[0-9A-F]{8}\.Arn>\/executions\/\*\/(ledger\/\*|plan\.json|approvals\/\*|report\.json)$/,
     reason:
       'One per-execution document kind of the artifacts bucket (ledger, plan, approvals or report): the execution name is known only at run time; never the whole bucket.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::<StorageArtifacts[0-9A-F]{8}\.Arn>\/executions\/\*\/edge\/\*$/,
+    path: /\/(EdgeSwitch|EdgeVerify)\/Function\//,
+    reason:
+      "The edge phase's per-batch evidence of each execution (executions/<name>/edge/switched|verified/): what was switched and seen; it steers no change.",
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:(loadbalancer|listener)\/\*$/,
+    path: /\/(EdgeSwitch|Rollback)\/Function\//,
+    reason:
+      'The edge phase switches (and rollback restores) every classic listener and ELBv2 listener that the plan finds serving the old certificate: they are discovered at run time, so any of them; the switch acts only on plan targets, rollback only on ledger entries it proves against the plan.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution\/\*$/,
+    path: /\/(EdgeSwitch|Rollback)\/Function\//,
+    reason:
+      'The edge phase updates (and rollback restores) every distribution that the plan finds on the old IAM certificate: discovered at run time, so any of them; only ViewerCertificate.IAMCertificateId changes, and only for plan targets / proven ledger entries.',
   },
   {
     rule: 'AwsSolutions-IAM5',

@@ -17,6 +17,10 @@ export type HandlerName =
   | 'upload'
   | 'switch-canary'
   | 'verify-tls'
+  | 'edge-prepare'
+  | 'edge-switch'
+  | 'edge-poll'
+  | 'edge-verify'
   | 'rollback'
   | 'verify-rollback'
   | 'finish';

@@ -11,6 +11,8 @@ export const ARTIFACTS = {
   discovery: 'executions/*/discovery/*',
   approvals: 'executions/*/approvals/*',
   report: 'executions/*/report.json',
+  /** What the edge phase saw per batch (switched, verified): evidence, it steers nothing. */
+  edge: 'executions/*/edge/*',
 } as const;
 
 export interface ArtifactOwners {

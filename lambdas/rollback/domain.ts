@@ -5,7 +5,10 @@ import { awsErrorName } from '../shared/aws-errors';
 import { EXECUTION_TAG, getCertificateBody } from '../shared/iam-certs';
 import type { ChangeLedger, LedgerEntry, LedgerRecord } from '../shared/ledger';
 import type { DomainLogger } from '../shared/logger';
-import { readTargetState, setTargetCertificate, type EdgeClients } from '../shared/target-ops';
+import { apply, describeClassicCertificates, observe } from '../shared/edge-ops';
+import { AwsTransient, CertificateNotPropagated } from '../shared/errors';
+import { mapSettled } from '../shared/pool';
+import type { EdgeClients } from '../shared/target-ops';
 import { targetKey, targetLabel, type EdgeTarget } from '../shared/targets';
 
 export interface RollbackParams {
@@ -22,9 +25,15 @@ export interface RollbackParams {
    */
   readonly uploadedName?: string;
   readonly now: () => Date;
+  /** Targets restored at once (each wave of one phase: the edge first, then the canary). @default 8 */
+  readonly concurrency?: number;
+  /** Seconds of work after which no new target is started; the state machine invokes rollback again. @default unlimited */
+  readonly budgetSeconds?: number;
 }
 
 export interface RollbackResult {
+  /** False when the time budget ran out with targets left: the state machine invokes rollback again, which resumes from the ledger. */
+  readonly done: boolean;
   readonly entries: number;
   readonly restored: string[];
   readonly neverSwitched: string[];
@@ -205,26 +214,64 @@ export async function rollBack(params: RollbackParams): Promise<RollbackResult> 
     }
   }
 
+  // Newest phase first (the edge before the canary), each phase's targets in parallel, bounded.
   todo.sort((a, b) => b.entry.updatedAt.localeCompare(a.entry.updatedAt));
-  for (const { entry, target } of todo) {
-    const label = targetLabel(target);
-    const { state, value } = await readTargetState(params.clients, target, entry.before, entry.after);
-    if (state === 'after' || state === 'both') {
-      // 'both': an SNI switch interrupted between Add and Remove; finishing the restore is safe.
-      await setTargetCertificate(params.clients, target, entry.after, entry.before);
-      await params.ledger.update(entry, 'rolled-back', params.now());
-      restored.push(label);
-      params.logger.info('target restored', { target: label });
-    } else if (state === 'before') {
-      await params.ledger.update(entry, 'rolled-back', params.now(), 'was not switched');
-      neverSwitched.push(label);
-    } else {
-      const reason = `serves ${value || 'nothing'}, neither the previous nor the new certificate; left alone`;
+  const phases = [...new Set(todo.map((t) => t.entry.phase))];
+  const started = params.now().getTime();
+  const outOfTime = () => params.budgetSeconds !== undefined && params.now().getTime() - started > params.budgetSeconds * 1000;
+  const classicNames = todo.flatMap(({ target }) => (target.kind === 'elb' ? [target.loadBalancerName] : []));
+  const classic = classicNames.length > 0 ? await describeClassicCertificates(params.clients, classicNames) : undefined;
+  let deferred = 0;
+  const errors: unknown[] = [];
+  for (const phase of phases) {
+    const wave = todo.filter((t) => t.entry.phase === phase);
+    type Outcome =
+      | { readonly kind: 'restored' | 'never' | 'deferred'; readonly label: string }
+      | { readonly kind: 'left'; readonly label: string; readonly reason: string };
+    const settled = await mapSettled(wave, params.concurrency ?? 8, async ({ entry, target }): Promise<Outcome> => {
+      const label = targetLabel(target);
+      if (outOfTime()) return { kind: 'deferred', label };
+      // Observed from our certificate back to the previous one: 'before' = serves ours, 'after' = back.
+      const seen = await observe(params.clients, target, entry.after, entry.before, classic);
+      if (seen.state === 'before' || seen.state === 'both') {
+        // 'both': an SNI switch interrupted between Add and Remove; finishing the restore is safe.
+        await apply(params.clients, target, seen, entry.after, entry.before);
+        await params.ledger.update(entry, 'rolled-back', params.now());
+        params.logger.info('target restored', { target: label });
+        return { kind: 'restored', label };
+      }
+      if (seen.state === 'after') {
+        await params.ledger.update(entry, 'rolled-back', params.now(), 'was not switched');
+        return { kind: 'never', label };
+      }
+      const reason = `serves ${seen.value || 'nothing'}, neither the previous nor the new certificate; left alone`;
       await params.ledger.update(entry, 'left-alone', params.now(), reason);
-      leftAlone.push({ target: label, reason });
-      provenLeftAlone = true;
       params.logger.warn('target left alone during rollback', { target: label, reason });
+      return { kind: 'left', label, reason };
+    });
+    // In the wave's order (newest first), whatever order the calls finished in.
+    for (const r of settled) {
+      if (r.status !== 'fulfilled') continue;
+      const o = r.value;
+      if (o.kind === 'restored') restored.push(o.label);
+      else if (o.kind === 'never') neverSwitched.push(o.label);
+      else if (o.kind === 'deferred') deferred += 1;
+      else if (o.kind === 'left') {
+        leftAlone.push({ target: o.label, reason: o.reason });
+        provenLeftAlone = true;
+      }
     }
+    errors.push(...settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : [])));
+    // The canary goes back only once the edge is back (or has been tried).
+    if (errors.length > 0) break;
+  }
+  if (errors.length > 0) {
+    const rank = (e: unknown) => (e instanceof AwsTransient ? 2 : e instanceof CertificateNotPropagated ? 1 : 0);
+    throw [...errors].sort((a, b) => rank(a) - rank(b))[0];
+  }
+  if (deferred > 0) {
+    params.logger.info('rollback continues in the next invocation', { deferred, restored: restored.length });
+    return { done: false, entries: todo.length, restored, neverSwitched, leftAlone, uploadDeleted: false };
   }
 
   let uploadDeleted = false;
@@ -255,5 +302,5 @@ export async function rollBack(params: RollbackParams): Promise<RollbackResult> 
     }
   }
   const uploadNote = notes.length > 0 ? notes.join('; ') : undefined;
-  return { entries: todo.length, restored, neverSwitched, leftAlone, uploadDeleted, ...(uploadNote ? { uploadNote } : {}) };
+  return { done: true, entries: todo.length, restored, neverSwitched, leftAlone, uploadDeleted, ...(uploadNote ? { uploadNote } : {}) };
 }

@@ -15,16 +15,31 @@ export interface RollbackEvent {
   readonly state: { readonly uploaded?: { readonly name?: unknown } };
 }
 
+/** Target names kept per list in the state (the ledger and the report hold every one). */
+const NAMES_IN_STATE = 25;
+
+/** The result as the state carries it: every list cut to {@link NAMES_IN_STATE}, with the full counts beside them. */
+function boundedForState(r: RollbackResult): RollbackResult & { readonly counts: Record<string, number> } {
+  return {
+    ...r,
+    restored: r.restored.slice(0, NAMES_IN_STATE),
+    neverSwitched: r.neverSwitched.slice(0, NAMES_IN_STATE),
+    leftAlone: r.leftAlone.slice(0, NAMES_IN_STATE),
+    counts: { restored: r.restored.length, neverSwitched: r.neverSwitched.length, leftAlone: r.leftAlone.length },
+  };
+}
+
 export const handler = defineHandler({
   name: 'rollback',
   deps: ({ requireEnv, awsClient }) => ({
     store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
     iam: awsClient(IAMClient),
     clients: createEdgeClients(),
+    budgetSeconds: Number(requireEnv('TIME_BUDGET_SECONDS')),
   }),
-  run: (event: RollbackEvent, d, { logger, now }): Promise<RollbackResult> => {
+  run: async (event: RollbackEvent, d, { logger, now }): Promise<RollbackResult> => {
     const hint = event.state.uploaded?.name;
-    return rollBack({
+    const result = await rollBack({
       clients: d.clients,
       iam: d.iam,
       store: d.store,
@@ -33,6 +48,8 @@ export const handler = defineHandler({
       logger,
       ...(typeof hint === 'string' ? { uploadedName: hint } : {}),
       now,
+      budgetSeconds: d.budgetSeconds,
     });
+    return boundedForState(result);
   },
 });

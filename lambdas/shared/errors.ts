@@ -75,3 +75,8 @@ export const APPROVAL_REJECTED = 'ApprovalRejected';
 export class ServerCertificateQuotaExceeded extends RotationError {
   override readonly name = 'ServerCertificateQuotaExceeded';
 }
+
+/** CloudFront still shows a changed distribution InProgress when the configured deadline has passed. */
+export class CloudFrontNotDeployed extends RotationError {
+  override readonly name = 'CloudFrontNotDeployed';
+}

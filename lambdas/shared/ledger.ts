@@ -1,4 +1,5 @@
 import { ArtifactStore } from './artifacts';
+import type { PriorState } from './edge-ops';
 import { LedgerConflict } from './errors';
 import { targetKey, targetLabel, type EdgeTarget } from './targets';
 
@@ -22,6 +23,11 @@ export interface LedgerEntry {
   /** Fingerprints of the certificates behind `before` and `after`, for TLS verification. */
   readonly beforeSha256: string;
   readonly afterSha256: string;
+  /**
+   * The target's full certificate state before the change, as read just before it (the edge
+   * phase: an ELBv2 listener's whole certificate list, a distribution's ViewerCertificate).
+   */
+  readonly prior?: PriorState;
   readonly status: LedgerStatus;
   readonly updatedAt: string;
   /** Why rollback left it alone, when it did. */
@@ -83,6 +89,7 @@ export class ChangeLedger {
     after: string,
     now: Date,
     fingerprints: { readonly beforeSha256: string; readonly afterSha256: string },
+    prior?: PriorState,
   ): Promise<LedgerEntry> {
     const existing = await this.get(target);
     if (existing) {
@@ -104,6 +111,7 @@ export class ChangeLedger {
       before,
       after,
       ...fingerprints,
+      ...(prior ? { prior } : {}),
       status: 'intended',
       updatedAt: now.toISOString(),
     };

@@ -1,4 +1,9 @@
-import { CloudFrontClient, GetDistributionConfigCommand, UpdateDistributionCommand } from '@aws-sdk/client-cloudfront';
+import {
+  CloudFrontClient,
+  GetDistributionConfigCommand,
+  UpdateDistributionCommand,
+  type ViewerCertificate,
+} from '@aws-sdk/client-cloudfront';
 import {
   DescribeLoadBalancersCommand,
   SetLoadBalancerListenerSSLCertificateCommand,
@@ -15,7 +20,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { MAX_PAGE_SIZE, pages } from './aws-clients';
 import { awsErrorName } from './aws-errors';
-import { AwsTransient, CertificateNotPropagated, TargetNotFound } from './errors';
+import { AwsTransient, CertificateNotPropagated, RotationError, TargetNotFound } from './errors';
 import { targetLabel, type EdgeTarget } from './targets';
 import { awsClient } from './aws-clients';
 
@@ -112,6 +117,12 @@ export async function readTargetState(
   }
 }
 
+/** A target call's error as the state machine matches it: propagation, ETag race, target gone; others unchanged. */
+export function classifyTargetError(target: EdgeTarget, error: unknown): never {
+  if (error instanceof RotationError) throw error;
+  propagationAware(target, error);
+}
+
 function propagationAware(target: EdgeTarget, error: unknown): never {
   const code = awsErrorName(error);
   if (code === 'CertificateNotFoundException' || code === 'CertificateNotFound') {
@@ -128,6 +139,14 @@ function propagationAware(target: EdgeTarget, error: unknown): never {
   }
   throw error;
 }
+
+/** The viewer certificate with only the IAM certificate changed from `from` to `to`. */
+export function exactViewerCertificate(vc: ViewerCertificate, from: string, to: string): ViewerCertificate {
+  return { ...vc, IAMCertificateId: to, ...(vc.Certificate === from ? { Certificate: to } : {}) };
+}
+
+/** CloudFront attempts per distribution when its ETag keeps changing under us. */
+export const CLOUDFRONT_ETAG_ATTEMPTS = 5;
 
 /** Switches the target from `from` to `to`. Safe to repeat. */
 export async function setTargetCertificate(clients: EdgeClients, target: EdgeTarget, from: string, to: string): Promise<void> {
@@ -162,20 +181,22 @@ export async function setTargetCertificate(clients: EdgeClients, target: EdgeTar
         }
         return;
       case 'cloudfront': {
-        const out = await clients.cloudfront.send(new GetDistributionConfigCommand({ Id: target.distributionId }));
-        const config = out.DistributionConfig;
-        if (!config?.ViewerCertificate) throw new TargetNotFound(`${targetLabel(target)} has no viewer certificate`);
-        config.ViewerCertificate = {
-          ...config.ViewerCertificate,
-          IAMCertificateId: to,
-          Certificate: to,
-          CertificateSource: 'iam',
-          CloudFrontDefaultCertificate: false,
-        };
-        await clients.cloudfront.send(
-          new UpdateDistributionCommand({ Id: target.distributionId, IfMatch: out.ETag, DistributionConfig: config }),
-        );
-        return;
+        // Only IAMCertificateId changes (edge-ops); a PreconditionFailed re-reads and tries again.
+        for (let attempt = 1; ; attempt++) {
+          const out = await clients.cloudfront.send(new GetDistributionConfigCommand({ Id: target.distributionId }));
+          const config = out.DistributionConfig;
+          if (!config?.ViewerCertificate) throw new TargetNotFound(`${targetLabel(target)} has no viewer certificate`);
+          if (config.ViewerCertificate.IAMCertificateId === to) return;
+          const next = { ...config, ViewerCertificate: exactViewerCertificate(config.ViewerCertificate, from, to) };
+          try {
+            await clients.cloudfront.send(
+              new UpdateDistributionCommand({ Id: target.distributionId, IfMatch: out.ETag, DistributionConfig: next }),
+            );
+            return;
+          } catch (error) {
+            if (awsErrorName(error) !== 'PreconditionFailed' || attempt >= CLOUDFRONT_ETAG_ATTEMPTS) throw error;
+          }
+        }
       }
     }
   } catch (error) {

@@ -16,6 +16,8 @@ export interface ProbeRequest {
   readonly port: number;
   /** SNI name; defaults to host. */
   readonly servername?: string;
+  /** `false`: send no SNI at all (what a listener's default certificate answers). @default true */
+  readonly sni?: boolean;
   /** @default 5000 */
   readonly timeoutMs?: number;
 }
@@ -38,7 +40,7 @@ export function parseEndpoint(endpoint: string): { host: string; port: number } 
 export const probeTls: TlsProbe = (request) => {
   const { host, port } = request;
   // SNI carries host names only (RFC 6066); an IP literal is not sent.
-  const servername = request.servername ?? (isIP(host) ? undefined : host);
+  const servername = request.sni === false ? undefined : (request.servername ?? (isIP(host) ? undefined : host));
   const endpoint = `${host}:${port}`;
   return new Promise<ProbeResult>((resolve, reject) => {
     // The probe only reads which certificate is served; trust was checked by validation.

@@ -2,7 +2,9 @@ import type { ChangeLedger, LedgerEntry } from '../shared/ledger';
 import { VerificationFailed } from '../shared/errors';
 import type { DomainLogger } from '../shared/logger';
 import { withNotBack } from '../shared/not-back';
-import { readTargetState, type EdgeClients } from '../shared/target-ops';
+import { describeClassicCertificates, observe } from '../shared/edge-ops';
+import { mapLimit } from '../shared/pool';
+import type { EdgeClients } from '../shared/target-ops';
 import { targetLabel, type EdgeTarget } from '../shared/targets';
 import type { TlsProbe } from '../shared/tls-probe';
 
@@ -13,6 +15,8 @@ export interface VerifyRollbackParams {
   readonly logger: DomainLogger;
   /** SNI name used for load balancers (they serve one certificate per listener whatever the name). */
   readonly domain: string;
+  /** Targets read back and handshaken at once. @default 16 */
+  readonly concurrency?: number;
 }
 
 export interface VerifyRollbackResult {
@@ -48,22 +52,27 @@ export async function verifyRollback(params: VerifyRollbackParams): Promise<Veri
     problems.push(problem);
     notBack.push(entry.key);
   };
-  for (const entry of entries) {
+  const classicNames = entries.flatMap((e) => (e.target.kind === 'elb' ? [e.target.loadBalancerName] : []));
+  const classic = classicNames.length > 0 ? await describeClassicCertificates(params.clients, classicNames) : undefined;
+  // Read back and handshaken in parallel (bounded), reported in the ledger's order.
+  const seen = await mapLimit(entries, params.concurrency ?? 16, async (entry): Promise<{ served?: string; problem?: string }> => {
     const label = targetLabel(entry.target);
-    const { state, value } = await readTargetState(params.clients, entry.target, entry.before, entry.after);
-    if (state !== 'before') {
-      fail(entry, `${label} is configured with ${value}, not the previous certificate`);
-      continue;
-    }
-    const ep = tlsEndpointOf(entry.target, params.domain);
+    const { state, value } = await observe(params.clients, entry.target, entry.before, entry.after, classic);
+    if (state !== 'before') return { problem: `${label} is configured with ${value}, not the previous certificate` };
     try {
-      const seen = await params.probe(ep);
-      if (seen.sha256 !== entry.beforeSha256) fail(entry, `${label} serves ${seen.sha256}, expected the previous ${entry.beforeSha256}`);
-      else verified.push({ target: label, servedSha256: seen.sha256 });
+      const probed = await params.probe(tlsEndpointOf(entry.target, params.domain));
+      if (probed.sha256 !== entry.beforeSha256)
+        return { problem: `${label} serves ${probed.sha256}, expected the previous ${entry.beforeSha256}` };
+      return { served: probed.sha256 };
     } catch (error) {
-      fail(entry, `${label}: ${error instanceof Error ? error.message : String(error)}`);
+      return { problem: `${label}: ${error instanceof Error ? error.message : String(error)}` };
     }
-  }
+  });
+  seen.forEach((r, i) => {
+    const entry = entries[i];
+    if (r.problem !== undefined) fail(entry, r.problem);
+    else verified.push({ target: targetLabel(entry.target), servedSha256: r.served ?? '' });
+  });
   if (problems.length > 0) {
     const shown = problems.slice(0, PROBLEMS_SHOWN).join('; ');
     const more = problems.length > PROBLEMS_SHOWN ? `; and ${problems.length - PROBLEMS_SHOWN} more` : '';

@@ -17,12 +17,18 @@ export const handler = defineHandler({
     store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
     clients: createEdgeClients(),
   }),
-  run: (event: VerifyRollbackEvent, d, { logger }): Promise<VerifyRollbackResult> =>
-    verifyRollback({
+  run: async (event: VerifyRollbackEvent, d, { logger }): Promise<VerifyRollbackResult & { readonly count: number }> => {
+    const result = await verifyRollback({
       clients: d.clients,
       ledger: new ChangeLedger(d.store, event.executionName),
       probe: probeTls,
       logger,
       domain: d.domain,
-    }),
+    });
+    // The state keeps the first names and the count (the ledger holds every target).
+    return { verified: result.verified.slice(0, NAMES_IN_STATE), count: result.verified.length };
+  },
 });
+
+/** Verified targets named in the state. */
+const NAMES_IN_STATE = 25;

@@ -41,6 +41,34 @@ export interface EdgeSelection {
   readonly include?: readonly string[];
   /** Never these targets (same forms as include). @default none */
   readonly exclude?: readonly string[];
+  /** Targets per batch (one Lambda invocation of the edge switch). @default elb 1000, elbv2 200, cloudfront 250 */
+  readonly batchSize?: Partial<EdgeServiceNumbers>;
+  /** Batches of one service switched at once (the Map's MaxConcurrency). @default 2 each */
+  readonly maxConcurrency?: Partial<EdgeServiceNumbers>;
+  /** API calls in flight within one batch (bounded by AWS's request rates). @default elb 4, elbv2 4, cloudfront 3 */
+  readonly callConcurrency?: Partial<EdgeServiceNumbers>;
+  /** How long the rollout waits for every changed distribution to be Deployed. @default 2700 (45 minutes) */
+  readonly deployTimeoutSeconds?: number;
+  /** Seconds between CloudFront status polls (one poll covers every changed distribution). @default 30 */
+  readonly deployPollSeconds?: number;
+}
+
+/** One number per edge service. */
+export interface EdgeServiceNumbers {
+  readonly elb: number;
+  readonly elbv2: number;
+  readonly cloudfront: number;
+}
+
+/** The edge section with every default filled in. */
+export interface ResolvedEdge {
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+  readonly batchSize: EdgeServiceNumbers;
+  readonly maxConcurrency: EdgeServiceNumbers;
+  readonly callConcurrency: EdgeServiceNumbers;
+  readonly deployTimeoutSeconds: number;
+  readonly deployPollSeconds: number;
 }
 
 export interface NginxConfig {
@@ -147,7 +175,7 @@ export interface ResolvedConfig {
   readonly iamPath: string;
   readonly certificateNamePrefix: string;
   readonly canary: CanaryConfig & { readonly host: string; readonly endpointPort: number };
-  readonly edge: { readonly include: readonly string[]; readonly exclude: readonly string[] };
+  readonly edge: ResolvedEdge;
   readonly nodePhases: ReadonlyArray<Required<NodePhaseConfig>>;
   readonly nginx: Required<NginxConfig>;
   readonly approvals: Required<ApprovalConfig>;

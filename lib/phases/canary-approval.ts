@@ -10,7 +10,7 @@ export interface CanaryApprovalProps extends PhaseProps {
 
 /**
  * Approval 2: the canary edge serves the new certificate; a human checks it and lets the
- * rotation go on (in this version: finish and report), or not.
+ * rotation go on (the edge rollout), or not.
  *
  * Verified by: the TLS check before it (the served SHA-256 and the number of checks are shown);
  * only the approver roles may read the callback token.
@@ -33,7 +33,7 @@ export class CanaryApproval extends Phase {
         canary: c.canary.endpoint,
         servedSha256: sfn.JsonPath.stringAt('$.canaryCheck.servedSha256'),
         checks: sfn.JsonPath.numberAt('$.canaryCheck.attempts'),
-        next: 'finish and report; this version stops after the canary (every other target keeps the current certificate)',
+        next: 'the edge rollout: every other ELB and ELBv2 listener and CloudFront distribution that serves the current certificate',
         targets: sfn.JsonPath.objectAt('$.plan.counts'),
       },
       handler: props.functions['request-approval'],

@@ -41,7 +41,7 @@ export class Plan extends Phase {
       environment: {
         ...canaryEnvironment(c),
         ARTIFACT_BUCKET: ctx.storage.artifactBucket.bucketName,
-        EDGE_SELECTION: JSON.stringify(c.edge),
+        EDGE_SELECTION: JSON.stringify({ include: c.edge.include, exclude: c.edge.exclude }),
         NODE_PHASES: JSON.stringify(c.nodePhases.map((p) => ({ name: p.name, targets: p.targets }))),
       },
     });

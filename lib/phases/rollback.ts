@@ -4,6 +4,7 @@ import type { FinishEvent } from '../../lambdas/finish';
 import type { RollbackEvent } from '../../lambdas/rollback';
 import type { VerifyRollbackEvent } from '../../lambdas/verify-rollback';
 import { RotationFunction } from '../rotation-function';
+import { SWITCH_BUDGET_SECONDS, cloudFrontWait } from './edge';
 import { ARTIFACTS } from '../storage';
 import {
   DESCRIBE_EDGE,
@@ -24,7 +25,7 @@ import {
 } from '../workflow';
 
 export interface RollbackProps {
-  readonly functions: Functions<'rollback' | 'verify-rollback' | 'finish'>;
+  readonly functions: Functions<'rollback' | 'verify-rollback' | 'finish' | 'edge-poll'>;
 }
 
 /**
@@ -41,27 +42,39 @@ export interface RollbackProps {
  */
 export class Rollback extends Phase {
   /**
-   * Rollback may switch back exactly what the phases that exist can change: today only the
-   * canary listener. A later phase (edge ELBs, ELBv2 listeners, CloudFront) widens this here
-   * explicitly, each with its reason; never a wildcard "any target the ledger names".
+   * Rollback may switch back exactly what the phases that exist can change: the canary and the
+   * edge phase's classic listeners, ELBv2 listeners (default and SNI) and distributions, which
+   * are discovered at run time (so any of them; reasons in lib/nag.ts). What it acts on is still
+   * only what the ledger can prove against this execution's plan and upload (lambdas/rollback).
    */
   static createFunctions(ctx: PhaseContext): Functions<'rollback' | 'verify-rollback'> {
     const bucket = ctx.storage.artifactBucket.bucketName;
     const rollback = new RotationFunction(ctx.scope, 'Rollback', {
       handler: 'rollback',
       description: 'Restores every target the change ledger records',
-      timeout: Duration.minutes(5),
-      environment: { ARTIFACT_BUCKET: bucket },
+      timeout: Duration.minutes(15),
+      // Work stops starting new targets after this; the state machine invokes rollback again.
+      environment: { ARTIFACT_BUCKET: bucket, TIME_BUDGET_SECONDS: String(SWITCH_BUDGET_SECONDS) },
     });
     const verifyRollback = new RotationFunction(ctx.scope, 'VerifyRollback', {
       handler: 'verify-rollback',
       description: 'Verifies restored targets over the API and TLS',
-      timeout: Duration.minutes(2),
+      timeout: Duration.minutes(5),
       environment: { DOMAIN: ctx.config.domain, ARTIFACT_BUCKET: bucket },
     });
     const a = arns(ctx);
-    allow(rollback, ['elasticloadbalancing:DescribeLoadBalancers'], ['*']);
-    allow(rollback, ['elasticloadbalancing:SetLoadBalancerListenerSSLCertificate'], [a.canaryElb]);
+    allow(rollback, [...DESCRIBE_EDGE], ['*']);
+    allow(rollback, ['elasticloadbalancing:SetLoadBalancerListenerSSLCertificate'], [a.anyClassicElb]);
+    allow(
+      rollback,
+      [
+        'elasticloadbalancing:ModifyListener',
+        'elasticloadbalancing:AddListenerCertificates',
+        'elasticloadbalancing:RemoveListenerCertificates',
+      ],
+      [a.anyV2Listener],
+    );
+    allow(rollback, ['cloudfront:GetDistributionConfig', 'cloudfront:UpdateDistribution'], [a.anyDistribution]);
     // Proves ownership by IAM's tag (GetServerCertificate) before deleting; only under the rotation path.
     allow(rollback, ['iam:GetServerCertificate', 'iam:DeleteServerCertificate'], [a.rotationCerts]);
     allow(rollback, ['s3:GetObject', 's3:PutObject'], [a.artifacts(ARTIFACTS.ledger)]);
@@ -133,6 +146,8 @@ export class Rollback extends Phase {
     });
     retryPropagation(rollback, t);
     rollback.addCatch(report, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
+    // Its time budget ran out with targets left: invoke it again (it resumes from the ledger).
+    const rollbackDone = new sfn.Choice(scope, 'RollbackChoice', { stateName: STATE.rollbackChoice });
 
     const verify = task({
       scope,
@@ -151,7 +166,28 @@ export class Rollback extends Phase {
     });
     verify.addCatch(report, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
 
-    rollback.next(verify).next(report).next(rollbackVerified);
+    // CloudFront restores are Deployed before they are verified (the same wait loop as the rollout).
+    const waitForCloudFront = cloudFrontWait({
+      scope,
+      ids: { start: 'RollbackDeployStart', poll: 'RollbackPoll', choice: 'RollbackDeployChoice', wait: 'RollbackDeployWait' },
+      names: {
+        start: STATE.rollbackDeployStart,
+        poll: STATE.rollbackPoll,
+        choice: STATE.rollbackDeployChoice,
+        wait: STATE.rollbackDeployWait,
+      },
+      handler: props.functions['edge-poll'],
+      edge: ctx.config.edge,
+      timing: t,
+      purpose: 'rollback',
+      resultPath: '$.rollbackDeploy',
+      next: verify,
+      onError: report,
+      errorPath: '$.rollbackError',
+    });
+    rollback.next(rollbackDone);
+    rollbackDone.when(sfn.Condition.booleanEquals('$.rollback.done', false), rollback).otherwise(waitForCloudFront);
+    verify.next(report).next(rollbackVerified);
     this.startState = rollback;
     this.onTimeout = approvalTimedOut(scope, rollback);
     this.report = report;

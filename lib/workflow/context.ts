@@ -51,6 +51,12 @@ export function arns(ctx: PhaseContext) {
       resource: 'loadbalancer',
       resourceName: ctx.config.canary.loadBalancerName,
     }),
+    /** Any classic load balancer (the edge phase's targets are discovered at run time). */
+    anyClassicElb: stack.formatArn({ service: 'elasticloadbalancing', resource: 'loadbalancer', resourceName: '*' }),
+    /** Any ELBv2 listener (ALB `listener/app/...`, NLB `listener/net/...`). */
+    anyV2Listener: stack.formatArn({ service: 'elasticloadbalancing', resource: 'listener', resourceName: '*' }),
+    /** Any CloudFront distribution (a global service: no region in the ARN). */
+    anyDistribution: stack.formatArn({ service: 'cloudfront', region: '', resource: 'distribution', resourceName: '*' }),
     stateMachine: stack.formatArn({
       service: 'states',
       resource: 'stateMachine',

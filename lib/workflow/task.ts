@@ -18,6 +18,8 @@ export interface TaskOptions {
   readonly timing: Timing;
   /** Where every error not retried goes (`$.error` holds it). @default not caught */
   readonly onError?: sfn.IChainable;
+  /** What the state passes on (a Map iteration's last task: just its result). @default the whole state */
+  readonly outputPath?: string;
 }
 
 /** A Lambda task: payload only, a named result path, transient AWS errors retried, everything else caught. */
@@ -29,6 +31,7 @@ export function task(o: TaskOptions): tasks.LambdaInvoke {
     payload: sfn.TaskInput.fromObject(o.payload),
     payloadResponseOnly: true,
     resultPath: o.resultPath,
+    ...(o.outputPath ? { outputPath: o.outputPath } : {}),
     taskTimeout: sfn.Timeout.duration(fn.timeout ? Duration.seconds(fn.timeout.toSeconds() + 30) : Duration.minutes(2)),
   });
   retryWithBackoff(t, ERR.transient, o.timing);

@@ -154,7 +154,11 @@ describe('state machine', () => {
     [STATE.verifyRollback]: { next: STATE.finishFailure, resultPath: '$.rollbackError' },
     [STATE.finishFailure]: { next: STATE.rollbackVerified, resultPath: '$.reportError' },
     [STATE.finishSuccess]: { next: STATE.reportFailed, resultPath: '$.error' },
+    // The rollback's CloudFront wait reports a deadline as a rollback error.
+    [STATE.rollbackPoll]: { next: STATE.finishFailure, resultPath: '$.rollbackError' },
   };
+  /** Tasks inside a Map iteration (the edge batches): a nested task cannot leave its iteration; its Map or Parallel catches. */
+  const NESTED = [STATE.edgeSwitchElbBatch, STATE.edgeSwitchElbv2Batch, STATE.edgeSwitchCloudfrontBatch, STATE.edgeVerifyBatch] as string[];
 
   test('every Lambda task retries AwsTransient with the configured backoff, and never retries States.ALL', () => {
     const t = s.config.timing;
@@ -174,7 +178,7 @@ describe('state machine', () => {
   });
 
   test('every Lambda task outside the rollback chain catches States.ALL into the rollback, keeping the state ($.error)', () => {
-    const ordinary = taskStates().filter(([name]) => !(name in OWN_CATCH) && name !== STATE.checkInput);
+    const ordinary = taskStates().filter(([name]) => !(name in OWN_CATCH) && name !== STATE.checkInput && !NESTED.includes(name));
     expect(ordinary.map(([name]) => name).sort()).toEqual(
       [
         STATE.guard,
@@ -187,9 +191,12 @@ describe('state machine', () => {
         STATE.canarySwitch,
         STATE.canaryVerify,
         STATE.gateCanary,
+        STATE.edgePrepare,
+        STATE.edgePoll,
+        STATE.gateEdge,
       ].sort(),
     );
-    const gates: string[] = [STATE.gateStart, STATE.gateCanary];
+    const gates: string[] = [STATE.gateStart, STATE.gateCanary, STATE.gateEdge];
     for (const [name, st] of ordinary) {
       expect({ name, catch: st.Catch }).toEqual({
         name,
@@ -200,6 +207,63 @@ describe('state machine', () => {
         ],
       });
     }
+  });
+
+  test('the edge batches run inside Maps (one per service in a Parallel, and the verification Map) that catch States.ALL into the rollback', () => {
+    const nestedFound = taskStates()
+      .map(([n]) => n)
+      .filter((n) => NESTED.includes(n));
+    expect(nestedFound.sort()).toEqual([...NESTED].sort());
+    for (const name of [STATE.edgeSwitch, STATE.edgeVerify]) {
+      expect({ name, catch: state(name).Catch }).toEqual({
+        name,
+        catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATE.rollback }],
+      });
+    }
+    for (const name of NESTED) expect({ name, catch: state(name).Catch }).toEqual({ name, catch: undefined });
+    const edge = s.config.edge;
+    expect(state(STATE.edgeSwitchElb)).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.edgeBatches.elb',
+      MaxConcurrency: edge.maxConcurrency.elb,
+    });
+    expect(state(STATE.edgeSwitchElbv2)).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.edgeBatches.elbv2',
+      MaxConcurrency: edge.maxConcurrency.elbv2,
+    });
+    expect(state(STATE.edgeSwitchCloudfront)).toMatchObject({
+      Type: 'Map',
+      ItemsPath: '$.edgeBatches.cloudfront',
+      MaxConcurrency: edge.maxConcurrency.cloudfront,
+    });
+    // A batch whose time budget ran out is invoked again (it resumes from the ledger).
+    expect(state(STATE.edgeSwitchElbChoice)).toMatchObject({
+      Choices: [{ Variable: '$.result.done', BooleanEquals: true, Next: STATE.edgeSwitchElbDone }],
+      Default: STATE.edgeSwitchElbBatch,
+    });
+  });
+
+  test('the CloudFront wait is one Wait/Choice loop over one poll per round, with the configured interval and deadline', () => {
+    const edge = s.config.edge;
+    expect(state(STATE.edgeSwitch).Next).toBe(STATE.edgeDeployStart);
+    expect(state(STATE.edgeDeployStart)).toMatchObject({
+      Type: 'Pass',
+      Result: { rounds: 0 },
+      ResultPath: '$.edgeDeploy',
+      Next: STATE.edgePoll,
+    });
+    expect(state(STATE.edgePoll)).toMatchObject({ ResultPath: '$.edgeDeploy', Next: STATE.edgeDeployChoice });
+    expect(state(STATE.edgePoll).Parameters).toMatchObject({
+      'previous.$': '$.edgeDeploy',
+      maxRounds: Math.ceil(edge.deployTimeoutSeconds / edge.deployPollSeconds) + 1,
+    });
+    expect(state(STATE.edgeDeployChoice)).toMatchObject({
+      Choices: [{ Variable: '$.edgeDeploy.done', BooleanEquals: true, Next: STATE.edgeVerify }],
+      Default: STATE.edgeDeployWait,
+    });
+    expect(state(STATE.edgeDeployWait)).toEqual({ Type: 'Wait', Seconds: edge.deployPollSeconds, Next: STATE.edgePoll });
+    expect(state(STATE.edgeVerify).Next).toBe(STATE.gateEdge);
   });
 
   test('no answer at a gate is marked, then rolled back like a rejection', () => {
@@ -216,8 +280,15 @@ describe('state machine', () => {
     expect(state(name).Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: resultPath, Next: next }]);
   });
 
-  test('the upload, the canary switch and the rollback retry IAM propagation (CertificateNotPropagated)', () => {
-    for (const name of [STATE.upload, STATE.canarySwitch, STATE.rollback]) {
+  test('the upload, the canary switch, the edge batches and the rollback retry IAM propagation (CertificateNotPropagated)', () => {
+    for (const name of [
+      STATE.upload,
+      STATE.canarySwitch,
+      STATE.rollback,
+      STATE.edgeSwitchElbBatch,
+      STATE.edgeSwitchElbv2Batch,
+      STATE.edgeSwitchCloudfrontBatch,
+    ]) {
       expect({ name, retried: (state(name).Retry ?? []).some((r) => r.ErrorEquals.includes('CertificateNotPropagated')) }).toEqual({
         name,
         retried: true,
@@ -228,6 +299,7 @@ describe('state machine', () => {
   test.each([
     [STATE.gateStart, 'start'],
     [STATE.gateCanary, 'canary'],
+    [STATE.gateEdge, 'edge'],
   ])('approval gate "%s" is a callback task with the configured timeout that passes $$.Task.Token', (name, gate) => {
     // Arrange
     const st = state(name);
@@ -245,7 +317,7 @@ describe('state machine', () => {
     const callbacks = everyState()
       .filter(([, st]) => (st.Resource ?? '').endsWith('.waitForTaskToken'))
       .map(([n]) => n);
-    expect(callbacks.sort()).toEqual([STATE.gateStart, STATE.gateCanary].sort());
+    expect(callbacks.sort()).toEqual([STATE.gateStart, STATE.gateCanary, STATE.gateEdge].sort());
   });
 
   test('the canary check loops Choice -> Wait -> verify until the canary serves the new certificate', () => {
@@ -280,8 +352,9 @@ describe('state machine', () => {
     expect(wait).toEqual({ Type: 'Wait', Seconds: t.verifyIntervalSeconds, Next: STATE.canaryVerify });
   });
 
-  test('success: the canary gate leads to the report and then to the Succeed state', () => {
-    expect(state(STATE.gateCanary).Next).toBe(STATE.finishSuccess);
+  test('success: the canary gate leads to the edge rollout, its gate to the report and then to the Succeed state', () => {
+    expect(state(STATE.gateCanary).Next).toBe(STATE.edgePrepare);
+    expect(state(STATE.gateEdge).Next).toBe(STATE.finishSuccess);
     expect(state(STATE.finishSuccess).Next).toBe(STATE.succeeded);
     expect(state(STATE.succeeded).Type).toBe('Succeed');
     expect(state(STATE.reportFailed)).toMatchObject({ Type: 'Fail', Error: 'ReportFailed' });
@@ -289,7 +362,18 @@ describe('state machine', () => {
 
   test('the rollback chain restores, verifies, reports and ends in a Fail carrying the original error', () => {
     expect(handlerOfTask(state(STATE.rollback))).toBe('rollback');
-    expect(state(STATE.rollback).Next).toBe(STATE.verifyRollback);
+    // Restore until every proven entry is handled (a time budget may cut a round short), wait for CloudFront, verify.
+    expect(state(STATE.rollback).Next).toBe(STATE.rollbackChoice);
+    expect(state(STATE.rollbackChoice)).toMatchObject({
+      Choices: [{ Variable: '$.rollback.done', BooleanEquals: false, Next: STATE.rollback }],
+      Default: STATE.rollbackDeployStart,
+    });
+    expect(state(STATE.rollbackDeployStart).Next).toBe(STATE.rollbackPoll);
+    expect(state(STATE.rollbackPoll).Next).toBe(STATE.rollbackDeployChoice);
+    expect(state(STATE.rollbackDeployChoice)).toMatchObject({
+      Choices: [{ Variable: '$.rollbackDeploy.done', BooleanEquals: true, Next: STATE.verifyRollback }],
+      Default: STATE.rollbackDeployWait,
+    });
     expect(handlerOfTask(state(STATE.verifyRollback))).toBe('verify-rollback');
     expect(state(STATE.verifyRollback).Next).toBe(STATE.finishFailure);
     expect((state(STATE.verifyRollback).Retry ?? []).some((r) => r.ErrorEquals.includes('VerificationFailed'))).toBe(true);

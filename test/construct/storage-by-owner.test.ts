@@ -66,7 +66,7 @@ describe('the artifacts bucket policy denies every principal but the owners', ()
       'LedgerWrittenOnlyBySwitchesAndRollback',
       'executions/*/ledger/*',
       ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
-      ['switch-canary', 'rollback'],
+      ['switch-canary', 'edge-switch', 'rollback'],
     ],
     ['PlanWrittenOnlyByPlan', 'executions/*/plan.json', ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], ['plan']],
     ['DiscoveryWrittenOnlyByPlan', 'executions/*/discovery/*', ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], ['plan']],
@@ -155,6 +155,36 @@ describe('per-prefix grants: each function gets only the documents it uses', () 
       ],
     ],
     [
+      'edge-prepare',
+      [
+        { actions: ['s3:GetObject'], resources: ['executions/*/plan.json'] },
+        { actions: ['s3:ListBucket'], resources: [''] },
+      ],
+    ],
+    [
+      'edge-switch',
+      [
+        { actions: ['s3:GetObject'], resources: ['executions/*/plan.json'] },
+        { actions: ['s3:GetObject', 's3:PutObject'], resources: ['executions/*/ledger/*', 'executions/*/edge/*'] },
+        { actions: ['s3:ListBucket'], resources: [''] },
+      ],
+    ],
+    [
+      'edge-poll',
+      [
+        { actions: ['s3:GetObject'], resources: ['executions/*/plan.json'] },
+        { actions: ['s3:ListBucket'], resources: [''] },
+      ],
+    ],
+    [
+      'edge-verify',
+      [
+        { actions: ['s3:GetObject'], resources: ['executions/*/plan.json', 'executions/*/ledger/*'] },
+        { actions: ['s3:PutObject'], resources: ['executions/*/edge/*'] },
+        { actions: ['s3:ListBucket'], resources: [''] },
+      ],
+    ],
+    [
       'finish',
       [
         { actions: ['s3:GetObject'], resources: ['executions/*/ledger/*'] },
@@ -172,7 +202,18 @@ describe('per-prefix grants: each function gets only the documents it uses', () 
 
   test('no other function touches the artifacts bucket, and no grant covers the whole bucket', () => {
     const touching = (Object.keys(roleId) as HandlerName[]).filter((h) => artifactStatements(h).length > 0).sort();
-    expect(touching).toEqual(['finish', 'plan', 'request-approval', 'rollback', 'switch-canary', 'verify-rollback']);
+    expect(touching).toEqual([
+      'edge-poll',
+      'edge-prepare',
+      'edge-switch',
+      'edge-verify',
+      'finish',
+      'plan',
+      'request-approval',
+      'rollback',
+      'switch-canary',
+      'verify-rollback',
+    ]);
     const bucketWide = policyStatements(s.json).filter((st) => st.resources.includes(objects('*')));
     expect(bucketWide).toEqual([]);
     // Only listing is granted on the bucket itself.
@@ -181,28 +222,34 @@ describe('per-prefix grants: each function gets only the documents it uses', () 
   });
 });
 
-describe('rollback may switch back exactly what the phases that exist change (today: the canary listener)', () => {
-  const CANARY_ELB = 'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}:loadbalancer/apps-servers-elb-prod';
-
-  test('SetLoadBalancerListenerSSLCertificate on the canary ELB only; no other ELB, ELBv2 or CloudFront change', () => {
-    // Arrange
-    const mutating = statementsOf('rollback').flatMap((st) =>
+describe('rollback may switch back exactly what the phases that exist change (the canary and the edge rollout)', () => {
+  const ARN = 'arn:${AWS::Partition}:elasticloadbalancing:${AWS::Region}:${AWS::AccountId}';
+  const CANARY_ELB = `${ARN}:loadbalancer/apps-servers-elb-prod`;
+  const EDGE_CHANGES = [
+    { action: 'elasticloadbalancing:SetLoadBalancerListenerSSLCertificate', resources: [`${ARN}:loadbalancer/*`] },
+    { action: 'elasticloadbalancing:ModifyListener', resources: [`${ARN}:listener/*`] },
+    { action: 'elasticloadbalancing:AddListenerCertificates', resources: [`${ARN}:listener/*`] },
+    { action: 'elasticloadbalancing:RemoveListenerCertificates', resources: [`${ARN}:listener/*`] },
+    { action: 'cloudfront:UpdateDistribution', resources: ['arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/*'] },
+  ];
+  const mutating = (h: HandlerName) =>
+    statementsOf(h).flatMap((st) =>
       st.actions
         .filter((a) => /^(elasticloadbalancing|cloudfront):/.test(a) && !/:(Describe|Get|List)/.test(a))
         .map((a) => ({ action: a, resources: st.resources })),
     );
 
-    // Assert
-    expect(mutating).toEqual([{ action: 'elasticloadbalancing:SetLoadBalancerListenerSSLCertificate', resources: [CANARY_ELB] }]);
-    const all = statementsOf('rollback').flatMap((st) => st.actions);
-    for (const a of [
-      'elasticloadbalancing:ModifyListener',
-      'elasticloadbalancing:AddListenerCertificates',
-      'elasticloadbalancing:RemoveListenerCertificates',
-      'cloudfront:UpdateDistribution',
-    ]) {
-      expect(all).not.toContain(a);
-    }
+  test('rollback and the edge switch may change exactly the edge targets (any listener or distribution: discovered at run time)', () => {
+    expect(mutating('rollback')).toEqual(EDGE_CHANGES);
+    expect(mutating('edge-switch')).toEqual(EDGE_CHANGES);
+  });
+
+  test('the canary switch stays on the canary ELB; no other function changes a listener or distribution', () => {
+    expect(mutating('switch-canary')).toEqual([
+      { action: 'elasticloadbalancing:SetLoadBalancerListenerSSLCertificate', resources: [CANARY_ELB] },
+    ]);
+    const changers = (Object.keys(roleId) as HandlerName[]).filter((h) => mutating(h).length > 0).sort();
+    expect(changers).toEqual(['edge-switch', 'rollback', 'switch-canary']);
   });
 
   test('IAM: reads the tag, deletes, only under the configured path', () => {

@@ -86,19 +86,23 @@ export function settle<I, O>(fake: (input: I) => O): (input: I) => Promise<O> {
  */
 export function describeClassicFrom(serves: ReadonlyMap<string, string>) {
   return settle((input: { LoadBalancerNames?: string[] }) => {
-    const name = input.LoadBalancerNames?.[0] ?? '';
-    const listeners = [...serves.entries()]
-      .filter(([k]) => k.startsWith(`${name}:`))
-      .map(([k, arn]) => ({
-        Listener: {
-          Protocol: 'SSL',
-          LoadBalancerPort: Number(k.split(':')[1]),
-          InstanceProtocol: 'TCP',
-          InstancePort: 1,
-          SSLCertificateId: arn,
-        },
-      }));
-    return { LoadBalancerDescriptions: [{ LoadBalancerName: name, ListenerDescriptions: listeners }] };
+    // One description per name asked for (DescribeLoadBalancers takes several names per call).
+    const names = input.LoadBalancerNames ?? [];
+    const describe = (name: string) => {
+      const listeners = [...serves.entries()]
+        .filter(([k]) => k.startsWith(`${name}:`))
+        .map(([k, arn]) => ({
+          Listener: {
+            Protocol: 'SSL',
+            LoadBalancerPort: Number(k.split(':')[1]),
+            InstanceProtocol: 'TCP',
+            InstancePort: 1,
+            SSLCertificateId: arn,
+          },
+        }));
+      return { LoadBalancerName: name, ListenerDescriptions: listeners };
+    };
+    return { LoadBalancerDescriptions: names.map(describe) };
   });
 }
 

@@ -89,7 +89,15 @@ describe('resolveConfig: accepted configs', () => {
         host: 'irc.gitter.im',
         endpointPort: 6667,
       },
-      edge: { include: [], exclude: [] },
+      edge: {
+        include: [],
+        exclude: [],
+        batchSize: { elb: 1000, elbv2: 200, cloudfront: 250 },
+        maxConcurrency: { elb: 2, elbv2: 2, cloudfront: 2 },
+        callConcurrency: { elb: 4, elbv2: 4, cloudfront: 3 },
+        deployTimeoutSeconds: 2700,
+        deployPollSeconds: 30,
+      },
       nodePhases: [
         { name: 'beta', targets: { tags: { Env: ['beta'] } }, maxConcurrency: '1', maxErrors: '0' },
         { name: 'prod-canary', targets: { tags: { Name: ['ws-01'] } }, maxConcurrency: '1', maxErrors: '0' },
@@ -148,7 +156,15 @@ describe('resolveConfig: accepted configs', () => {
       iamPath: '/cloudfront/example/',
       certificateNamePrefix: 'STAR.example.org',
       canary: { loadBalancerName: 'canary-elb', port: 443, endpoint: 'www.example.org:443', host: 'www.example.org', endpointPort: 443 },
-      edge: { include: [], exclude: [] },
+      edge: {
+        include: [],
+        exclude: [],
+        batchSize: { elb: 1000, elbv2: 200, cloudfront: 250 },
+        maxConcurrency: { elb: 2, elbv2: 2, cloudfront: 2 },
+        callConcurrency: { elb: 4, elbv2: 4, cloudfront: 3 },
+        deployTimeoutSeconds: 2700,
+        deployPollSeconds: 30,
+      },
       nodePhases: [{ name: 'all', targets: { instanceIds: ['i-0123456789abcdef0'] }, maxConcurrency: '1', maxErrors: '0' }],
       nginx: {
         certificatePath: '/etc/nginx/ssl/example.crt',

@@ -18,7 +18,7 @@ const definition: AslMachine<Record<string, unknown>> = {
   },
 };
 
-/** The report phases and their states as they were when a hand map listed them (issue 6 keeps them). */
+/** The report phases and their states as they were when a hand map listed them (issue 6 keeps them; issue 7 adds the edge). */
 const HAND_MAP: Record<string, string> = {
   [STATE.receiveInput]: 'input',
   [STATE.checkInput]: 'input',
@@ -36,6 +36,16 @@ const HAND_MAP: Record<string, string> = {
   [STATE.canaryChoice]: 'canary edge',
   [STATE.canaryWait]: 'canary edge',
   [STATE.gateCanary]: 'approval: canary',
+  // Issue 7: the edge rollout, nested Map/Parallel states included, and its gate.
+  ...Object.fromEntries(
+    (Object.keys(STATE) as Array<keyof typeof STATE>).filter((k) => k.startsWith('edge')).map((k) => [STATE[k], 'edge']),
+  ),
+  [STATE.gateEdge]: 'approval: edge',
+  [STATE.rollbackChoice]: 'rollback',
+  [STATE.rollbackDeployStart]: 'rollback',
+  [STATE.rollbackPoll]: 'rollback',
+  [STATE.rollbackDeployChoice]: 'rollback',
+  [STATE.rollbackDeployWait]: 'rollback',
   [STATE.approvalTimedOut]: 'rollback',
   [STATE.finishSuccess]: 'finish',
   [STATE.rollback]: 'rollback',
@@ -99,6 +109,8 @@ describe('phasesOfStates', () => {
       'upload',
       'canary edge',
       'approval: canary',
+      'edge',
+      'approval: edge',
       'rollback',
       'finish',
     ]);

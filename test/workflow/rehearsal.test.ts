@@ -17,8 +17,21 @@ describe('rehearsal of a rotation (workflow)', () => {
     expect(newSha).toMatch(/^[0-9a-f]{64}$/);
     const canary = canaryOf(report);
     expect(canary).toMatchObject({ changed: true, rolledBack: false, after: newSha, servedAfter: newSha });
-    // Everything else still serves what it served (edge and node phases are not part of this workflow yet).
-    for (const t of report.targets.filter((x) => x !== canary)) {
+    // Every edge target that served the previous certificate serves the new one (the edge phase);
+    // the ones on an unrelated certificate, and the nodes (no node phase yet), serve what they served.
+    const previous = report.certificate.previous.sha256;
+    const edgeOld = report.targets.filter((x) => x !== canary && x.kind !== 'node' && x.before === previous);
+    expect(edgeOld.map((t) => t.key).sort()).toEqual([
+      'cloudfront/E1GITTERCDN',
+      'cloudfront/E2GITTERAVATARS',
+      'elb/apps-servers-elb-prod/443',
+      'elb/webapp-elb-prod/443',
+      'elb/ws-elb-prod/443',
+      'elbv2/api-alb-prod/443',
+    ]);
+    for (const t of edgeOld)
+      expect({ key: t.key, changed: t.changed, servedAfter: t.servedAfter }).toEqual({ key: t.key, changed: true, servedAfter: newSha });
+    for (const t of report.targets.filter((x) => x !== canary && !edgeOld.includes(x))) {
       expect({ id: t.id, port: t.port, changed: t.changed, servedAfter: t.servedAfter }).toEqual({
         id: t.id,
         port: t.port,
@@ -28,7 +41,7 @@ describe('rehearsal of a rotation (workflow)', () => {
     }
     const other = report.targets.find((t) => t.id === 'legacy-elb');
     expect(other?.before).not.toBe(report.certificate.previous.sha256);
-    expect(report.approvals.map((a) => a.decision)).toEqual(['approved', 'approved']);
+    expect(report.approvals.map((a) => a.decision)).toEqual(['approved', 'approved', 'approved']);
     expect(report.apiCalls['iam:UploadServerCertificate']).toBe(1);
     expect(report.notifications.map((n) => n.subject)).toEqual(
       expect.arrayContaining([expect.stringContaining('Approval needed'), expect.stringContaining('Rotation SUCCEEDED')]),
@@ -45,8 +58,9 @@ describe('rehearsal of a rotation (workflow)', () => {
     expect(report.maxStatePayloadBytes).toBeLessThan(256 * 1024);
     expect(report.stateTransitions).toBeGreaterThan(10);
     expect(report.phases.map((p) => p.name)).toEqual(
-      expect.arrayContaining(['guard', 'obtain', 'validate', 'plan', 'upload', 'canary edge', 'finish']),
+      expect.arrayContaining(['guard', 'obtain', 'validate', 'plan', 'upload', 'canary edge', 'edge', 'approval: edge', 'finish']),
     );
+    expect(report.phases.find((p) => p.name === 'edge')?.status).toBe('SUCCEEDED');
     expect(report.phases.find((p) => p.name === 'canary edge')?.status).toBe('SUCCEEDED');
     expect(report.phases.find((p) => p.name === 'rollback')?.status).toBe('NOT_RUN');
   });
@@ -187,8 +201,13 @@ describe('fleet files', () => {
     expect(other).toMatchObject({ changed: false });
     expect(other?.servedAfter).toBe(other?.before);
     expect(report.targets.map((t) => t.kind).sort()).toEqual(['cloudfront', 'elb', 'elb', 'elb', 'elbv2', 'elbv2', 'node']);
+    // Both ELBv2 listeners served the current certificate to the domain (default or SNI): now the new one.
     for (const t of report.targets.filter((x) => x.kind === 'elbv2')) {
-      expect({ before: t.before, after: t.after }).toEqual({ before: t.servedAfter, after: t.servedAfter });
+      expect({ before: t.before, after: t.after, servedAfter: t.servedAfter }).toEqual({
+        before: report.certificate.previous.sha256,
+        after: report.certificate.new?.sha256,
+        servedAfter: report.certificate.new?.sha256,
+      });
     }
   });
 });

@@ -385,7 +385,7 @@ describe('setTargetCertificate', () => {
     });
   });
 
-  test('CloudFront: PreconditionFailed (ETag race) -> AwsTransient (retried)', async () => {
+  test('CloudFront: PreconditionFailed (ETag race) on every re-read attempt -> AwsTransient (retried by the state machine)', async () => {
     // Arrange
     cloudfrontMock.on(GetDistributionConfigCommand).resolves({ ETag: 'E2ETAG', DistributionConfig: distributionConfig(OLD_ID) });
     cloudfrontMock.on(UpdateDistributionCommand).rejects(
@@ -401,6 +401,27 @@ describe('setTargetCertificate', () => {
     // Assert
     expect(thrown).toBeInstanceOf(AwsTransient);
     expect(thrown.message).toContain(distributionTarget.distributionId);
+    // Each attempt re-read the config for a fresh ETag first.
+    expect(cloudfrontMock.commandCalls(GetDistributionConfigCommand)).toHaveLength(5);
+    expect(cloudfrontMock.commandCalls(UpdateDistributionCommand)).toHaveLength(5);
+  });
+
+  test('CloudFront: one PreconditionFailed (ETag race) -> re-read and updated with the fresh ETag', async () => {
+    // Arrange
+    cloudfrontMock
+      .on(GetDistributionConfigCommand)
+      .resolvesOnce({ ETag: 'E1', DistributionConfig: distributionConfig(OLD_ID) })
+      .resolves({ ETag: 'E2', DistributionConfig: distributionConfig(OLD_ID) });
+    cloudfrontMock
+      .on(UpdateDistributionCommand)
+      .rejectsOnce(new PreconditionFailed({ message: 'precondition failed', $metadata: { httpStatusCode: 412 } }))
+      .resolves({});
+
+    // Act
+    await setTargetCertificate(makeClients(), distributionTarget, OLD_ID, NEW_ID);
+
+    // Assert
+    expect(cloudfrontMock.commandCalls(UpdateDistributionCommand).map((c) => c.args[0].input.IfMatch)).toEqual(['E1', 'E2']);
   });
 
   test('CloudFront distribution deleted -> TargetNotFound', async () => {
