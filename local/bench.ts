@@ -1,6 +1,7 @@
 import './polyfill';
 
 import { loadConfig } from './cli';
+import { edgeFleet, MIXED_FLEET, ONE_OF_EACH, SCALE_FLEET, type EdgeFleetSize } from './edge-fleets';
 import { runRehearsal } from './rehearsal';
 import { defaultFleet, type FleetElb, type FleetSpec } from './sim';
 
@@ -35,7 +36,59 @@ function fleetOfSize(n: number): FleetSpec {
   };
 }
 
+/**
+ * `npm run bench -- edge [one,mixed,scale]`: the edge rollout at a fleet's size. The claims it
+ * backs: the whole rotation's state transitions stay within 2x of a one-of-each fleet's, the
+ * largest state payload below 64 KiB, and the edge phase's simulated time near the slowest
+ * distribution's deploySeconds (not their sum).
+ */
+async function edgeBench(which: string[]): Promise<void> {
+  const config = loadConfig();
+  const sizes: Record<string, EdgeFleetSize> = { one: ONE_OF_EACH, mixed: MIXED_FLEET, scale: SCALE_FLEET };
+  const rows: string[][] = [
+    [
+      'fleet',
+      'classic/v2/cf/nodes',
+      'wall s',
+      'edge sim s',
+      'slowest deploy s',
+      'state transitions',
+      'max payload B',
+      'API calls',
+      'status',
+    ],
+  ];
+  for (const name of which) {
+    const size = sizes[name];
+    if (!size) throw new Error(`unknown edge fleet "${name}" (one, mixed, scale)`);
+    const fleet = edgeFleet(size);
+    const started = process.hrtime.bigint();
+    const report = await runRehearsal({ config, fleet, approve: { mode: 'auto' } });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    rows.push([
+      name,
+      `${size.classicListeners}/${size.v2Listeners}/${size.distributions}/${size.nodes}`,
+      seconds.toFixed(1),
+      String(report.phases.find((p) => p.name === 'edge')?.simulatedSeconds ?? 0),
+      String(Math.max(0, ...fleet.distributions.map((d) => d.deploySeconds))),
+      String(report.stateTransitions),
+      String(report.maxStatePayloadBytes),
+      String(Object.values(report.apiCalls).reduce((a, b) => a + b, 0)),
+      report.status,
+    ]);
+    process.stderr.write(`${rows.at(-1)?.join(' | ')}\n`);
+  }
+  printTable(rows);
+}
+
+function printTable(rows: string[][]): void {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r: string[]) => `| ${r.map((v, c) => v.padStart(widths[c])).join(' | ')} |`;
+  process.stdout.write(`${line(rows[0])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`);
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === 'edge') return edgeBench((process.argv[3] ?? 'one,mixed').split(','));
   const config = loadConfig();
   const sizes = (process.argv[2] ?? '0,25,100,250').split(',').map(Number);
   const rows: string[][] = [['extra ELBs', 'targets', 'wall s', 'state transitions', 'max payload B', 'API calls', 'status']];
@@ -55,9 +108,7 @@ async function main(): Promise<void> {
       report.status,
     ]);
   }
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r: string[]) => `| ${r.map((v, c) => v.padStart(widths[c])).join(' | ')} |`;
-  process.stdout.write(`${line(rows[0])}\n|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n${rows.slice(1).map(line).join('\n')}\n`);
+  printTable(rows);
 }
 
 main().catch((e: unknown) => {

@@ -300,6 +300,29 @@ describe('resolveConfig: each problem is reported, naming its field', () => {
     expect(problemsOf(makeRaw({ [dotted]: 'a string' }))).toContain(message);
   });
 
+  test.each([
+    ['edge.batchSize', 'a string', 'edge.batchSize: must be an object'],
+    ['edge.batchSize.elb', 0, 'edge.batchSize.elb: must be an integer from 1 to 5000'],
+    ['edge.batchSize.alb', 5, 'edge.batchSize.alb: unknown field'],
+    ['edge.maxConcurrency.cloudfront', 41, 'edge.maxConcurrency.cloudfront: must be an integer from 1 to 40'],
+    ['edge.callConcurrency.elbv2', 1.5, 'edge.callConcurrency.elbv2: must be an integer from 1 to 50'],
+    ['edge.deployTimeoutSeconds', 59, 'edge.deployTimeoutSeconds: must be an integer from 60 to 86400'],
+    ['edge.deployPollSeconds', 601, 'edge.deployPollSeconds: must be an integer from 5 to 600'],
+  ])('edge rollout setting %s = %j', (dotted, value, message) => {
+    expect(problemsOf(makeRaw({ [dotted]: value }))).toEqual([message]);
+  });
+
+  test('edge.deployTimeoutSeconds shorter than one poll interval', () => {
+    const raw = makeRaw({ 'edge.deployTimeoutSeconds': 100, 'edge.deployPollSeconds': 120 });
+    expect(problemsOf(raw)).toEqual(['edge.deployTimeoutSeconds: must be at least edge.deployPollSeconds']);
+  });
+
+  test('edge rollout settings override the defaults per service', () => {
+    const config = resolveConfig(makeRaw({ 'edge.batchSize.elb': 50, 'edge.maxConcurrency': { cloudfront: 5 } }));
+    expect(config.edge.batchSize).toEqual({ elb: 50, elbv2: 200, cloudfront: 250 });
+    expect(config.edge.maxConcurrency).toEqual({ elb: 2, elbv2: 2, cloudfront: 5 });
+  });
+
   test.each([42, '', '   '])('domain that is not a non-empty string (%j)', (domain) => {
     expect(problemsOf(makeRaw({ domain }))).toEqual(['domain: must be a non-empty string']);
   });
