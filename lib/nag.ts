@@ -92,14 +92,15 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   },
   {
     rule: 'AwsSolutions-IAM5',
-    finding: /^Resource::arn:<AWS::Partition>:elasticloadbalancing:<AWS::Region>:<AWS::AccountId>:(loadbalancer|listener)\/\*$/,
+    finding:
+      /^Resource::arn:<AWS::Partition>:elasticloadbalancing:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):(loadbalancer|listener)\/\*$/,
     path: /\/(EdgeSwitch|Rollback)\/Function\//,
     reason:
       'The edge phase switches (and rollback restores) every classic listener and ELBv2 listener that the plan finds serving the old certificate: they are discovered at run time, so any of them; the switch acts only on plan targets, rollback only on ledger entries it proves against the plan.',
   },
   {
     rule: 'AwsSolutions-IAM5',
-    finding: /^Resource::arn:<AWS::Partition>:cloudfront::<AWS::AccountId>:distribution\/\*$/,
+    finding: /^Resource::arn:<AWS::Partition>:cloudfront::(<AWS::AccountId>|\d{12}):distribution\/\*$/,
     path: /\/(EdgeSwitch|Rollback)\/Function\//,
     reason:
       'The edge phase updates (and rollback restores) every distribution that the plan finds on the old IAM certificate: discovered at run time, so any of them; only ViewerCertificate.IAMCertificateId changes, and only for plan targets / proven ledger entries.',

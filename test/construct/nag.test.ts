@@ -8,7 +8,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ACKNOWLEDGEMENTS, acknowledgeNagFindings } from '../../lib/nag';
 import type { HandlerName } from '../../lib/rotation-function';
-import { buildStack, exampleConfig } from './synth-helpers';
+import { buildApp } from '../../lib/app';
+import { buildStack, exampleConfig, SKIP_BUNDLING } from './synth-helpers';
 
 /** A fresh app (nag off), with extra statements added to function roles before nag runs, then nag wired as lib/app.ts does. */
 function appWithNag(extra: ReadonlyArray<{ readonly handler: HandlerName; readonly statement: iam.PolicyStatement }> = []): {
@@ -36,6 +37,27 @@ describe('cdk-nag AwsSolutions', () => {
 
     // Act / Assert
     expect(() => app.synth()).not.toThrow();
+  });
+
+  test('with a concrete region (what `cdk synth` resolves from the environment here), the app synthesizes too', () => {
+    // Arrange: ARNs then name the region instead of <AWS::Region>
+    const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
+    delete process.env.CDK_DEFAULT_ACCOUNT;
+    process.env.CDK_DEFAULT_REGION = 'us-east-1';
+    try {
+      const { app } = buildApp({ config: exampleConfig(), context: { ...SKIP_BUNDLING }, nag: true });
+
+      // Act / Assert
+      expect(() => app.synth()).not.toThrow();
+    } finally {
+      for (const [k, v] of [
+        ['CDK_DEFAULT_ACCOUNT', saved.account],
+        ['CDK_DEFAULT_REGION', saved.region],
+      ] as const) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    }
   });
 
   test('every finding on the stack is explained by the table (unexplained: [])', () => {
