@@ -3,6 +3,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { CertRotationStack } from './cert-rotation-stack';
 import { configFromContext, type ResolvedConfig } from './config';
 import { acknowledgeNagFindings } from './nag';
+import type { PhaseFactory } from './workflow';
 
 export interface BuildAppOptions {
   /** Use this config instead of the `certRotation` context. */
@@ -11,6 +12,8 @@ export interface BuildAppOptions {
   readonly context?: Record<string, unknown>;
   /** @default true */
   readonly nag?: boolean;
+  /** Tests only: phases inserted before finish (`CertRotationProps.extraPhases`). @default none */
+  readonly extraPhases?: readonly PhaseFactory[];
 }
 
 /** Builds the CDK app: bin/app.ts (cdk synth/deploy), the construct tests and the local rehearsal use this. */
@@ -21,6 +24,7 @@ export function buildApp(options: BuildAppOptions = {}): { app: App; stack: Cert
     config,
     description: `TLS certificate rotation for ${config.domain}`,
     env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+    ...(options.extraPhases ? { extraPhases: options.extraPhases } : {}),
   });
   if (options.nag ?? true) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -4,11 +4,14 @@ import { RotationAlarms } from './alarms';
 import { CertRotation } from './cert-rotation';
 import { NodeDeployment } from './node-deployment';
 import type { ResolvedConfig } from './config';
+import type { PhaseFactory } from './workflow';
 import { RotationNotifications } from './notifications';
 import { RotationStorage } from './storage';
 
 export interface CertRotationStackProps extends StackProps {
   readonly config: ResolvedConfig;
+  /** Tests only: phases inserted before finish (`CertRotationProps.extraPhases`). @default none */
+  readonly extraPhases?: readonly PhaseFactory[];
 }
 
 /** The deployable unit: storage, notifications, the node deploy document and policy, the rotation workflow and its alarms. */
@@ -21,7 +24,12 @@ export class CertRotationStack extends Stack {
     const storage = new RotationStorage(this, 'Storage');
     const notifications = new RotationNotifications(this, 'Notifications', { emails: props.config.notificationEmails });
     this.nodeDeployment = new NodeDeployment(this, 'NodeDeployment', { config: props.config });
-    this.rotation = new CertRotation(this, 'Rotation', { config: props.config, storage, notifications });
+    this.rotation = new CertRotation(this, 'Rotation', {
+      config: props.config,
+      storage,
+      notifications,
+      ...(props.extraPhases ? { extraPhases: props.extraPhases } : {}),
+    });
     new RotationAlarms(this, 'Alarms', { stateMachine: this.rotation.stateMachine, topic: notifications.topic });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.rotation.stateMachine.stateMachineArn });

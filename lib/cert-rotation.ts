@@ -20,6 +20,7 @@ import { Validate } from './phases/validate';
 import type { HandlerName, RotationFunction } from './rotation-function';
 import type { RotationStorage } from './storage';
 import { createApprovalFunction, reportPhases, secretPrefix, warnWithoutApprovers, type Phase, type PhaseContext } from './workflow';
+import { insertPhases, type PhaseFactory } from './workflow/phase';
 
 export { STATE } from './workflow';
 
@@ -29,25 +30,21 @@ export interface CertRotationProps {
   readonly notifications: RotationNotifications;
   /** @default `CertRotation-<domain with dots as dashes>` */
   readonly stateMachineName?: string;
+  /** Phases inserted after the last gate, before finish, in order (tests add phases here). @default none */
+  readonly extraPhases?: readonly PhaseFactory[];
 }
 
 /**
- * The rotation workflow (Standard, JSONPath) and its Lambda handlers, composed from the phases
- * in `lib/phases/` (each states its purpose, verification and error path).
+ * The rotation workflow (Standard, JSONPath) and its Lambda handlers, composed from the phases in
+ * `lib/phases/` (each states its purpose, verification and error path). Flow: check input -> guard
+ * -> obtain -> find current -> validate -> plan -> [approval] -> upload -> canary switch + TLS loop
+ * -> [approval] -> edge rollout (batched switch per service -> CloudFront wait loop -> verification)
+ * -> [approval] -> finish. Node phases slot in after the third approval.
  *
- * Flow: check input -> guard -> obtain -> find current -> validate -> plan -> [approval] -> upload -> canary
- * switch -> canary TLS check loop -> [approval] -> edge rollout (batched switch per service ->
- * CloudFront wait loop -> verification) -> [approval] -> finish. Node phases slot in after the third
- * approval.
- *
- * Error strategy: transient AWS errors (`AwsTransient`) are retried with backoff on every task,
- * IAM propagation (`CertificateNotPropagated`) on the listener switch. Any other error, a
- * rejection or a gate timeout goes to the rollback chain: restore exactly what the change ledger
- * records, verify the restore over the API and TLS, report, fail. Nothing before the upload
- * changes anything, so a refusal there rolls back an empty ledger.
- *
- * Functions are created in the flow's order and every phase's states in this construct, so
- * construct ids and logical ids are the same as before the phases were split out.
+ * Errors: `AwsTransient` is retried on every task, `CertificateNotPropagated` on listener switches.
+ * Any other error, a rejection or a gate timeout goes to the rollback chain: restore exactly what
+ * the ledger records, verify over the API and TLS, report, fail. Functions and states are created
+ * in flow order in this construct, so logical ids stay as they were before the phases were split.
  */
 export class CertRotation extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -99,7 +96,8 @@ export class CertRotation extends Construct {
     const onError = new Rollback(ctx, { functions: fns });
     const onTimeout = onError.onTimeout;
     const finish = new Finish(ctx, { functions: fns });
-    const edgeApproval = new EdgeApproval(ctx, { functions: fns, next: finish, onError, onTimeout });
+    const extra = insertPhases(ctx, props.extraPhases ?? [], { next: finish, onError });
+    const edgeApproval = new EdgeApproval(ctx, { functions: fns, next: extra.start, onError, onTimeout });
     const edge = new Edge(ctx, { functions: fns, next: edgeApproval, onError });
     const canaryApproval = new CanaryApproval(ctx, { functions: fns, next: edge, onError, onTimeout });
     const canaryEdge = new CanaryEdge(ctx, { functions: fns, next: canaryApproval, onError });
@@ -122,10 +120,10 @@ export class CertRotation extends Construct {
       canaryApproval,
       edge,
       edgeApproval,
+      ...extra.phases,
       onError,
       finish,
     ];
-    const gates = phases.reduce((n, p) => n + p.gates, 0);
 
     this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
       logGroupName: `/aws/vendedlogs/states/${this.stateMachineName}`,
@@ -141,7 +139,7 @@ export class CertRotation extends Construct {
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
       // Long enough for every gate to wait its full timeout (a gate timeout is caught and rolled
       // back; an execution timeout could not be), plus a day for the work itself.
-      timeout: Duration.seconds(gates * this.config.approvals.timeoutSeconds + 86_400),
+      timeout: Duration.seconds(phases.reduce((n, p) => n + p.gates, 0) * this.config.approvals.timeoutSeconds + 86_400),
     });
     this.phases = reportPhases(phases);
   }

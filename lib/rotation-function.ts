@@ -25,9 +25,15 @@ export type HandlerName =
   | 'verify-rollback'
   | 'finish';
 
+/** A handler outside `lambdas/` (a test phase's): its name, and the file that exports `handler`. */
+export interface HandlerFile {
+  readonly name: string;
+  readonly entry: string;
+}
+
 export interface RotationFunctionProps {
-  /** Folder under `lambdas/` holding `index.ts` that exports `handler`. */
-  readonly handler: HandlerName;
+  /** Folder under `lambdas/` holding `index.ts` that exports `handler` (or, for a test phase, a handler file elsewhere). */
+  readonly handler: HandlerName | HandlerFile;
   readonly description: string;
   /** Merged over the defaults (never replaces them). @default {} */
   readonly environment?: Readonly<Record<string, string>>;
@@ -51,13 +57,15 @@ export function handlerEntry(handler: HandlerName): string {
 export class RotationFunction extends Construct {
   public readonly function: nodejs.NodejsFunction;
   public readonly logGroup: logs.LogGroup;
-  public readonly handlerName: HandlerName;
+  /** The handler folder's name (a test handler's own name). */
+  public readonly handlerName: string;
+  /** The file that exports `handler`: what is bundled, and what the local rehearsal loads. */
   public readonly entry: string;
 
   constructor(scope: Construct, id: string, props: RotationFunctionProps) {
     super(scope, id);
-    this.handlerName = props.handler;
-    this.entry = handlerEntry(props.handler);
+    this.handlerName = typeof props.handler === 'string' ? props.handler : props.handler.name;
+    this.entry = typeof props.handler === 'string' ? handlerEntry(props.handler) : props.handler.entry;
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
       removalPolicy: RemovalPolicy.DESTROY,

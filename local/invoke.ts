@@ -1,16 +1,14 @@
-import { handlerEntry, type HandlerName } from '../lib/rotation-function';
-
 /** What a handler module exports. */
 type HandlerModule = { handler: (event: unknown) => Promise<unknown> };
 
-const modules = new Map<HandlerName, HandlerModule>();
+const modules = new Map<string, HandlerModule>();
 
-function load(name: HandlerName): HandlerModule {
-  let mod = modules.get(name);
+function load(entry: string): HandlerModule {
+  let mod = modules.get(entry);
   if (!mod) {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- handlers are loaded by path, as Lambda does
-    mod = require(handlerEntry(name)) as HandlerModule;
-    modules.set(name, mod);
+    mod = require(entry) as HandlerModule;
+    modules.set(entry, mod);
   }
   return mod;
 }
@@ -20,8 +18,8 @@ function load(name: HandlerName): HandlerModule {
  * read their environment synchronously on the first call (before any await), so the variables
  * are set only for the synchronous part of the call and restored right after.
  */
-export async function invokeHandler(name: HandlerName, environment: Readonly<Record<string, string>>, event: unknown): Promise<unknown> {
-  const mod = load(name);
+export async function invokeHandler(entry: string, environment: Readonly<Record<string, string>>, event: unknown): Promise<unknown> {
+  const mod = load(entry);
   const saved = new Map<string, string | undefined>();
   for (const [k, v] of Object.entries(environment)) {
     saved.set(k, process.env[k]);

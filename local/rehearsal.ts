@@ -1,6 +1,7 @@
 import './polyfill';
 import type { ResolvedConfig } from '../lib/config';
 import { STATE } from '../lib/cert-rotation';
+import type { PhaseFactory } from '../lib/workflow';
 import { coldStartAll } from '../lambdas/shared/env';
 import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
 import { probeTls } from '../lambdas/shared/tls-probe';
@@ -57,6 +58,8 @@ export interface RehearsalOptions {
    * see the secret scan catch it.
    */
   readonly aroundHandlerForTests?: AroundHandler;
+  /** Tests only (the CLI never sets it): phases inserted before finish, as `CertRotationProps.extraPhases`. */
+  readonly extraPhases?: readonly PhaseFactory[];
 }
 
 type Certificates = Awaited<ReturnType<typeof prepareCertificates>>;
@@ -115,7 +118,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     ...options.config,
     trustedRootCertificates: [...options.config.trustedRootCertificates, ...certs.trustedRoots],
   };
-  const workflow = synthesizeWorkflow(config);
+  const workflow = synthesizeWorkflow(config, options.extraPhases ? { extraPhases: options.extraPhases } : {});
   const definition = workflow.definition as AslMachine<EngineState>;
   // Every state, nested ones (Map, Parallel) included.
   const states = statesByName(definition);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import type { HandlerName } from '../lib/rotation-function';
 import { describeDetails } from '../lambdas/request-approval/domain';
 import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
 import type { ApproveMode, Approver, Decision } from './approver';
@@ -15,7 +14,7 @@ export const CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToke
 
 /** Runs around each handler invocation, in the handler's place (tests: RehearsalOptions.aroundHandlerForTests). */
 export type AroundHandler = (
-  call: { readonly state: string; readonly handler: HandlerName; readonly event: unknown },
+  call: { readonly state: string; readonly handler: string; readonly event: unknown },
   invoke: () => Promise<unknown>,
 ) => Promise<unknown>;
 
@@ -47,10 +46,11 @@ export function taskHandlers(options: TaskHandlerOptions): (stateName: string, s
   const sfnClient = new SFNClient({ maxAttempts: 10 });
   const s3Client = new S3Client({ maxAttempts: 10 });
 
-  const invoke = (state: string, handler: HandlerName, environment: Record<string, string>, event: unknown) =>
+  type Fn = SynthesizedWorkflow['functions'] extends ReadonlyMap<string, infer F> ? F : never;
+  const invoke = (state: string, fn: Fn, event: unknown) =>
     around
-      ? around({ state, handler, event }, () => invokeHandler(handler, environment, event))
-      : invokeHandler(handler, environment, event);
+      ? around({ state, handler: fn.handler, event }, () => invokeHandler(fn.entry, fn.environment, event))
+      : invokeHandler(fn.entry, fn.environment, event);
   return (stateName: string, state: EngineState): LocalHandler | undefined => {
     const crash = () => {
       const c = crashes.find((x) => stateName.includes(x.state) && x.remaining > 0);
@@ -69,9 +69,9 @@ export function taskHandlers(options: TaskHandlerOptions): (stateName: string, s
         // The engine does not mint task tokens; give each gate invocation its own.
         const token = `rehearsal-token-${randomUUID()}`;
         sim.sfn.expectTaskToken(token);
-        const requested = (await sim.runTask(stateName, () =>
-          invoke(stateName, fn.handler, fn.environment, { ...Payload, taskToken: token }),
-        )) as { requestKey: string };
+        const requested = (await sim.runTask(stateName, () => invoke(stateName, fn, { ...Payload, taskToken: token }))) as {
+          requestKey: string;
+        };
         crash();
         // The approver reads the request (and its token) where an operator would, then answers.
         const object = await s3Client.send(new GetObjectCommand({ Bucket: workflow.buckets.artifacts, Key: requested.requestKey }));
@@ -110,7 +110,7 @@ export function taskHandlers(options: TaskHandlerOptions): (stateName: string, s
     const fn = workflow.functions.get(state.Resource ?? '');
     if (!fn) return undefined;
     return async (payload) => {
-      const out = await sim.runTask(stateName, () => invoke(stateName, fn.handler, fn.environment, payload));
+      const out = await sim.runTask(stateName, () => invoke(stateName, fn, payload));
       crash();
       return out;
     };

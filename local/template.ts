@@ -1,6 +1,7 @@
 import { buildApp } from '../lib/app';
 import type { ResolvedConfig } from '../lib/config';
-import type { HandlerName } from '../lib/rotation-function';
+import { RotationFunction } from '../lib/rotation-function';
+import type { PhaseFactory } from '../lib/workflow';
 
 /** A synthesized template's resource. */
 interface CfnResource {
@@ -13,8 +14,11 @@ export interface SynthesizedWorkflow {
   readonly definition: Record<string, unknown>;
   readonly stateMachineArn: string;
   readonly stateMachineName: string;
-  /** Lambda function ARN (as the definition names it) -> handler folder and its environment. */
-  readonly functions: ReadonlyMap<string, { readonly handler: HandlerName; readonly environment: Record<string, string> }>;
+  /** Lambda function ARN (as the definition names it) -> handler name, the file that exports it, and its environment. */
+  readonly functions: ReadonlyMap<
+    string,
+    { readonly handler: string; readonly entry: string; readonly environment: Record<string, string> }
+  >;
   /** Resolved physical names of the resources the simulated account must hold. */
   readonly buckets: { readonly staging: string; readonly artifacts: string };
   readonly topicArn: string;
@@ -130,8 +134,16 @@ export function resolveIntrinsics(value: unknown, resources: Record<string, CfnR
  * Synthesizes the real CDK app in-process (bundling skipped: the rehearsal runs the handler
  * sources) and returns the state machine definition exactly as deployed, tokens resolved.
  */
-export function synthesizeWorkflow(config: ResolvedConfig): SynthesizedWorkflow {
-  const { app, stack } = buildApp({ config, context: { 'aws:cdk:bundling-stacks': [] }, nag: false });
+export function synthesizeWorkflow(
+  config: ResolvedConfig,
+  options: { readonly extraPhases?: readonly PhaseFactory[] } = {},
+): SynthesizedWorkflow {
+  const { app, stack } = buildApp({
+    config,
+    context: { 'aws:cdk:bundling-stacks': [] },
+    nag: false,
+    ...(options.extraPhases ? { extraPhases: options.extraPhases } : {}),
+  });
   const assembly = app.synth();
   const template = assembly.getStackByName(stack.stackName).template as { Resources: Record<string, CfnResource> };
   const resources = template.Resources;
@@ -142,15 +154,16 @@ export function synthesizeWorkflow(config: ResolvedConfig): SynthesizedWorkflow 
   const definitionString = resolveIntrinsics(sm.Properties?.DefinitionString, resources);
   const definition = JSON.parse(String(definitionString)) as Record<string, unknown>;
 
-  const functions = new Map<string, { handler: HandlerName; environment: Record<string, string> }>();
-  for (const rf of Object.values(stack.rotation.functions)) {
+  const functions = new Map<string, { handler: string; entry: string; environment: Record<string, string> }>();
+  // Every function in the app, in the order it was created (a phase a test adds brings its own).
+  for (const rf of stack.node.findAll().filter((c): c is RotationFunction => c instanceof RotationFunction)) {
     const logicalId = stack.getLogicalId(rf.function.node.defaultChild as never);
     const props = resources[logicalId]?.Properties ?? {};
     const env = resolveIntrinsics((props.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}, resources) as Record<
       string,
       string
     >;
-    functions.set(physicalAttr(logicalId, 'Arn', resources[logicalId]), { handler: rf.handlerName, environment: env });
+    functions.set(physicalAttr(logicalId, 'Arn', resources[logicalId]), { handler: rf.handlerName, entry: rf.entry, environment: env });
   }
   const logical = (c: unknown) => stack.getLogicalId(c as never);
   const storage = stack.node.findChild('Storage') as unknown as {

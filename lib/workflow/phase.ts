@@ -1,5 +1,6 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { RotationFunction } from '../rotation-function';
+import type { PhaseContext } from './context';
 
 /** The props every phase takes: where the work goes on, and where its errors go. */
 export interface PhaseProps {
@@ -76,6 +77,29 @@ function nestedNames(json: object): string[] {
   return graphs.flatMap((g) => Object.entries(g.States ?? {}).flatMap(([name, s]) => [name, ...nestedNames(s)]));
 }
 type Graph = { readonly States?: Record<string, object> };
+
+/** Builds a phase from where it hands over: the state after it and the failure path. */
+export type PhaseFactory = (ctx: PhaseContext, props: PhaseProps) => Phase;
+
+/**
+ * Chains the phases that `factories` build, in order, in front of `props.next`: how a test adds a
+ * phase to the workflow (`CertRotationProps.extraPhases`) without editing the composer. Returns
+ * where to go instead of `props.next`, and the phases (their declarations go into the report).
+ */
+export function insertPhases(
+  ctx: PhaseContext,
+  factories: readonly PhaseFactory[],
+  props: PhaseProps,
+): { readonly start: sfn.IChainable; readonly phases: readonly Phase[] } {
+  const phases: Phase[] = [];
+  let next = props.next;
+  for (const build of [...factories].reverse()) {
+    const phase = build(ctx, { next, onError: props.onError });
+    phases.unshift(phase);
+    next = phase;
+  }
+  return { start: next, phases };
+}
 
 /** Functions keyed by handler folder, as `CertRotation.functions` exposes them. */
 export type Functions<K extends string> = { readonly [P in K]: RotationFunction };
