@@ -35,16 +35,12 @@ export interface CertRotationProps {
 }
 
 /**
- * The rotation workflow (Standard, JSONPath) and its Lambda handlers, composed from the phases in
- * `lib/phases/` (each states its purpose, verification and error path). Flow: check input -> guard
- * -> obtain -> find current -> validate -> plan -> [approval] -> upload -> canary switch + TLS loop
- * -> [approval] -> edge rollout (batched switch per service -> CloudFront wait loop -> verification)
- * -> [approval] -> finish. Node phases slot in after the third approval.
- *
- * Errors: `AwsTransient` is retried on every task, `CertificateNotPropagated` on listener switches.
- * Any other error, a rejection or a gate timeout goes to the rollback chain: restore exactly what
- * the ledger records, verify over the API and TLS, report, fail. Functions and states are created
- * in flow order in this construct, so logical ids stay as they were before the phases were split.
+ * The rotation workflow (Standard, JSONPath) and its handlers, composed from `lib/phases/` (each
+ * states its purpose, verification and error path): input check, guard, obtain, validate, plan,
+ * [approval], upload, canary, [approval], edge rollout, [approval], finish; node phases come next.
+ * `AwsTransient` is retried on every task; any other error, a rejection or a gate timeout goes to
+ * the rollback chain (restore what the ledger records, verify over API and TLS, report, fail).
+ * Functions and states are created in flow order here, so logical ids stay as before the split.
  */
 export class CertRotation extends Construct {
   public readonly stateMachine: sfn.StateMachine;
