@@ -37,6 +37,8 @@ describe('a phase added by a test (workflow)', () => {
       'upload',
       'canary edge',
       'approval: canary',
+      'edge',
+      'approval: edge',
       'dummy',
       'rollback',
       'finish',
