@@ -13,6 +13,7 @@ import { Guard } from './phases/guard';
 import { InputCheck } from './phases/input-check';
 import { Obtain } from './phases/obtain';
 import { Plan } from './phases/plan';
+import { Prune } from './phases/prune';
 import { Rollback } from './phases/rollback';
 import { StartApproval } from './phases/start-approval';
 import { Upload } from './phases/upload';
@@ -30,17 +31,15 @@ export interface CertRotationProps {
   readonly notifications: RotationNotifications;
   /** @default `CertRotation-<domain with dots as dashes>` */
   readonly stateMachineName?: string;
-  /** Phases inserted after the last gate, before finish, in order (tests add phases here). @default none */
+  /** Phases inserted after the last gate, before prune, in order (tests add phases here). @default none */
   readonly extraPhases?: readonly PhaseFactory[];
 }
 
 /**
- * The rotation workflow (Standard, JSONPath) and its handlers, composed from `lib/phases/` (each
- * states its purpose, verification and error path): input check, guard, obtain, validate, plan,
- * [approval], upload, canary, [approval], edge rollout, [approval], finish; node phases come next.
- * `AwsTransient` is retried on every task; any other error, a rejection or a gate timeout goes to
- * the rollback chain (restore what the ledger records, verify over API and TLS, report, fail).
- * Functions and states are created in flow order here, so logical ids stay as before the split.
+ * The rotation workflow (Standard, JSONPath), composed from `lib/phases/` (each states its purpose,
+ * verification and error path): input check, guard, obtain, validate, plan, [approval], upload, canary,
+ * [approval], edge, [approval], prune, finish. Any error but `AwsTransient` (retried), a rejection or a
+ * gate timeout goes to rollback. Functions and states are created in flow order: logical ids are stable.
  */
 export class CertRotation extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -76,6 +75,7 @@ export class CertRotation extends Construct {
       ...CanaryEdge.createFunctions(ctx),
       ...Edge.createFunctions(ctx),
       ...Rollback.createFunctions(ctx),
+      ...Prune.createFunctions(ctx),
       ...Finish.createFunctions(ctx),
     };
     this.functions = fns;
@@ -92,7 +92,8 @@ export class CertRotation extends Construct {
     const onError = new Rollback(ctx, { functions: fns });
     const onTimeout = onError.onTimeout;
     const finish = new Finish(ctx, { functions: fns });
-    const extra = insertPhases(ctx, props.extraPhases ?? [], { next: finish, onError });
+    const prune = new Prune(ctx, { functions: fns, next: finish });
+    const extra = insertPhases(ctx, props.extraPhases ?? [], { next: prune, onError });
     const edgeApproval = new EdgeApproval(ctx, { functions: fns, next: extra.start, onError, onTimeout });
     const edge = new Edge(ctx, { functions: fns, next: edgeApproval, onError });
     const canaryApproval = new CanaryApproval(ctx, { functions: fns, next: edge, onError, onTimeout });
@@ -117,6 +118,7 @@ export class CertRotation extends Construct {
       edge,
       edgeApproval,
       ...extra.phases,
+      prune,
       onError,
       finish,
     ];

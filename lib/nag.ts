@@ -79,9 +79,10 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   },
   {
     rule: 'AwsSolutions-IAM5',
-    finding: /^Resource::<StorageArtifacts[0-9A-F]{8}\.Arn>\/executions\/\*\/(ledger\/\*|plan\.json|approvals\/\*|report\.json)$/,
+    finding:
+      /^Resource::<StorageArtifacts[0-9A-F]{8}\.Arn>\/executions\/\*\/(ledger\/\*|plan\.json|approvals\/\*|report\.json|prune\.json)$/,
     reason:
-      'One per-execution document kind of the artifacts bucket (ledger, plan, approvals or report): the execution name is known only at run time; never the whole bucket.',
+      'One per-execution document kind of the artifacts bucket (ledger, plan, approvals, report or prune record): the execution name is known only at run time; never the whole bucket.',
   },
   {
     rule: 'AwsSolutions-IAM5',

@@ -23,6 +23,7 @@ export type HandlerName =
   | 'edge-verify'
   | 'rollback'
   | 'verify-rollback'
+  | 'prune'
   | 'finish';
 
 /** A handler outside `lambdas/` (a test phase's): its name, and the file that exports `handler`. */

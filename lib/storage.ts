@@ -13,6 +13,8 @@ export const ARTIFACTS = {
   report: 'executions/*/report.json',
   /** What the edge phase saw per batch (switched, verified): evidence, it steers nothing. */
   edge: 'executions/*/edge/*',
+  /** The prune decision and outcome (reporting only: a retry decides again from what IAM lists). */
+  prune: 'executions/*/prune.json',
 } as const;
 
 export interface ArtifactOwners {

@@ -14,6 +14,7 @@ import {
   certificateFacts,
   certificateFactsOf,
   judgeRollback,
+  pruneOf,
   targetReports,
   type Outcome,
   type RehearsalReport,
@@ -162,6 +163,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       // ...and what the simulated API says each is configured with (reported beside, never instead).
       configured: (t) => t.configuredSha256(config.domain) || null,
     };
+    const iamBefore = sim.iam.list().map((c) => c.name);
     const before = new Map<string, string | null>();
     const apiBefore = new Map<string, string | null>();
     for (const t of sim.targets()) {
@@ -283,6 +285,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       apiCalls: sim.apiCallCounts(),
       notifications,
       simulatedSeconds: Math.round(sim.clock.simulatedSeconds() * 10) / 10,
+      pruned: iamBefore.filter((name) => !sim.iam.byName(name)),
+      ...pruneOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${executionName}/report.json`)),
     };
     // Every document the scan reads; `places` and `searched` are counted from these.
     const docs: ScanDocument[] = [

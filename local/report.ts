@@ -54,6 +54,24 @@ export interface RehearsalReport {
   readonly notifications: Array<{ readonly subject: string }>;
   readonly secretScan: SecretScanResult;
   readonly simulatedSeconds: number;
+  /** IAM server certificates the account held at the start and no longer holds at the end: what was pruned, observed. */
+  readonly pruned: string[];
+  /** What the workflow's prune phase says it pruned and kept (with why), or its error; absent when it did not run. */
+  readonly prune?: PruneReport;
+}
+
+/** The workflow's own account of pruning (its report.json `prune`), beside the observed `pruned`. */
+export interface PruneReport {
+  readonly pruned: string[];
+  readonly kept: Array<{ readonly name: string; readonly reason: string }>;
+  readonly error?: string;
+}
+
+/** The `prune` field of the workflow's report.json (text, or undefined when there is none), as the rehearsal reports it. */
+export function pruneOf(workflowReport: string | undefined): { prune?: PruneReport } {
+  const prune = (JSON.parse(workflowReport ?? '{}') as { prune?: Partial<PruneReport> | null }).prune;
+  if (!prune) return {};
+  return { prune: { pruned: prune.pruned ?? [], kept: prune.kept ?? [], ...(prune.error ? { error: prune.error } : {}) } };
 }
 
 /** The error an execution ends with when its rollback could not be verified. */

@@ -32,6 +32,13 @@ export interface FinishState {
   readonly plan?: { readonly planKey?: string; readonly counts?: unknown };
   readonly uploaded?: { readonly arn?: string; readonly name?: string; readonly reused?: boolean };
   readonly canaryCheck?: { readonly matches?: boolean; readonly attempts?: number; readonly servedSha256?: string | null };
+  /** The prune phase's result (after a successful rotation), or the error it failed with. */
+  readonly prune?: {
+    readonly pruned?: ReadonlyArray<{ readonly name?: string }>;
+    readonly kept?: ReadonlyArray<{ readonly name?: string; readonly reason?: string }>;
+    readonly recordKey?: string;
+  };
+  readonly pruneError?: { readonly Error?: string; readonly Cause?: string };
   readonly rollback?: unknown;
   readonly rollbackVerification?: unknown;
   readonly error?: { readonly Error?: string; readonly Cause?: string };
@@ -61,6 +68,8 @@ export interface FinishResult {
   readonly error?: string;
   /** ROLLBACK_INCOMPLETE: the Cause of the execution's RollbackIncomplete error, naming every target not back. */
   readonly rollbackCause?: string;
+  /** Set when pruning old IAM certificates failed after a successful rotation (the status stays SUCCEEDED). */
+  readonly pruneWarning?: string;
 }
 
 /** Subjects longer than this are refused by SNS. */
@@ -116,6 +125,10 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
   const error = params.succeeded ? undefined : describeError(state.error);
   const rollbackError = withoutNotBack(describeError(state.rollbackError));
   const notBackLabels = notBack.map((e) => `${targetLabel(e.target)} [${e.key}]`);
+  // A pruning failure comes after the rotation completed: a warning, never a change of outcome.
+  const pruneWarning = params.succeeded ? describeError(state.pruneError) : undefined;
+  const pruned = (state.prune?.pruned ?? []).map((c) => c.name ?? '?');
+  const pruneKept = (state.prune?.kept ?? []).map((k) => `${k.name ?? '?'}: ${k.reason ?? ''}`);
   const reportKey = `${ArtifactStore.executionPrefix(params.executionName)}report.json`;
   const report = {
     status,
@@ -132,6 +145,7 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
     rollbackVerification: state.rollbackVerification ?? null,
     rollbackError: rollbackError ?? null,
     notBack: notBack.map((e) => e.key),
+    prune: state.prune || pruneWarning ? { ...(state.prune ?? {}), pruned, ...(pruneWarning ? { error: pruneWarning } : {}) } : null,
   };
   await params.store.putJson(reportKey, report);
 
@@ -158,27 +172,38 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
     ...(changed.length ? ['', 'Now serving the new certificate:', ...changed.map((t) => `  ${t}`)] : []),
     ...(restored.length ? ['', 'Rolled back to the previous certificate:', ...restored.map((t) => `  ${t}`)] : []),
     ...(leftAlone.length ? ['', 'LEFT ALONE (check by hand):', ...leftAlone.map((t) => `  ${t}`)] : []),
+    ...(pruneWarning
+      ? ['', `WARNING: pruning old IAM certificates failed (the rotation itself succeeded; nothing was rolled back): ${pruneWarning}`]
+      : []),
+    ...(state.prune ? ['', `Old IAM certificates pruned: ${pruned.length ? pruned.join(', ') : 'none'}`] : []),
+    ...(pruneKept.length ? ['Kept in IAM:', ...pruneKept.map((k) => `  ${k}`)] : []),
     '',
     `Report: ${reportKey}`,
   ];
   await params.sns.send(
     new PublishCommand({
       TopicArn: params.topicArn,
-      Subject: subjectOf(params.domain, status, notBack.length),
+      Subject: subjectOf(params.domain, status, notBack.length, pruneWarning !== undefined),
       Message: lines.join('\n'),
     }),
   );
   params.logger.info('rotation finished', { status });
   const rollbackCause = incomplete ? causeOf(notBackLabels, notBack.length, rollbackError, error, reportKey) : undefined;
-  return { status, reportKey, ...(error ? { error } : {}), ...(rollbackCause ? { rollbackCause } : {}) };
+  return {
+    status,
+    reportKey,
+    ...(error ? { error } : {}),
+    ...(rollbackCause ? { rollbackCause } : {}),
+    ...(pruneWarning ? { pruneWarning } : {}),
+  };
 }
 
 /** The email subject: "ACTION NEEDED ..." first when targets are not back; at most 100 characters (SNS). */
-export function subjectOf(domain: string, status: Outcome, notBack: number): string {
+export function subjectOf(domain: string, status: Outcome, notBack: number, pruneFailed = false): string {
   const subject =
     status === 'ROLLBACK_INCOMPLETE'
       ? `ACTION NEEDED: [cert-rotation ${domain}] rollback incomplete, ${notBack || 'unknown'} target(s) not back`
-      : `[cert-rotation ${domain}] Rotation ${status}`;
+      : `[cert-rotation ${domain}] Rotation ${status}${pruneFailed ? ' (pruning old IAM certificates failed)' : ''}`;
   return subject.length <= SUBJECT_MAX ? subject : `${subject.slice(0, SUBJECT_MAX - 1)}…`;
 }
 

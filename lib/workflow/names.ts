@@ -40,6 +40,7 @@ export const STATE = {
   edgeVerifyBatch: 'Edge: verify a batch (API read-back and TLS)',
   gateEdge: 'Approval 3: edge rollout OK, continue?',
   approvalTimedOut: 'No answer before the approval timeout',
+  prune: 'Prune: delete old IAM certificates of this domain',
   finishSuccess: 'Finish: write the report and notify',
   succeeded: 'Rotation complete',
   rollback: 'Roll back: restore every changed target',

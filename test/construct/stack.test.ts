@@ -156,6 +156,8 @@ describe('state machine', () => {
     [STATE.finishSuccess]: { next: STATE.reportFailed, resultPath: '$.error' },
     // The rollback's CloudFront wait reports a deadline as a rollback error.
     [STATE.rollbackPoll]: { next: STATE.finishFailure, resultPath: '$.rollbackError' },
+    // After a successful rotation: a pruning failure is reported by finish, never rolled back.
+    [STATE.prune]: { next: STATE.finishSuccess, resultPath: '$.pruneError' },
   };
   /** Tasks inside a Map iteration (the edge batches): a nested task cannot leave its iteration; its Map or Parallel catches. */
   const NESTED = [STATE.edgeSwitchElbBatch, STATE.edgeSwitchElbv2Batch, STATE.edgeSwitchCloudfrontBatch, STATE.edgeVerifyBatch] as string[];
@@ -352,9 +354,11 @@ describe('state machine', () => {
     expect(wait).toEqual({ Type: 'Wait', Seconds: t.verifyIntervalSeconds, Next: STATE.canaryVerify });
   });
 
-  test('success: the canary gate leads to the edge rollout, its gate to the report and then to the Succeed state', () => {
+  test('success: the canary gate leads to the edge rollout, its gate to pruning, then the report and the Succeed state', () => {
     expect(state(STATE.gateCanary).Next).toBe(STATE.edgePrepare);
-    expect(state(STATE.gateEdge).Next).toBe(STATE.finishSuccess);
+    expect(state(STATE.gateEdge).Next).toBe(STATE.prune);
+    expect(handlerOfTask(state(STATE.prune))).toBe('prune');
+    expect(state(STATE.prune).Next).toBe(STATE.finishSuccess);
     expect(state(STATE.finishSuccess).Next).toBe(STATE.succeeded);
     expect(state(STATE.succeeded).Type).toBe('Succeed');
     expect(state(STATE.reportFailed)).toMatchObject({ Type: 'Fail', Error: 'ReportFailed' });
@@ -551,7 +555,29 @@ describe('IAM: least privilege', () => {
     expect(writes.length).toBeGreaterThan(0);
     for (const st of writes) expect(st.resources).toEqual([ROTATION_CERTS]);
     expect(functionsWithAction('iam:UploadServerCertificate')).toEqual(['upload']);
-    expect(functionsWithAction('iam:DeleteServerCertificate')).toEqual(['rollback']);
+    expect(functionsWithAction('iam:DeleteServerCertificate').sort()).toEqual(['prune', 'rollback']);
+  });
+
+  test('prune may delete IAM server certificates under the configured path only; on * it only lists and reads uses', () => {
+    expect(statementsOf('prune').map(({ actions, resources }) => ({ actions: [...actions].sort(), resources }))).toEqual(
+      expect.arrayContaining([
+        { actions: ['iam:DeleteServerCertificate'], resources: [ROTATION_CERTS] },
+        {
+          actions: [
+            'cloudfront:ListDistributions',
+            'elasticloadbalancing:DescribeListenerCertificates',
+            'elasticloadbalancing:DescribeListeners',
+            'elasticloadbalancing:DescribeLoadBalancers',
+            'iam:ListServerCertificates',
+          ],
+          resources: ['*'],
+        },
+      ]),
+    );
+    const mutating = statementsOf('prune')
+      .flatMap((st) => st.actions)
+      .filter((a) => !/:(Describe|List|Get)/.test(a) && !a.startsWith('xray:'));
+    expect(mutating.sort()).toEqual(['iam:DeleteServerCertificate', 's3:PutObject']);
   });
 
   test('the canary switch may set the listener certificate of the canary load balancer only', () => {

@@ -192,6 +192,13 @@ describe('per-prefix grants: each function gets only the documents it uses', () 
         { actions: ['s3:ListBucket'], resources: [''] },
       ],
     ],
+    [
+      'prune',
+      [
+        { actions: ['s3:GetObject', 's3:PutObject'], resources: ['executions/*/prune.json'] },
+        { actions: ['s3:ListBucket'], resources: [''] },
+      ],
+    ],
   ])('%s', (handler, expected) => {
     const got = artifactStatements(handler).map((st) => ({
       actions: [...st.actions].sort(),
@@ -209,6 +216,7 @@ describe('per-prefix grants: each function gets only the documents it uses', () 
       'edge-verify',
       'finish',
       'plan',
+      'prune',
       'request-approval',
       'rollback',
       'switch-canary',

@@ -47,6 +47,7 @@ const HAND_MAP: Record<string, string> = {
   [STATE.rollbackDeployChoice]: 'rollback',
   [STATE.rollbackDeployWait]: 'rollback',
   [STATE.approvalTimedOut]: 'rollback',
+  [STATE.prune]: 'prune',
   [STATE.finishSuccess]: 'finish',
   [STATE.rollback]: 'rollback',
   [STATE.verifyRollback]: 'rollback',
@@ -111,6 +112,7 @@ describe('phasesOfStates', () => {
       'approval: canary',
       'edge',
       'approval: edge',
+      'prune',
       'rollback',
       'finish',
     ]);

@@ -382,6 +382,64 @@ describe('finishRotation', () => {
     });
   });
 
+  test('pruning done: the report and the email list what was pruned and what was kept, and why', async () => {
+    // Arrange
+    const prune = {
+      pruned: [{ name: 'STAR.gitter.im_2023-11-01', uploadDate: '2023-11-01T00:00:00.000Z' }],
+      kept: [{ name: 'STAR.gitter.im_2025-11-20', reason: 'the previous certificate (kept for rollback)' }],
+      recordKey: `executions/${EXECUTION}/prune.json`,
+    };
+
+    // Act
+    const result = await finishRotation(makeParams({ state: { ...STATE, prune } }));
+
+    // Assert
+    expect(result).toEqual({ status: 'SUCCEEDED', reportKey: REPORT_KEY });
+    expect(s3.json<Record<string, unknown>>(ARTIFACTS, REPORT_KEY)!.prune).toEqual({ ...prune, pruned: ['STAR.gitter.im_2023-11-01'] });
+    const { Subject, Message } = published();
+    expect(Subject).toBe('[cert-rotation gitter.im] Rotation SUCCEEDED');
+    expect(Message).toContain('Old IAM certificates pruned: STAR.gitter.im_2023-11-01');
+    expect(Message).toContain('Kept in IAM:\n  STAR.gitter.im_2025-11-20: the previous certificate (kept for rollback)');
+  });
+
+  test('pruning failed after a successful rotation: still SUCCEEDED, with the warning in the subject, the email and the report', async () => {
+    // Arrange
+    const pruneError = {
+      Error: 'AccessDenied',
+      Cause: JSON.stringify({ errorType: 'AccessDenied', errorMessage: 'not authorized to perform iam:DeleteServerCertificate' }),
+    };
+
+    // Act
+    const result = await finishRotation(makeParams({ state: { ...STATE, pruneError } }));
+
+    // Assert
+    expect(result).toEqual({
+      status: 'SUCCEEDED',
+      reportKey: REPORT_KEY,
+      pruneWarning: 'AccessDenied: not authorized to perform iam:DeleteServerCertificate',
+    });
+    const report = s3.json<Record<string, unknown>>(ARTIFACTS, REPORT_KEY)!;
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.prune).toEqual({ pruned: [], error: 'AccessDenied: not authorized to perform iam:DeleteServerCertificate' });
+    const { Subject, Message } = published();
+    expect(Subject).toBe('[cert-rotation gitter.im] Rotation SUCCEEDED (pruning old IAM certificates failed)');
+    expect(Message).toContain(
+      'WARNING: pruning old IAM certificates failed (the rotation itself succeeded; nothing was rolled back): AccessDenied: not authorized',
+    );
+  });
+
+  test('a failed rotation never reports a prune warning (pruning runs only after success)', async () => {
+    // Arrange
+    const state = { ...STATE, error: { Error: 'VerificationFailed', Cause: 'canary' }, pruneError: { Error: 'X', Cause: 'y' } };
+
+    // Act
+    const result = await finishRotation(makeParams({ succeeded: false, state }));
+
+    // Assert
+    expect(result).not.toHaveProperty('pruneWarning');
+    expect(published().Subject).not.toContain('pruning');
+  });
+
   test('the report never carries the secret reference or other state it does not need', async () => {
     // Arrange (defaults: the state holds the secret ARN)
 
