@@ -40,6 +40,7 @@ describe('a phase added by a test (workflow)', () => {
       'edge',
       'approval: edge',
       'dummy',
+      'prune',
       'rollback',
       'finish',
     ]);

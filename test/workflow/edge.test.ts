@@ -16,10 +16,11 @@ const SMALL: EdgeFleetSize = { classicListeners: 8, v2Listeners: 8, distribution
 
 type Certs = Array<{ arn: string; isDefault: boolean }>;
 
-/** Every ELBv2 listener's full certificate list, read through the simulated API. */
+/** Every ELBv2 listener's full certificate list, read through the simulated API (its request rate applies: the test paces itself in simulated time). */
 async function listenerCertificates(sim: SimulatedAccount): Promise<Map<string, Certs>> {
   const out = new Map<string, Certs>();
   for (const t of sim.targets().filter((x) => x.kind === 'elbv2')) {
+    sim.clock.advance(1);
     const r = (await sim.handle('elbv2:DescribeListenerCertificates', { ListenerArn: t.id })) as {
       Certificates?: Array<{ CertificateArn?: string; IsDefault?: boolean }>;
     };
