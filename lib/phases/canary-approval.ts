@@ -1,12 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Phase, STATE, gate, type Functions, type PhaseContext, type PhaseProps } from '../workflow';
+import { GatePhase, STATE, type GatePhaseProps, type PhaseContext } from '../workflow';
 
-export interface CanaryApprovalProps extends PhaseProps {
-  /** The approval-request function (`createApprovalFunction`), shared by every gate. */
-  readonly functions: Functions<'request-approval'>;
-  /** The one "no answer in time" state every gate goes to on a timeout (`approvalTimedOut`). */
-  readonly onTimeout: sfn.IChainable;
-}
+export type CanaryApprovalProps = GatePhaseProps;
 
 /**
  * Approval 2: the canary edge serves the new certificate; a human checks it and lets the
@@ -17,16 +12,13 @@ export interface CanaryApprovalProps extends PhaseProps {
  * Errors: a rejection or any error goes to the failure path (which switches the canary back), a
  * timeout through `onTimeout`.
  */
-export class CanaryApproval extends Phase {
-  public readonly startState: sfn.State;
-  public override readonly gates = 1;
-
+export class CanaryApproval extends GatePhase {
   constructor(ctx: PhaseContext, props: CanaryApprovalProps) {
-    super('CanaryApproval', 'approval: canary', [props.next, props.onError, props.onTimeout]);
     const c = ctx.config;
-    const approval = gate({
-      scope: ctx.scope,
-      id: 'GateCanary',
+    super(ctx, props, {
+      phaseId: 'CanaryApproval',
+      reportPhase: 'approval: canary',
+      constructId: 'GateCanary',
       stateName: STATE.gateCanary,
       gate: 'canary',
       details: {
@@ -36,13 +28,6 @@ export class CanaryApproval extends Phase {
         next: 'the edge rollout: every other ELB and ELBv2 listener and CloudFront distribution that serves the current certificate',
         targets: sfn.JsonPath.objectAt('$.plan.counts'),
       },
-      handler: props.functions['request-approval'],
-      timeoutSeconds: c.approvals.timeoutSeconds,
-      timing: c.timing,
-      onTimeout: props.onTimeout,
-      onError: props.onError,
     });
-    approval.next(props.next);
-    this.startState = approval;
   }
 }

@@ -1,12 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Phase, STATE, gate, type Functions, type PhaseContext, type PhaseProps } from '../workflow';
+import { GatePhase, STATE, type GatePhaseProps, type PhaseContext } from '../workflow';
 
-export interface EdgeApprovalProps extends PhaseProps {
-  /** The approval-request function (`createApprovalFunction`), shared by every gate. */
-  readonly functions: Functions<'request-approval'>;
-  /** The one "no answer in time" state every gate goes to on a timeout (`approvalTimedOut`). */
-  readonly onTimeout: sfn.IChainable;
-}
+export type EdgeApprovalProps = GatePhaseProps;
 
 /**
  * Approval 3: every edge target that served the old certificate serves the new one (switch counts
@@ -19,16 +14,12 @@ export interface EdgeApprovalProps extends PhaseProps {
  * Errors: a rejection or any error goes to the failure path (which restores every edge target
  * and the canary), a timeout through `onTimeout`.
  */
-export class EdgeApproval extends Phase {
-  public readonly startState: sfn.State;
-  public override readonly gates = 1;
-
+export class EdgeApproval extends GatePhase {
   constructor(ctx: PhaseContext, props: EdgeApprovalProps) {
-    super('EdgeApproval', 'approval: edge', [props.next, props.onError, props.onTimeout]);
-    const c = ctx.config;
-    const approval = gate({
-      scope: ctx.scope,
-      id: 'GateEdge',
+    super(ctx, props, {
+      phaseId: 'EdgeApproval',
+      reportPhase: 'approval: edge',
+      constructId: 'GateEdge',
       stateName: STATE.gateEdge,
       gate: 'edge',
       details: {
@@ -37,13 +28,6 @@ export class EdgeApproval extends Phase {
         verified: sfn.JsonPath.objectAt('$.edgeVerify'),
         next: 'finish and report (node phases are not part of this version)',
       },
-      handler: props.functions['request-approval'],
-      timeoutSeconds: c.approvals.timeoutSeconds,
-      timing: c.timing,
-      onTimeout: props.onTimeout,
-      onError: props.onError,
     });
-    approval.next(props.next);
-    this.startState = approval;
   }
 }

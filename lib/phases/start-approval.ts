@@ -1,12 +1,7 @@
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
-import { Phase, STATE, gate, type Functions, type PhaseContext, type PhaseProps } from '../workflow';
+import { GatePhase, STATE, type GatePhaseProps, type PhaseContext } from '../workflow';
 
-export interface StartApprovalProps extends PhaseProps {
-  /** The approval-request function (`createApprovalFunction`), shared by every gate. */
-  readonly functions: Functions<'request-approval'>;
-  /** The one "no answer in time" state every gate goes to on a timeout (`approvalTimedOut`). */
-  readonly onTimeout: sfn.IChainable;
-}
+export type StartApprovalProps = GatePhaseProps;
 
 /**
  * Approval 1: a human reads what will change (the new and the current certificate, the canary,
@@ -16,16 +11,13 @@ export interface StartApprovalProps extends PhaseProps {
  * Errors: a rejection or any error goes to the failure path, a timeout through `onTimeout`; nothing
  * has changed yet (an empty ledger).
  */
-export class StartApproval extends Phase {
-  public readonly startState: sfn.State;
-  public override readonly gates = 1;
-
+export class StartApproval extends GatePhase {
   constructor(ctx: PhaseContext, props: StartApprovalProps) {
-    super('StartApproval', 'approval: start', [props.next, props.onError, props.onTimeout]);
     const c = ctx.config;
-    const start = gate({
-      scope: ctx.scope,
-      id: 'GateStart',
+    super(ctx, props, {
+      phaseId: 'StartApproval',
+      reportPhase: 'approval: start',
+      constructId: 'GateStart',
       stateName: STATE.gateStart,
       gate: 'start',
       details: {
@@ -45,13 +37,6 @@ export class StartApproval extends Phase {
         nodes: sfn.JsonPath.objectAt('$.plan.nodeNames'),
         warnings: sfn.JsonPath.listAt('$.validation.warnings'),
       },
-      handler: props.functions['request-approval'],
-      timeoutSeconds: c.approvals.timeoutSeconds,
-      timing: c.timing,
-      onTimeout: props.onTimeout,
-      onError: props.onError,
     });
-    start.next(props.next);
-    this.startState = start;
   }
 }

@@ -1,0 +1,51 @@
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { PhaseContext } from './context';
+import { gate } from './gate';
+import { Phase, type Functions, type PhaseProps } from './phase';
+
+/** What every approval phase takes: the shared approval-request function and the one timeout state. */
+export interface GatePhaseProps extends PhaseProps {
+  /** The approval-request function (`createApprovalFunction`), shared by every gate. */
+  readonly functions: Functions<'request-approval'>;
+  /** The one "no answer in time" state every gate goes to on a timeout (`approvalTimedOut`). */
+  readonly onTimeout: sfn.IChainable;
+}
+
+/** What tells one approval phase from another: its ids and names, and what its email shows. */
+export interface GateSpec {
+  /** The phase's id and its report phase name. */
+  readonly phaseId: string;
+  readonly reportPhase: string;
+  /** The gate state's construct id, state name and gate name (`--approve reject:NAME`). */
+  readonly constructId: string;
+  readonly stateName: string;
+  readonly gate: string;
+  readonly details: Record<string, unknown>;
+}
+
+/**
+ * An approval phase: one callback gate (see {@link gate}) that goes on to `next` when approved,
+ * to the failure path on a rejection or error, and to `onTimeout` when nobody answers in time.
+ */
+export abstract class GatePhase extends Phase {
+  public readonly startState: sfn.State;
+  public override readonly gates = 1;
+
+  protected constructor(ctx: PhaseContext, props: GatePhaseProps, spec: GateSpec) {
+    super(spec.phaseId, spec.reportPhase, [props.next, props.onError, props.onTimeout]);
+    const approval = gate({
+      scope: ctx.scope,
+      id: spec.constructId,
+      stateName: spec.stateName,
+      gate: spec.gate,
+      details: spec.details,
+      handler: props.functions['request-approval'],
+      timeoutSeconds: ctx.config.approvals.timeoutSeconds,
+      timing: ctx.config.timing,
+      onTimeout: props.onTimeout,
+      onError: props.onError,
+    });
+    approval.next(props.next);
+    this.startState = approval;
+  }
+}
