@@ -2,14 +2,12 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ArtifactStore } from '../shared/artifacts';
 import { defineHandler } from '../shared/handler';
-import { pollDistributions, type EdgePollResult } from './domain';
+import { pollDistributions, type EdgePollParams, type EdgePollResult } from './domain';
 
-export interface EdgePollEvent {
-  readonly executionName: string;
+/** The state's payload: these fields of {@link EdgePollParams}, and the previous round's count (absent on the first). */
+export type EdgePollEvent = Pick<EdgePollParams, 'executionName' | 'maxRounds' | 'purpose'> & {
   readonly previous: { readonly rounds: number };
-  readonly maxRounds: number;
-  readonly purpose: string;
-}
+};
 
 export const handler = defineHandler({
   name: 'edge-poll',
@@ -17,14 +15,6 @@ export const handler = defineHandler({
     store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
     cloudfront: awsClient(CloudFrontClient),
   }),
-  run: (event: EdgePollEvent, d, { logger }): Promise<EdgePollResult> =>
-    pollDistributions({
-      cloudfront: d.cloudfront,
-      store: d.store,
-      executionName: event.executionName,
-      rounds: typeof event.previous?.rounds === 'number' ? event.previous.rounds : 0,
-      maxRounds: event.maxRounds,
-      purpose: event.purpose,
-      logger,
-    }),
+  run: ({ previous, ...event }: EdgePollEvent, d, { logger }): Promise<EdgePollResult> =>
+    pollDistributions({ ...d, ...event, rounds: typeof previous?.rounds === 'number' ? previous.rounds : 0, logger }),
 });

@@ -2,11 +2,10 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { ArtifactStore } from '../shared/artifacts';
 import { parseBatchSizes } from '../shared/edge-batches';
 import { defineHandler } from '../shared/handler';
-import { prepareEdge, type EdgePrepareResult } from './domain';
+import { prepareEdge, type EdgePrepareParams, type EdgePrepareResult } from './domain';
 
-export interface EdgePrepareEvent {
-  readonly executionName: string;
-}
+/** The state's payload: these fields of {@link EdgePrepareParams} (the rest is the container's). */
+export type EdgePrepareEvent = Pick<EdgePrepareParams, 'executionName'>;
 
 export const handler = defineHandler({
   name: 'edge-prepare',
@@ -14,6 +13,5 @@ export const handler = defineHandler({
     store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
     sizes: parseBatchSizes(requireJsonEnv('EDGE_BATCH_SIZES')),
   }),
-  run: (event: EdgePrepareEvent, d, { logger }): Promise<EdgePrepareResult> =>
-    prepareEdge({ store: d.store, executionName: event.executionName, sizes: d.sizes, logger }),
+  run: (event: EdgePrepareEvent, d, { logger }): Promise<EdgePrepareResult> => prepareEdge({ ...d, logger, ...event }),
 });

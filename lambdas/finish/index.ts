@@ -3,13 +3,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { ArtifactStore } from '../shared/artifacts';
 import { defineHandler } from '../shared/handler';
 import { ChangeLedger } from '../shared/ledger';
-import { finishRotation, type FinishResult, type FinishState } from './domain';
+import { finishRotation, type FinishParams, type FinishResult } from './domain';
 
-export interface FinishEvent {
-  readonly executionName: string;
-  readonly succeeded: boolean;
-  readonly state: FinishState;
-}
+/** The state's payload: these fields of {@link FinishParams} (the rest is the container's). */
+export type FinishEvent = Pick<FinishParams, 'executionName' | 'succeeded' | 'state'>;
 
 export const handler = defineHandler({
   name: 'finish',
@@ -20,13 +17,5 @@ export const handler = defineHandler({
     sns: awsClient(SNSClient),
   }),
   run: (event: FinishEvent, d, { logger, now }): Promise<FinishResult> =>
-    finishRotation({
-      ...d,
-      ledger: new ChangeLedger(d.store, event.executionName),
-      logger,
-      executionName: event.executionName,
-      succeeded: event.succeeded,
-      state: event.state,
-      now,
-    }),
+    finishRotation({ ...d, ...event, ledger: new ChangeLedger(d.store, event.executionName), logger, now }),
 });

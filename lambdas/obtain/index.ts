@@ -1,13 +1,10 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { defineHandler } from '../shared/handler';
-import { obtainCertificate, type ObtainResult } from './domain';
+import { obtainCertificate, type ObtainParams, type ObtainResult } from './domain';
 
-export interface ObtainEvent {
-  /** The execution input: `{ "source": ... }`. */
-  readonly input: { readonly source?: unknown } | null;
-  readonly executionName: string;
-}
+/** The state's payload: the execution's name and its input (`{ "source": ... }`, checked by the domain). */
+export type ObtainEvent = Pick<ObtainParams, 'executionName'> & { readonly input: { readonly source?: unknown } | null };
 
 export const handler = defineHandler({
   name: 'obtain',
@@ -19,5 +16,5 @@ export const handler = defineHandler({
     secrets: awsClient(SecretsManagerClient),
   }),
   run: (event: ObtainEvent, d, { logger }): Promise<ObtainResult> =>
-    obtainCertificate({ ...d, logger, source: event.input?.source, executionName: event.executionName }),
+    obtainCertificate({ ...d, logger, executionName: event.executionName, source: event.input?.source }),
 });
