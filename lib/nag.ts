@@ -39,10 +39,10 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
     finding: /^Resource::\*$/,
     path: /\/(Current|Plan|SwitchCanary|Rollback|VerifyRollback|EdgeSwitch|EdgePoll|EdgeVerify)\/Function\//,
     wildcardActions: new RegExp(
-      `^(${XRAY}|elasticloadbalancing:Describe(LoadBalancers|Listeners|ListenerCertificates)|iam:ListServerCertificates|cloudfront:ListDistributions|cloudfront:GetDistributionConfig|ec2:DescribeInstances)$`,
+      `^(${XRAY}|elasticloadbalancing:Describe(LoadBalancers|Listeners|ListenerCertificates)|ec2:DescribeSecurityGroups|iam:ListServerCertificates|cloudfront:ListDistributions|cloudfront:GetDistributionConfig|ec2:DescribeInstances)$`,
     ),
     reason:
-      'X-Ray tracing, and discovery and read-back calls (elasticloadbalancing:Describe*, iam:ListServerCertificates, cloudfront:ListDistributions, cloudfront:GetDistributionConfig, ec2:DescribeInstances): none support resource-level permissions.',
+      'X-Ray tracing, and discovery and read-back calls (elasticloadbalancing:Describe*, with the ec2:DescribeSecurityGroups classic DescribeLoadBalancers needs, iam:ListServerCertificates, cloudfront:ListDistributions, cloudfront:GetDistributionConfig, ec2:DescribeInstances): none support resource-level permissions.',
   },
   {
     rule: 'AwsSolutions-IAM5',
@@ -56,10 +56,10 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
     finding: /^Resource::\*$/,
     path: /\/(Upload|Prune)\/Function\//,
     wildcardActions: new RegExp(
-      `^(${XRAY}|iam:GetAccountSummary|iam:ListServerCertificates|elasticloadbalancing:Describe(LoadBalancers|Listeners|ListenerCertificates)|cloudfront:ListDistributions)$`,
+      `^(${XRAY}|iam:GetAccountSummary|iam:ListServerCertificates|elasticloadbalancing:Describe(LoadBalancers|Listeners|ListenerCertificates)|ec2:DescribeSecurityGroups|cloudfront:ListDistributions)$`,
     ),
     reason:
-      'IAM housekeeping reads: iam:GetAccountSummary (the server-certificate quota) and iam:ListServerCertificates support no resource-level permissions, nor do the reads that prove a certificate unused (elasticloadbalancing:Describe*, cloudfront:ListDistributions); X-Ray tracing. Deletion is scoped to the rotation path.',
+      'IAM housekeeping reads: iam:GetAccountSummary (the server-certificate quota) and iam:ListServerCertificates support no resource-level permissions, nor do the reads that prove a certificate unused (elasticloadbalancing:Describe* with the ec2:DescribeSecurityGroups it needs, cloudfront:ListDistributions); X-Ray tracing. Deletion is scoped to the rotation path.',
   },
   {
     rule: 'AwsSolutions-IAM5',

@@ -7,6 +7,7 @@ import { ARTIFACTS } from '../storage';
 import {
   EXECUTION_NAME,
   Phase,
+  DESCRIBE_LOAD_BALANCERS,
   STATE,
   allow,
   arns,
@@ -47,7 +48,7 @@ export class CanaryEdge extends Phase {
       description: 'TLS handshake: is the expected certificate served?',
     });
     const a = arns(ctx);
-    allow(switchCanary, ['elasticloadbalancing:DescribeLoadBalancers'], ['*']);
+    allow(switchCanary, DESCRIBE_LOAD_BALANCERS, ['*']);
     allow(switchCanary, ['elasticloadbalancing:SetLoadBalancerListenerSSLCertificate'], [a.canaryElb]);
     allow(switchCanary, ['s3:GetObject', 's3:PutObject'], [a.artifacts(ARTIFACTS.ledger)]);
     listArtifacts(ctx, switchCanary);

@@ -3,6 +3,7 @@ import type { CurrentEvent } from '../../lambdas/current';
 import type { ValidateEvent } from '../../lambdas/validate';
 import { RotationFunction } from '../rotation-function';
 import {
+  DESCRIBE_LOAD_BALANCERS,
   EXECUTION_NAME,
   Phase,
   canaryEnvironment,
@@ -42,7 +43,7 @@ export class Validate extends Phase {
       environment: { REQUIRED_NAMES: JSON.stringify(c.certificateNames), TRUSTED_ROOTS: c.trustedRootCertificates.join('\n') },
     });
     const a = arns(ctx);
-    allow(current, ['elasticloadbalancing:DescribeLoadBalancers', 'iam:ListServerCertificates'], ['*']);
+    allow(current, [...DESCRIBE_LOAD_BALANCERS, 'iam:ListServerCertificates'], ['*']);
     allow(current, ['iam:GetServerCertificate'], [a.anyServerCert]);
     allow(validate, ['secretsmanager:GetSecretValue'], a.secrets);
     return { current, validate };

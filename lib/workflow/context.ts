@@ -77,9 +77,16 @@ export function listArtifacts(ctx: PhaseContext, target: RotationFunction): void
   allow(target, ['s3:ListBucket'], [ctx.storage.artifactBucket.bucketArn]);
 }
 
-/** Describe/List calls of ELB, ELBv2, CloudFront, EC2 and IAM support no resource-level scoping. */
+/**
+ * Describe/List calls of ELB, ELBv2, CloudFront, EC2 and IAM support no resource-level scoping.
+ * ELB's API permissions page lists `ec2:DescribeSecurityGroups` as needed by the classic
+ * `DescribeLoadBalancers` too (it reports the load balancers' security groups).
+ */
+export const DESCRIBE_LOAD_BALANCERS = ['elasticloadbalancing:DescribeLoadBalancers', 'ec2:DescribeSecurityGroups'];
+
+/** What every function that reads the edge's certificates needs (no resource-level scoping). */
 export const DESCRIBE_EDGE = [
-  'elasticloadbalancing:DescribeLoadBalancers',
+  ...DESCRIBE_LOAD_BALANCERS,
   'elasticloadbalancing:DescribeListeners',
   'elasticloadbalancing:DescribeListenerCertificates',
 ];

@@ -533,6 +533,7 @@ describe('IAM: least privilege', () => {
       {
         actions: [
           'cloudfront:ListDistributions',
+          'ec2:DescribeSecurityGroups',
           'elasticloadbalancing:DescribeListenerCertificates',
           'elasticloadbalancing:DescribeListeners',
           'elasticloadbalancing:DescribeLoadBalancers',
@@ -542,6 +543,12 @@ describe('IAM: least privilege', () => {
         resources: ['*'],
       },
     ]);
+  });
+
+  test('every function that calls classic DescribeLoadBalancers may also DescribeSecurityGroups (ELB API permissions page)', () => {
+    const describers = functionsWithAction('elasticloadbalancing:DescribeLoadBalancers');
+    expect(describers.length).toBeGreaterThan(0);
+    expect(describers.filter((fn) => !functionsWithAction('ec2:DescribeSecurityGroups').includes(fn))).toEqual([]);
   });
 
   test('IAM certificate writes and deletes anywhere are scoped to the configured path', () => {
@@ -565,6 +572,7 @@ describe('IAM: least privilege', () => {
         {
           actions: [
             'cloudfront:ListDistributions',
+            'ec2:DescribeSecurityGroups',
             'elasticloadbalancing:DescribeListenerCertificates',
             'elasticloadbalancing:DescribeListeners',
             'elasticloadbalancing:DescribeLoadBalancers',
