@@ -93,6 +93,11 @@ export async function uploadCertificate(params: UploadParams): Promise<UploadRes
       const code = awsErrorName(error);
       if (code === 'EntityAlreadyExistsException') {
         // Lost a race with our own retry; the read-back below decides.
+      } else if (code === 'LimitExceededException' || code === 'LimitExceeded') {
+        // The account filled up between the quota check and the upload (another upload raced it):
+        // the same named error as the check gives, not a throttle to retry (the SDK classifies it so).
+        const summary = (await params.iam.send(new GetAccountSummaryCommand({}))).SummaryMap ?? {};
+        await quotaExceeded(params, name, summary.ServerCertificates, summary.ServerCertificatesQuota);
       } else if (code === 'MalformedCertificateException' || code === 'KeyPairMismatchException') {
         throw new CertificateInvalid('iam-refused', `IAM refused the certificate: ${code}: ${error instanceof Error ? error.message : ''}`);
       } else {
@@ -133,6 +138,14 @@ async function checkQuota(params: UploadParams, name: string): Promise<void> {
     params.logger.info('IAM server certificate quota has room', { used, quota });
     return;
   }
+  await quotaExceeded(params, name, used, quota);
+}
+
+/**
+ * Throws ServerCertificateQuotaExceeded naming what pruning could delete, unless IAM lists `name`
+ * already (an earlier attempt of this execution uploaded it: the read-back decides).
+ */
+async function quotaExceeded(params: UploadParams, name: string, used: number | undefined, quota: number | undefined): Promise<void> {
   const listed = await listServerCertificates(params.iam);
   if (listed.some((m) => m.ServerCertificateName === name)) return;
   const decision = await selectPrunable(
@@ -148,7 +161,7 @@ async function checkQuota(params: UploadParams, name: string): Promise<void> {
   );
   const names = decision.prunable.map((c) => c.name);
   throw new ServerCertificateQuotaExceeded(
-    `IAM holds ${used} server certificates, its quota (ServerCertificatesQuota) is ${quota}: no room to upload ${name}; nothing was uploaded. ` +
+    `IAM holds ${used ?? 'as many'} server certificates, its quota (ServerCertificatesQuota) is ${quota ?? 'reached'}: no room to upload ${name}; nothing was uploaded. ` +
       (names.length
         ? `Certificates of ${params.domain} under ${params.iamPath} that are older than the one in use and used by no listener or distribution, ` +
           `so could be pruned: ${names.join(', ')}. Delete some (aws iam delete-server-certificate --server-certificate-name NAME) ` +

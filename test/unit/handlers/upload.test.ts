@@ -349,19 +349,39 @@ describe('uploadCertificate', () => {
     expectNoKeyMaterial(thrown.message, cert.keyPem);
   });
 
-  test('another IAM error (quota) passes through unchanged', async () => {
-    // Arrange
-    const limit = new LimitExceededException({
-      message: 'Cannot exceed quota for ServerCertificatesPerAccount: 20',
-      $metadata: { httpStatusCode: 409 },
+  test('the account fills up between the quota check and the upload (LimitExceeded) -> ServerCertificateQuotaExceeded, not a throttle', async () => {
+    // Arrange: the check sees room; a concurrent upload takes the last slot before ours
+    quota = 2;
+    iam.set(CURRENT, { body: other.certPem, path: IAM_PATH, uploaded: new Date('2025-11-20T00:00:00Z') });
+    iamMock.on(UploadServerCertificateCommand).callsFake(() => {
+      iam.set('STAR.example.org_2026-11-27', { body: other.certPem, path: '/' });
+      throw new LimitExceededException({
+        message: 'Cannot exceed quota for ServerCertificatesPerAccount: 2',
+        $metadata: { httpStatusCode: 409 },
+      });
     });
-    iamMock.on(UploadServerCertificateCommand).rejects(limit);
 
     // Act
     const thrown = await caught(() => uploadCertificate(makeParams()));
 
     // Assert
-    expect(thrown).toBe(limit);
+    expect(thrown).toBeInstanceOf(ServerCertificateQuotaExceeded);
+    expect(thrown.message).toContain('IAM holds 2 server certificates, its quota (ServerCertificatesQuota) is 2');
+    expect(thrown.message).toContain(`no room to upload ${name}; nothing was uploaded`);
+    expect(iam.has(name)).toBe(false);
+  });
+
+  test('another IAM error passes through unchanged', async () => {
+    // Arrange
+    const refused = new Error('Request is not valid');
+    refused.name = 'InvalidInputException';
+    iamMock.on(UploadServerCertificateCommand).rejects(refused);
+
+    // Act
+    const thrown = await caught(() => uploadCertificate(makeParams()));
+
+    // Assert
+    expect(thrown).toBe(refused);
   });
 
   test('the read-back does not find the certificate yet (NoSuchEntity) -> CertificateNotPropagated (retried)', async () => {
