@@ -6,6 +6,8 @@ import { NodeDeployment } from './node-deployment';
 import type { ResolvedConfig } from './config';
 import type { PhaseFactory } from './workflow';
 import { RotationNotifications } from './notifications';
+import { ExpirySchedule } from './schedule';
+import { automaticSourceOf } from './schedule-source';
 import { RotationStorage } from './storage';
 
 export interface CertRotationStackProps extends StackProps {
@@ -14,10 +16,11 @@ export interface CertRotationStackProps extends StackProps {
   readonly extraPhases?: readonly PhaseFactory[];
 }
 
-/** The deployable unit: storage, notifications, the node deploy document and policy, the rotation workflow and its alarms. */
+/** The deployable unit: storage, notifications, the node deploy document and policy, the rotation workflow and its alarms, the expiry schedule. */
 export class CertRotationStack extends Stack {
   public readonly rotation: CertRotation;
   public readonly nodeDeployment: NodeDeployment;
+  public readonly schedule: ExpirySchedule;
 
   constructor(scope: Construct, id: string, props: CertRotationStackProps) {
     super(scope, id, props);
@@ -31,6 +34,14 @@ export class CertRotationStack extends Stack {
       ...(props.extraPhases ? { extraPhases: props.extraPhases } : {}),
     });
     new RotationAlarms(this, 'Alarms', { stateMachine: this.rotation.stateMachine, topic: notifications.topic });
+    const automaticSource = automaticSourceOf(props.config);
+    this.schedule = new ExpirySchedule(this, 'Schedule', {
+      config: props.config,
+      stateMachine: this.rotation.stateMachine,
+      notifications,
+      storage,
+      ...(automaticSource ? { automaticSource } : {}),
+    });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.rotation.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StagingBucket', {

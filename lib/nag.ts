@@ -140,8 +140,18 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:server-certificate\/\*$/,
-    path: /\/Current\/Function\//,
+    path: /\/(Current|ExpiryCheck)\/Function\//,
     reason: 'Reads the public body of whichever IAM certificate the canary listener serves (IAM never returns private keys).',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::\*$/,
+    path: /\/Schedule\/ExpiryCheck\/Function\//,
+    wildcardActions: new RegExp(
+      `^(${XRAY}|elasticloadbalancing:DescribeLoadBalancers|iam:ListServerCertificates|cloudwatch:PutMetricData)$`,
+    ),
+    reason:
+      'The expiry check reads the canary listener (elasticloadbalancing:DescribeLoadBalancers, iam:ListServerCertificates: no resource-level permissions) and publishes DaysToExpiry (cloudwatch:PutMetricData has no resources; the grant is conditioned on its own namespace); X-Ray tracing.',
   },
   {
     rule: 'AwsSolutions-IAM5',

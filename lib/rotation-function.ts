@@ -26,7 +26,7 @@ export type HandlerName =
   | 'prune'
   | 'finish';
 
-/** A handler outside `lambdas/` (a test phase's): its name, and the file that exports `handler`. */
+/** A handler that is no task of the workflow (the expiry check, a test phase's): its name, and the file that exports `handler`. */
 export interface HandlerFile {
   readonly name: string;
   readonly entry: string;

@@ -13,7 +13,7 @@ import { defaultFleet, parseFaults, parseFleet, checkFaultsAgainstFleet, UsageEr
 
 const USAGE = `usage: npm start -- [--config FILE] [--fleet FILE] [--faults FILE] [--input FILE]
                    [--approve auto|prompt|web|reject:GATE] [--source staged|acme]
-                   [--certificate DIR] [--report FILE] [--quiet]`;
+                   [--trigger console|schedule] [--certificate DIR] [--report FILE] [--quiet]`;
 
 function readJson(file: string, what: string): unknown {
   let text: string;
@@ -71,7 +71,8 @@ function checkFleetMatchesConfig(fleet: FleetSpec, config: ResolvedConfig, sourc
 export function exitCodeFor(report: Pick<RehearsalReport, 'status' | 'secretScan'>): number {
   if (report.secretScan.findings > 0) return 5;
   if (report.status === 'ROLLBACK_INCOMPLETE') return 4;
-  return report.status === 'SUCCEEDED' ? 0 : 1;
+  // NOT_STARTED: the scheduled check rightly started nothing.
+  return report.status === 'SUCCEEDED' || report.status === 'NOT_STARTED' ? 0 : 1;
 }
 
 function summaryLine(report: RehearsalReport): string {
@@ -80,6 +81,11 @@ function summaryLine(report: RehearsalReport): string {
   const served = report.targets.filter((t) => t.servedAfter === newSha).length;
   return [
     `rehearsal ${report.status}${report.error ? `: ${report.error}` : ''}`,
+    ...(report.trigger.kind === 'schedule'
+      ? [
+          `  schedule: ${report.trigger.daysLeft} days left, threshold ${report.trigger.daysBeforeExpiry}: ${report.trigger.due ? 'due' : 'not due'}; ${report.trigger.decision}${report.trigger.started ? ` (${report.trigger.executions.join(', ')})` : ', nothing started'}`,
+        ]
+      : []),
     ...(report.rollbackIncomplete ? [`  NOT BACK on what they served before: ${report.rollbackIncomplete.join(', ')}`] : []),
     `  targets: ${report.targets.length} (${changed} changed, ${served} serving the new certificate, ${report.targets.filter((t) => t.rolledBack).length} rolled back)`,
     `  approvals: ${report.approvals.map((a) => `${a.gate} -> ${a.decision}`).join('; ') || 'none'}`,
@@ -102,6 +108,7 @@ export async function main(argv: string[]): Promise<number> {
         input: { type: 'string' },
         approve: { type: 'string', default: 'auto' },
         source: { type: 'string', default: 'staged' },
+        trigger: { type: 'string', default: 'console' },
         certificate: { type: 'string' },
         report: { type: 'string' },
         quiet: { type: 'boolean', default: false },
@@ -142,6 +149,12 @@ export async function main(argv: string[]): Promise<number> {
       throw new UsageError('--source acme: ACME issuance is not built yet; use --source staged (the default) or --certificate DIR');
     }
     if (values.source !== 'staged') throw new UsageError(`--source must be staged or acme (got "${String(values.source)}")`);
+    if (values.trigger !== 'console' && values.trigger !== 'schedule') {
+      throw new UsageError(`--trigger must be console or schedule (got "${String(values.trigger)}")`);
+    }
+    if (values.trigger === 'schedule' && input !== undefined) {
+      throw new UsageError('--input applies to a console start; with --trigger schedule the expiry check builds the execution input');
+    }
     if (typeof values.report === 'string') checkWritable(values.report);
     checkFleetMatchesConfig(fleet, config, values.fleet as string | undefined);
 
@@ -153,6 +166,7 @@ export async function main(argv: string[]): Promise<number> {
       fleet,
       faults,
       approve,
+      trigger: values.trigger,
       ...(values.certificate ? { certificateDir: values.certificate as string } : {}),
       ...(input ? { input: input as Record<string, unknown> } : {}),
       progress: log,

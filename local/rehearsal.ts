@@ -2,6 +2,7 @@ import './polyfill';
 import type { ResolvedConfig } from '../lib/config';
 import { STATE } from '../lib/cert-rotation';
 import type { PhaseFactory } from '../lib/workflow';
+import type { AutomaticSource } from '../lib/schedule-source';
 import { coldStartAll } from '../lambdas/shared/env';
 import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
 import { probeTls } from '../lambdas/shared/tls-probe';
@@ -20,6 +21,7 @@ import {
   type RehearsalReport,
   type TargetViews,
 } from './report';
+import { runScheduleTrigger, type TriggerReport } from './schedule-trigger';
 import { scanForKeys, type ScanDocument } from './secret-scan';
 import { SimulatedAccount, UsageError, type FaultSpec, type FleetSpec } from './sim';
 import { CALLBACK_RESOURCE, taskHandlers, type AroundHandler } from './task-handlers';
@@ -35,6 +37,14 @@ export interface RehearsalOptions {
   readonly faults?: readonly FaultSpec[];
   readonly approve?: ApproveMode;
   readonly source?: 'staged';
+  /** `console` (default): start the execution directly; `schedule`: run the expiry check first, which decides (local/schedule-trigger.ts). */
+  readonly trigger?: 'console' | 'schedule';
+  /**
+   * `--trigger schedule`: the automatic source the check starts rotations with, built from the
+   * staged source, when the synthesized check has none (the config's `automaticSourceOf`).
+   * @default none: with the staged source the check emails the steps and starts nothing
+   */
+  readonly automaticSource?: (staged: Readonly<Record<string, unknown>>) => AutomaticSource;
   /** Stage DIR/cert.pem, key.pem, chain.pem (and trust DIR/root.pem) instead of a generated certificate. */
   readonly certificateDir?: string;
   /** Live progress lines; omitted = silent. */
@@ -182,22 +192,45 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       },
       certs,
     );
-    const executionArn = `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:execution:${workflow.stateMachineName}:${executionName}`;
     await options.beforeStart?.(sim, {
       stateMachineArn: workflow.stateMachineArn,
       executionName,
       artifactBucket: workflow.buckets.artifacts,
     });
-    const input: Record<string, unknown> = { ...staged, ...(options.input ?? {}) };
-    const startTime = new Date();
-    sim.sfn.registerExecution({
-      executionArn,
-      stateMachineArn: workflow.stateMachineArn,
-      name: executionName,
-      status: 'RUNNING',
-      startDate: startTime,
-      input: JSON.stringify(input),
-    });
+    // The execution to run: the one the expiry check started (schedule), or the operator's (console).
+    const scheduled =
+      options.trigger === 'schedule'
+        ? await runScheduleTrigger({
+            sim,
+            workflow,
+            progress,
+            ...(options.automaticSource ? { automaticSource: options.automaticSource(staged.source) } : {}),
+          })
+        : undefined;
+    const trigger: TriggerReport = scheduled?.report ?? { kind: 'console' };
+    const run = scheduled
+      ? scheduled.execution && {
+          executionArn: scheduled.execution.executionArn,
+          name: scheduled.execution.name,
+          input: JSON.parse(scheduled.execution.input ?? '{}') as Record<string, unknown>,
+          startTime: scheduled.execution.startDate,
+        }
+      : {
+          executionArn: `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:execution:${workflow.stateMachineName}:${executionName}`,
+          name: executionName,
+          input: { ...staged, ...(options.input ?? {}) },
+          startTime: new Date(),
+        };
+    if (run && !scheduled) {
+      sim.sfn.registerExecution({
+        executionArn: run.executionArn,
+        stateMachineArn: workflow.stateMachineArn,
+        name: run.name,
+        status: 'RUNNING',
+        startDate: run.startTime,
+        input: JSON.stringify(run.input),
+      });
+    }
 
     const approvals: RehearsalReport['approvals'] = [];
     const handlerFor = taskHandlers({
@@ -208,22 +241,6 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       progress,
       ...(options.aroundHandlerForTests ? { around: options.aroundHandlerForTests } : {}),
       approvals,
-    });
-
-    // Waits and retry pauses take `pauseMs` of real time; their simulated length is added to the clock.
-    const execution = startLocalExecution(definition, input, {
-      overrides: localOverrides(definition, { pauseMs, handlerFor }),
-      context: {
-        Execution: {
-          Id: executionArn,
-          Name: executionName,
-          StartTime: startTime.toISOString(),
-          Input: input as never,
-          RoleArn: `arn:aws:iam::${SIM_ACCOUNT}:role/rehearsal`,
-        },
-        StateMachine: { Id: workflow.stateMachineArn, Name: workflow.stateMachineName },
-        Task: { Token: 'filled-per-gate-by-the-rehearsal' },
-      },
     });
 
     const accounting = new ExecutionAccounting({
@@ -239,20 +256,39 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       },
     });
     const { history } = accounting;
-    const consume = accounting.consume(execution.eventLogs);
 
-    let outcome: Outcome = { status: 'SUCCEEDED' };
-    let output: unknown;
-    try {
-      output = await execution.result;
-    } catch (e) {
-      outcome = outcomeOf(e, accounting.gateTimedOut);
-      history.push(JSON.stringify({ error: outcome.error }));
+    // The schedule may rightly start nothing: then no execution runs, and the report says so.
+    let outcome: Outcome = { status: run ? 'SUCCEEDED' : 'NOT_STARTED' };
+    if (run) {
+      // Waits and retry pauses take `pauseMs` of real time; their simulated length is added to the clock.
+      const execution = startLocalExecution(definition, run.input, {
+        overrides: localOverrides(definition, { pauseMs, handlerFor }),
+        context: {
+          Execution: {
+            Id: run.executionArn,
+            Name: run.name,
+            StartTime: run.startTime.toISOString(),
+            Input: run.input as never,
+            RoleArn: `arn:aws:iam::${SIM_ACCOUNT}:role/rehearsal`,
+          },
+          StateMachine: { Id: workflow.stateMachineArn, Name: workflow.stateMachineName },
+          Task: { Token: 'filled-per-gate-by-the-rehearsal' },
+        },
+      });
+      const consume = accounting.consume(execution.eventLogs);
+      let output: unknown;
+      try {
+        output = await execution.result;
+      } catch (e) {
+        outcome = outcomeOf(e, accounting.gateTimedOut);
+        history.push(JSON.stringify({ error: outcome.error }));
+      }
+      await consume;
+      accounting.settle();
+      history.push(JSON.stringify(output ?? null));
+      sim.sfn.setExecutionStatus(run.executionArn, outcome.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED');
     }
-    await consume;
-    accounting.settle();
-    history.push(JSON.stringify(output ?? null));
-    sim.sfn.setExecutionStatus(executionArn, outcome.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED');
+    const ranName = run?.name ?? executionName;
 
     const targets = await targetReports({
       sim,
@@ -261,13 +297,13 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       before,
       apiBefore,
       artifactBucket: workflow.buckets.artifacts,
-      executionName,
+      executionName: ranName,
     });
     const newFacts = certificateFacts(certs.staged.certificate);
     const previous = certificateFactsOf(certs.current.certPem);
     const phases = accounting.phases(workflow.phases);
     const { status, error, rollbackIncomplete, rollbackStartedBy } = judgeRollback(outcome, targets, () =>
-      sim.s3.getText(workflow.buckets.artifacts, `executions/${executionName}/report.json`),
+      sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/report.json`),
     );
     const notifications = sim.sns.messages.map((m) => ({ subject: m.subject ?? '' }));
     const partial = {
@@ -275,7 +311,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       ...(error ? { error } : {}),
       ...(rollbackIncomplete ? { rollbackIncomplete } : {}),
       ...(rollbackStartedBy ? { rollbackStartedBy } : {}),
-      execution: executionName,
+      execution: run?.name ?? '',
+      trigger,
       certificate: { new: newFacts, previous },
       phases,
       targets,
@@ -286,7 +323,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       notifications,
       simulatedSeconds: Math.round(sim.clock.simulatedSeconds() * 10) / 10,
       pruned: iamBefore.filter((name) => !sim.iam.byName(name)),
-      ...pruneOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${executionName}/report.json`)),
+      ...pruneOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/report.json`)),
     };
     // Every document the scan reads; `places` and `searched` are counted from these.
     const docs: ScanDocument[] = [

@@ -4,6 +4,7 @@ import type { LedgerEntry } from '../lambdas/shared/ledger';
 import { targetKey } from '../lambdas/shared/targets';
 import type { Decision } from './approver';
 import type { PhaseReport } from './phase-accounting';
+import type { TriggerReport } from './schedule-trigger';
 import type { SecretScanResult } from './secret-scan';
 import { elbTargetKey, reportKeyOfLedgerKey, type FleetSpec, type SimTarget, type SimulatedAccount } from './sim';
 
@@ -36,13 +37,17 @@ export interface TargetReport {
 }
 
 export interface RehearsalReport {
-  readonly status: 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'ROLLBACK_INCOMPLETE';
+  /** NOT_STARTED: `--trigger schedule` rightly started nothing (`trigger` says why); no execution ran. */
+  readonly status: 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'ROLLBACK_INCOMPLETE' | 'NOT_STARTED';
   readonly error?: string;
   /** ROLLBACK_INCOMPLETE: the keys of every target that is not back on what it served before. */
   readonly rollbackIncomplete?: string[];
   /** ROLLBACK_INCOMPLETE: the error that stopped the rotation and started the rollback. */
   readonly rollbackStartedBy?: string;
+  /** The execution that ran; empty when none did (NOT_STARTED). */
   readonly execution: string;
+  /** How the execution was started: `console`, or what the scheduled expiry check saw and decided (REHEARSAL.md). */
+  readonly trigger: TriggerReport;
   readonly certificate: { readonly new: CertificateFacts | null; readonly previous: CertificateFacts };
   /** FAILED when any state of the phase failed (a Catch taking over included); retries = the engine's StateRetried events. */
   readonly phases: PhaseReport[];

@@ -42,6 +42,7 @@ const SERVICE_PREFIX: Readonly<Record<string, string>> = {
   'Elastic Load Balancing': 'elb',
   'Elastic Load Balancing v2': 'elbv2',
   CloudFront: 'cloudfront',
+  CloudWatch: 'cloudwatch',
   IAM: 'iam',
   EC2: 'ec2',
   S3: 's3',

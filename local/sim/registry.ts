@@ -6,6 +6,7 @@
  * `defineService({...})`, see service.ts) and add it below.
  */
 import { cloudfrontService } from './cloudfront';
+import { cloudwatchService } from './cloudwatch';
 import { ec2Service } from './ec2';
 import { elbService } from './elb';
 import { elbv2Service } from './elbv2';
@@ -30,6 +31,7 @@ export const SIMULATED_SERVICES = [
   snsService,
   s3Service,
   sfnService,
+  cloudwatchService,
 ] as const;
 
 type Service = (typeof SIMULATED_SERVICES)[number];

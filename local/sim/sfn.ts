@@ -3,6 +3,9 @@
  * (the concurrency guard) over executions the rehearsal registers, and SendTaskSuccess /
  * SendTaskFailure / SendTaskHeartbeat (the approval page) over task tokens the rehearsal expects.
  * The rehearsal awaits an approver's decision with {@link SimSfn.waitForTaskToken}.
+ * StartExecution (the expiry check) starts an execution of a state machine the rehearsal
+ * registered, with AWS's name rules: the same name and input while it runs returns the same
+ * execution; otherwise a name already used is `ExecutionAlreadyExists`.
  */
 import type {
   DescribeExecutionCommandInput,
@@ -17,7 +20,10 @@ import type {
   SendTaskHeartbeatCommandOutput,
   SendTaskSuccessCommandInput,
   SendTaskSuccessCommandOutput,
+  StartExecutionCommandInput,
+  StartExecutionCommandOutput,
 } from '@aws-sdk/client-sfn';
+import { randomUUID } from 'node:crypto';
 import * as sfnSdk from '@aws-sdk/client-sfn';
 import type { SimClock } from './clock';
 import { awsError } from './errors';
@@ -62,13 +68,34 @@ function listItemOf(e: SimExecution): ExecutionListItem {
 }
 
 /** The operations of sfn the simulator answers (the SDK command names without `Command`). */
-export const SFN_OPERATIONS = ['ListExecutions', 'DescribeExecution', 'SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat'] as const;
+export const SFN_OPERATIONS = [
+  'ListExecutions',
+  'DescribeExecution',
+  'StartExecution',
+  'SendTaskSuccess',
+  'SendTaskFailure',
+  'SendTaskHeartbeat',
+] as const;
+
+/** StartExecution `name`: 1 to 80 characters, no whitespace, wildcards, brackets, control characters or these: " # % \ ^ | ~ ` $ & , ; : / */
+function validExecutionName(name: string): boolean {
+  const control = [...name].some((c) => c.charCodeAt(0) < 0x20 || (c.charCodeAt(0) >= 0x7f && c.charCodeAt(0) <= 0x9f));
+  return name.length >= 1 && name.length <= 80 && !control && !/[\s<>{}[\]?*"#%\\^|~`$&,;:/]/.test(name);
+}
 
 export class SimSfn {
   readonly executions: SimExecution[] = [];
+  /** Executions StartExecution created (not the ones the rehearsal registered), in start order. */
+  readonly started: SimExecution[] = [];
+  readonly #stateMachines = new Set<string>();
   readonly #tokens = new Map<string, TokenState>();
 
   constructor(private readonly clock: SimClock) {}
+
+  /** Declares a state machine StartExecution may start (any other ARN is `StateMachineDoesNotExist`). */
+  registerStateMachine(stateMachineArn: string): void {
+    this.#stateMachines.add(stateMachineArn);
+  }
 
   /** Registers (or replaces) an execution that ListExecutions / DescribeExecution will show. */
   registerExecution(e: {
@@ -156,6 +183,39 @@ export class SimSfn {
         input: e.input,
         output: e.output,
       };
+    },
+    StartExecution: (input: StartExecutionCommandInput): Out<StartExecutionCommandOutput> => {
+      const smArn = input.stateMachineArn ?? '';
+      if (!this.#stateMachines.has(smArn)) throw awsError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${smArn}'`);
+      const name = input.name ?? randomUUID();
+      if (!validExecutionName(name)) throw awsError('InvalidName', `Invalid Name: '${name}'`);
+      const execInput = input.input ?? '{}';
+      try {
+        JSON.parse(execInput);
+      } catch {
+        throw awsError('InvalidExecutionInput', 'Invalid State Machine Execution Input: input must be valid JSON');
+      }
+      if (Buffer.byteLength(execInput, 'utf8') > 256 * 1024) throw awsError('InvalidExecutionInput', 'input is larger than 256 KiB');
+      const executionArn = `${smArn.replace(':stateMachine:', ':execution:')}:${name}`;
+      const existing = this.executions.find((e) => e.executionArn === executionArn);
+      if (existing) {
+        // Idempotent while it runs with the same input; a name is never reused otherwise (90 days).
+        if (existing.status === 'RUNNING' && (existing.input ?? '{}') === execInput) {
+          return { executionArn, startDate: new Date(existing.startDate) };
+        }
+        throw awsError('ExecutionAlreadyExists', `Execution Already Exists: '${executionArn}'`);
+      }
+      const execution: SimExecution = {
+        executionArn,
+        stateMachineArn: smArn,
+        name,
+        status: 'RUNNING',
+        startDate: this.clock.now(),
+        input: execInput,
+      };
+      this.executions.push(execution);
+      this.started.push(execution);
+      return { executionArn, startDate: new Date(execution.startDate) };
     },
     SendTaskSuccess: (input: SendTaskSuccessCommandInput): Out<SendTaskSuccessCommandOutput> => {
       const state = this.openToken(input.taskToken);

@@ -227,6 +227,8 @@ export interface Statement {
   /** Flattened (see `flatten`). */
   readonly resources: readonly string[];
   readonly policyLogicalId: string;
+  /** The statement's Condition block, if any. */
+  readonly conditions?: Json;
 }
 
 const asList = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -245,6 +247,7 @@ export function policyStatements(json: CfnTemplate, roleLogicalId?: string): Sta
         actions: asList(s.Action).map(String),
         resources: asList(s.Resource).map((x) => String(flatten(x))),
         policyLogicalId: id,
+        ...(s.Condition ? { conditions: s.Condition as Json } : {}),
       });
     }
   }
