@@ -148,10 +148,10 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
     finding: /^Resource::\*$/,
     path: /\/Schedule\/ExpiryCheck\/Function\//,
     wildcardActions: new RegExp(
-      `^(${XRAY}|elasticloadbalancing:DescribeLoadBalancers|iam:ListServerCertificates|cloudwatch:PutMetricData)$`,
+      `^(${XRAY}|elasticloadbalancing:DescribeLoadBalancers|ec2:DescribeSecurityGroups|iam:ListServerCertificates|cloudwatch:PutMetricData)$`,
     ),
     reason:
-      'The expiry check reads the canary listener (elasticloadbalancing:DescribeLoadBalancers, iam:ListServerCertificates: no resource-level permissions) and publishes DaysToExpiry (cloudwatch:PutMetricData has no resources; the grant is conditioned on its own namespace); X-Ray tracing.',
+      'The expiry check reads the canary listener (elasticloadbalancing:DescribeLoadBalancers with the ec2:DescribeSecurityGroups it needs, iam:ListServerCertificates: no resource-level permissions) and publishes DaysToExpiry (cloudwatch:PutMetricData has no resources; the grant is conditioned on its own namespace); X-Ray tracing.',
   },
   {
     rule: 'AwsSolutions-IAM5',

@@ -13,7 +13,7 @@ import type { RotationNotifications } from './notifications';
 import { RotationFunction } from './rotation-function';
 import type { AutomaticSource } from './schedule-source';
 import type { RotationStorage } from './storage';
-import { secretPrefix } from './workflow';
+import { DESCRIBE_LOAD_BALANCERS, secretPrefix } from './workflow';
 
 export interface ExpiryScheduleProps {
   readonly config: ResolvedConfig;
@@ -68,7 +68,7 @@ export class ExpirySchedule extends Construct {
     allow(['states:ListExecutions'], [props.stateMachine.stateMachineArn]);
     if (props.automaticSource) allow(['states:StartExecution'], [props.stateMachine.stateMachineArn]);
     // The certificate in use, as the validate phase's "current" function reads it.
-    allow(['elasticloadbalancing:DescribeLoadBalancers', 'iam:ListServerCertificates'], ['*']);
+    allow([...DESCRIBE_LOAD_BALANCERS, 'iam:ListServerCertificates'], ['*']);
     allow(
       ['iam:GetServerCertificate'],
       [Stack.of(this).formatArn({ service: 'iam', region: '', resource: 'server-certificate', resourceName: '*' })],

@@ -117,7 +117,10 @@ describe('least privilege of the expiry check', () => {
     expect(statements).toEqual(
       expect.arrayContaining([
         { actions: ['states:ListExecutions'], resources: [`\${${smId}}`] },
-        { actions: ['elasticloadbalancing:DescribeLoadBalancers', 'iam:ListServerCertificates'], resources: ['*'] },
+        {
+          actions: ['ec2:DescribeSecurityGroups', 'elasticloadbalancing:DescribeLoadBalancers', 'iam:ListServerCertificates'],
+          resources: ['*'],
+        },
         { actions: ['iam:GetServerCertificate'], resources: ['arn:${AWS::Partition}:iam::${AWS::AccountId}:server-certificate/*'] },
         {
           actions: ['cloudwatch:PutMetricData'],
@@ -131,7 +134,7 @@ describe('least privilege of the expiry check', () => {
     expect(
       actions.filter(
         (a) =>
-          !/^(states:ListExecutions|elasticloadbalancing:DescribeLoadBalancers|iam:(List|Get)ServerCertificates?|cloudwatch:PutMetricData|sns:Publish|kms:(Decrypt|GenerateDataKey\*))$/.test(
+          !/^(states:ListExecutions|elasticloadbalancing:DescribeLoadBalancers|ec2:DescribeSecurityGroups|iam:(List|Get)ServerCertificates?|cloudwatch:PutMetricData|sns:Publish|kms:(Decrypt|GenerateDataKey\*))$/.test(
             a,
           ),
       ),
