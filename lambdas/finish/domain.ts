@@ -1,10 +1,13 @@
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { APPROVAL_REJECTED } from '../shared/errors';
 import { ArtifactStore } from '../shared/artifacts';
 import type { ChangeLedger, LedgerEntry } from '../shared/ledger';
 import type { DomainLogger } from '../shared/logger';
 import { notBackOf, withoutNotBack } from '../shared/not-back';
+import { getCertificateBody } from '../shared/iam-certs';
 import { targetLabel } from '../shared/targets';
+import { rollbackAccount, successFollowUp, type ConfigurationManagement } from './message';
 
 /** ROLLBACK_INCOMPLETE: a rollback ran and some target is not proven back on its previous certificate. */
 export type Outcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'ROLLBACK_INCOMPLETE';
@@ -50,6 +53,12 @@ export interface FinishState {
 
 export interface FinishParams {
   readonly sns: SNSClient;
+  /** Reads the uploaded certificate's public body back (the success email's PEM). */
+  readonly iam: IAMClient;
+  /** The SSM parameter monit's fingerprint lives in (config `monit`), named in the success email. */
+  readonly monitParameter?: string;
+  /** The Ansible role and vault the success email lists as the follow-up (config `configurationManagement`). */
+  readonly configurationManagement?: ConfigurationManagement;
   readonly store: ArtifactStore;
   readonly ledger: ChangeLedger;
   readonly logger: DomainLogger;
@@ -149,6 +158,9 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
   };
   await params.store.putJson(reportKey, report);
 
+  // Public only: IAM returns the body and chain, never a key.
+  const publicPem =
+    params.succeeded && state.uploaded?.name ? await readPublicPem(params.iam, state.uploaded.name, params.logger) : undefined;
   const changed = ledger.filter((e) => e.status === 'applied').map((e) => targetLabel(e.target));
   const restored = ledger.filter((e) => e.status === 'rolled-back').map((e) => targetLabel(e.target));
   const leftAlone = ledger.filter((e) => e.status === 'left-alone').map((e) => `${targetLabel(e.target)}: ${e.note ?? ''}`);
@@ -170,13 +182,26 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
     `New certificate: ${state.validation?.summary?.sha256 ?? '(not validated)'} (expires ${state.validation?.summary?.notAfter ?? '?'})`,
     `Previous certificate: ${state.current?.sha256 ?? '?'} (expires ${state.current?.notAfter ?? '?'})`,
     ...(changed.length ? ['', 'Now serving the new certificate:', ...changed.map((t) => `  ${t}`)] : []),
-    ...(restored.length ? ['', 'Rolled back to the previous certificate:', ...restored.map((t) => `  ${t}`)] : []),
+    ...(restored.length && params.succeeded ? ['', 'Rolled back to the previous certificate:', ...restored.map((t) => `  ${t}`)] : []),
+    ...(params.succeeded
+      ? []
+      : rollbackAccount({ ledger, verified: (state.rollbackVerification as { verified?: [] } | undefined)?.verified, notBack })),
     ...(leftAlone.length ? ['', 'LEFT ALONE (check by hand):', ...leftAlone.map((t) => `  ${t}`)] : []),
     ...(pruneWarning
       ? ['', `WARNING: pruning old IAM certificates failed (the rotation itself succeeded; nothing was rolled back): ${pruneWarning}`]
       : []),
     ...(state.prune ? ['', `Old IAM certificates pruned: ${pruned.length ? pruned.join(', ') : 'none'}`] : []),
     ...(pruneKept.length ? ['Kept in IAM:', ...pruneKept.map((k) => `  ${k}`)] : []),
+    ...(params.succeeded
+      ? successFollowUp({
+          certificate: state.validation?.summary ?? {},
+          ...(publicPem ? { publicPem } : {}),
+          ...(state.uploaded?.name ? { iamName: state.uploaded.name } : {}),
+          ...(state.certificate?.secretArn ? { secretArn: state.certificate.secretArn } : {}),
+          ...(params.monitParameter ? { monitParameter: params.monitParameter } : {}),
+          ...(params.configurationManagement ? { configurationManagement: params.configurationManagement } : {}),
+        })
+      : []),
     '',
     `Report: ${reportKey}`,
   ];
@@ -219,4 +244,15 @@ function causeOf(labels: string[], count: number, rollbackError: string | undefi
     ...(rollbackError ? [sentence(`Rollback problem: ${rollbackError}`)] : []),
     sentence(`The rollback started because of: ${error ?? 'unknown'}`),
   ].join(' ');
+}
+
+/** The uploaded certificate and chain as IAM holds them (public), or undefined (logged) when it cannot be read. */
+async function readPublicPem(iam: IAMClient, name: string, logger: DomainLogger): Promise<string | undefined> {
+  try {
+    const cert = await getCertificateBody(iam, name);
+    return cert ? [cert.body.trim(), ...(cert.chain ? [cert.chain.trim()] : [])].join('\n') : undefined;
+  } catch (error) {
+    logger.warn('could not read the uploaded certificate back from IAM for the email', { name, error: String(error) });
+    return undefined;
+  }
 }

@@ -126,6 +126,19 @@ export interface PagerDutyConfig {
   readonly apiTokenSecretName: string;
 }
 
+/**
+ * Where configuration management (Ansible) keeps the certificate: the runbook also updates these,
+ * and a stale role would revert the nodes on its next run. The success email names them.
+ */
+export interface ConfigurationManagementConfig {
+  /** The Ansible role that deploys the certificate, e.g. `nginx`. */
+  readonly role: string;
+  /** The certificate file in the role, e.g. `roles/nginx/files/STAR.gitter.im.crt`. */
+  readonly certificateFile: string;
+  /** The vault that holds the private key, e.g. `group_vars/prod/vault.yml`. */
+  readonly vaultFile: string;
+}
+
 export interface MonitConfig {
   /** SSM parameter that holds the MD5 fingerprint monit checks. */
   readonly fingerprintParameterName: string;
@@ -157,6 +170,8 @@ export interface RotationConfig {
   readonly approvals?: ApprovalConfig;
   /** Who gets the approval and result emails. */
   readonly notificationEmails: readonly string[];
+  /** Named in the success email as the follow-up. @default none */
+  readonly configurationManagement?: ConfigurationManagementConfig;
   readonly schedule?: ScheduleConfig;
   /** Extra PEM root CAs trusted when validating the chain (a private CA). @default the public roots Node.js ships */
   readonly trustedRootCertificates?: readonly string[];
@@ -180,6 +195,7 @@ export interface ResolvedConfig {
   readonly nginx: Required<NginxConfig>;
   readonly approvals: Required<ApprovalConfig>;
   readonly notificationEmails: readonly string[];
+  readonly configurationManagement?: ConfigurationManagementConfig;
   readonly schedule: Required<ScheduleConfig>;
   readonly trustedRootCertificates: readonly string[];
   readonly timing: Required<TimingConfig>;

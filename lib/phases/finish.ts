@@ -26,11 +26,16 @@ export class Finish extends Phase {
         DOMAIN: ctx.config.domain,
         ARTIFACT_BUCKET: ctx.storage.artifactBucket.bucketName,
         TOPIC_ARN: ctx.notifications.topic.topicArn,
+        // null when not configured: named in the success email.
+        MONIT_PARAMETER: JSON.stringify(ctx.config.monit?.fingerprintParameterName ?? null),
+        CONFIGURATION_MANAGEMENT: JSON.stringify(ctx.config.configurationManagement ?? null),
       },
     });
     const a = arns(ctx);
     allow(fn, ['s3:GetObject'], [a.artifacts(ARTIFACTS.ledger)]);
     allow(fn, ['s3:PutObject'], [a.artifacts(ARTIFACTS.report)]);
+    // The success email's public PEM: read back only what this rotation uploads, under its path.
+    allow(fn, ['iam:GetServerCertificate'], [a.rotationCerts]);
     listArtifacts(ctx, fn);
     ctx.notifications.grantPublish(fn.function);
     return { finish: fn };

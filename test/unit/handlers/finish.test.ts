@@ -1,3 +1,4 @@
+import { GetServerCertificateCommand, IAMClient } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describeError, finishRotation, outcomeOf, subjectOf, type FinishParams, type FinishState } from '../../../lambdas/finish/domain';
@@ -17,6 +18,7 @@ const OLD_SHA = 'a'.repeat(64);
 
 const s3 = createInMemoryS3();
 const snsMock = mockClient(SNSClient);
+const iamMock = mockClient(IAMClient);
 
 const ledger = () => new ChangeLedger(new ArtifactStore(s3.client, ARTIFACTS), EXECUTION);
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 27, 12, minute, 0));
@@ -49,11 +51,14 @@ beforeEach(() => {
   s3.reset();
   snsMock.reset();
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  iamMock.reset();
+  iamMock.on(GetServerCertificateCommand).rejects(new Error('not stubbed: the success email says the PEM could not be read'));
 });
 
 function makeParams(overrides: Partial<FinishParams> = {}): FinishParams {
   return {
     sns: new SNSClient({ region: 'eu-west-1' }),
+    iam: new IAMClient({ region: 'us-east-1' }),
     store: new ArtifactStore(s3.client, ARTIFACTS),
     ledger: ledger(),
     logger: silentLogger,
@@ -184,7 +189,9 @@ describe('finishRotation', () => {
     const { Subject, Message } = published();
     expect(Subject).toBe('[cert-rotation gitter.im] Rotation FAILED');
     expect(Message).toContain('Reason: VerificationFailed: irc.gitter.im:6667 still does not serve the new certificate');
-    expect(Message).toContain('Rolled back to the previous certificate:\n  ELB apps-servers-elb-prod:6667\n  ELB webapp-elb-prod:443');
+    // What was reverted, apart from what was recorded but never switched (nothing to revert there).
+    expect(Message).toContain('Reverted to the previous certificate (1):\n  ELB apps-servers-elb-prod:6667');
+    expect(Message).toContain('Recorded but never switched (nothing to revert):\n  ELB webapp-elb-prod:443');
     expect(Message).not.toContain('ACTION NEEDED');
     expect(Message).not.toContain('Now serving the new certificate');
     expect(Message).not.toContain('at validateNewCertificate'); // no stack trace

@@ -1,0 +1,84 @@
+/**
+ * The parts of the result email an operator acts on: after a success, the monit fingerprint and
+ * the configuration-management follow-up (with the new certificate's public PEM); after a
+ * failure, what was reverted and what was verified. Public material only: never a key.
+ */
+import type { ChangeLedger, LedgerEntry } from '../shared/ledger';
+import { targetLabel } from '../shared/targets';
+
+type Entries = Awaited<ReturnType<ChangeLedger['entries']>>;
+
+/** Where the Ansible role keeps the certificate and its key (config `configurationManagement`). */
+export interface ConfigurationManagement {
+  readonly role: string;
+  readonly certificateFile: string;
+  readonly vaultFile: string;
+}
+
+export interface NewCertificateFacts {
+  readonly sha256?: string;
+  readonly md5?: string;
+  readonly serial?: string;
+  readonly notAfter?: string;
+}
+
+/** The success email's follow-up: monit's MD5, the Ansible role and vault to update, the public PEM. */
+export function successFollowUp(p: {
+  readonly certificate: NewCertificateFacts;
+  /** The uploaded certificate's public body (and chain) as IAM returns it; undefined when it could not be read. */
+  readonly publicPem?: string;
+  readonly iamName?: string;
+  readonly secretArn?: string;
+  readonly monitParameter?: string;
+  readonly configurationManagement?: ConfigurationManagement;
+}): string[] {
+  const cm = p.configurationManagement;
+  return [
+    '',
+    'New certificate:',
+    `  serial  ${p.certificate.serial ?? '?'}`,
+    `  SHA-256 ${p.certificate.sha256 ?? '?'}`,
+    `  MD5     ${p.certificate.md5 ?? '?'}`,
+    `  expires ${p.certificate.notAfter ?? '?'}`,
+    ...(p.iamName ? [`  IAM     ${p.iamName}`] : []),
+    '',
+    `monit: the MD5 fingerprint it checks is now ${p.certificate.md5 ?? '?'} (openssl x509 -noout -fingerprint -md5 | tr -d :).`,
+    ...(p.monitParameter ? [`  Set it in the SSM parameter ${p.monitParameter} if your monit configuration reads it from there.`] : []),
+    '',
+    'Configuration management follow-up (a stale role reverts the nodes on its next run):',
+    ...(cm
+      ? [
+          `  1. Ansible role ${cm.role}: replace ${cm.certificateFile} with the certificate below.`,
+          `  2. Vault ${cm.vaultFile}: replace the private key with the new one, read from Secrets Manager`,
+          `     (${p.secretArn ?? 'the rotation secret'}); it is never in an email.`,
+        ]
+      : ['  (no configurationManagement in the config: update wherever your nodes get the certificate from)']),
+    '',
+    'The new certificate (public PEM, leaf then chain):',
+    ...(p.publicPem ? [p.publicPem.trim()] : ['  (could not be read back from IAM: see the report)']),
+  ];
+}
+
+/** The failure email's account of the rollback: what it reverted, what it verified over TLS, what it did not. */
+export function rollbackAccount(p: {
+  readonly ledger: Entries;
+  /** verify-rollback's result: each target it saw serve the previous certificate. */
+  readonly verified?: ReadonlyArray<{ readonly target?: string; readonly servedSha256?: string }>;
+  readonly notBack: readonly LedgerEntry[];
+}): string[] {
+  const reverted = p.ledger.filter((e) => e.status === 'rolled-back' && e.note !== 'was not switched').map((e) => targetLabel(e.target));
+  const neverSwitched = p.ledger
+    .filter((e) => e.status === 'rolled-back' && e.note === 'was not switched')
+    .map((e) => targetLabel(e.target));
+  const verified = p.verified ?? [];
+  if (p.ledger.length === 0) return ['', 'Nothing had changed: no target was switched, so nothing needed reverting.'];
+  return [
+    '',
+    `Reverted to the previous certificate (${reverted.length}):`,
+    ...(reverted.length ? reverted.map((t) => `  ${t}`) : ['  none']),
+    ...(neverSwitched.length ? ['Recorded but never switched (nothing to revert):', ...neverSwitched.map((t) => `  ${t}`)] : []),
+    `Verified serving the previous certificate over TLS (${verified.length}):`,
+    ...(verified.length ? verified.map((v) => `  ${v.target ?? '?'}: ${v.servedSha256 ?? '?'}`) : ['  none']),
+    ...(p.notBack.length ? [`NOT verified back (${p.notBack.length}): see ACTION NEEDED above.`] : []),
+  ];
+}
