@@ -120,10 +120,16 @@ export interface PruneConfig {
 }
 
 export interface PagerDutyConfig {
-  /** The PagerDuty service put in maintenance during the node phases. */
+  /** A name for the services in emails and logs, e.g. `monit-prod-critical`. */
   readonly serviceName: string;
-  /** Secrets Manager secret holding the PagerDuty API token. */
+  /** The PagerDuty service ids put in maintenance (REST API v2 ids, e.g. `PQ8QK9U`). */
+  readonly serviceIds: readonly string[];
+  /** Secrets Manager secret holding the PagerDuty REST API token (the secret string is the token). */
   readonly apiTokenSecretName: string;
+  /** The `From` header: a PagerDuty user's email (needed with an account-level token). @default the first notificationEmails */
+  readonly fromEmail?: string;
+  /** The REST API origin. @default "https://api.pagerduty.com" (EU: https://api.eu.pagerduty.com) */
+  readonly apiUrl?: string;
 }
 
 /**
@@ -200,7 +206,7 @@ export interface ResolvedConfig {
   readonly trustedRootCertificates: readonly string[];
   readonly timing: Required<TimingConfig>;
   readonly prune: Required<PruneConfig>;
-  readonly pagerDuty?: PagerDutyConfig;
+  readonly pagerDuty?: PagerDutyConfig & { readonly apiUrl: string };
   readonly monit?: MonitConfig;
   readonly nodeAccess: Required<NodeAccessConfig>;
 }

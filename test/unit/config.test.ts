@@ -190,7 +190,7 @@ describe('resolveConfig: accepted configs', () => {
       makeRaw({
         'canary.endpoint': 'IRC.Gitter.IM:6697',
         'nodePhases.0.targets': { tags: { Env: 'beta' }, instanceIds: ['i-0123abcd'] },
-        pagerDuty: { serviceName: 'monit-prod-critical', apiTokenSecretName: 'pagerduty/api-token' },
+        pagerDuty: { serviceName: 'monit-prod-critical', serviceIds: ['PQ8QK9U'], apiTokenSecretName: 'pagerduty/api-token' },
         'schedule.enabled': false,
       }),
     );
@@ -198,7 +198,12 @@ describe('resolveConfig: accepted configs', () => {
     // Assert
     expect(config.canary).toMatchObject({ host: 'irc.gitter.im', endpointPort: 6697 });
     expect(config.nodePhases[0].targets).toEqual({ tags: { Env: ['beta'] }, instanceIds: ['i-0123abcd'] });
-    expect(config.pagerDuty).toEqual({ serviceName: 'monit-prod-critical', apiTokenSecretName: 'pagerduty/api-token' });
+    expect(config.pagerDuty).toEqual({
+      serviceName: 'monit-prod-critical',
+      serviceIds: ['PQ8QK9U'],
+      apiTokenSecretName: 'pagerduty/api-token',
+      apiUrl: 'https://api.pagerduty.com',
+    });
     expect(config.schedule.enabled).toBe(false);
   });
 
@@ -260,7 +265,7 @@ describe('resolveConfig: each problem is reported, naming its field', () => {
   });
 
   test('unknown field inside pagerDuty', () => {
-    const raw = makeRaw({ pagerDuty: { serviceName: 's', apiTokenSecretName: 't', token: 'x' } });
+    const raw = makeRaw({ pagerDuty: { serviceName: 's', serviceIds: ['PQ8QK9U'], apiTokenSecretName: 't', token: 'x' } });
     expect(problemsOf(raw)).toEqual(['pagerDuty.token: unknown field']);
   });
 
@@ -595,7 +600,7 @@ describe('resolveConfig: each problem is reported, naming its field', () => {
   });
 
   test('a pagerDuty block without its token secret', () => {
-    expect(problemsOf(makeRaw({ pagerDuty: { serviceName: 'monit-prod-critical' } }))).toEqual([
+    expect(problemsOf(makeRaw({ pagerDuty: { serviceName: 'monit-prod-critical', serviceIds: ['PQ8QK9U'] } }))).toEqual([
       'pagerDuty.apiTokenSecretName: is required',
     ]);
   });
