@@ -21,6 +21,12 @@ export function sha256OfCertificate(cert: X509Certificate | string): string {
   return createHash('sha256').update(x.raw).digest('hex');
 }
 
+/** Upper-case hex MD5 of the certificate's DER, as monit's certmd5 takes it (`openssl x509 -fingerprint -md5 | tr -d :`). */
+export function md5OfCertificate(cert: X509Certificate | string): string {
+  const x = typeof cert === 'string' ? parseCertificate(cert) : cert;
+  return createHash('md5').update(x.raw).digest('hex').toUpperCase();
+}
+
 /** True when the certificate's SANs (or CN) cover `hostname`, wildcards included. */
 export function certificateCoversHost(cert: X509Certificate, hostname: string): boolean {
   const host = hostname.toLowerCase().replace(/\.$/, '');

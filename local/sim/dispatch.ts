@@ -138,6 +138,15 @@ export class Dispatcher {
   }
 
   /**
+   * Answers a call that no task invocation makes (a node's own call: the deploy script's
+   * GetSecretValue), even when it happens while a task runs: it is recorded, rate-limited and
+   * faulted like any call, and never counts towards, or dies with, that task's crash.
+   */
+  handleOutsideTask(operation: string, input: unknown): Promise<unknown> {
+    return this.tasks.exit(() => this.handle(operation, input));
+  }
+
+  /**
    * Runs one invocation of a task state's handler, so that `crash-after-side-effects` with
    * `afterCalls: N` can crash it right after its Nth state-changing call: that call takes effect,
    * then it and every later call of the invocation fail, and so does the invocation itself, with

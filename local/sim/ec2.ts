@@ -18,6 +18,8 @@ export interface SimInstance {
   readonly id: string;
   readonly tags: Readonly<Record<string, string>>;
   readonly nginx: boolean;
+  /** Registered with SSM (DescribeInstanceInformation lists it; SendCommand reaches it). */
+  readonly ssmManaged: boolean;
   readonly privateIp: string;
   readonly privateDnsName: string;
   readonly launchTime: Date;
@@ -56,6 +58,7 @@ export class SimEc2 {
         id: inst.id,
         tags: { ...inst.tags },
         nginx: inst.nginx,
+        ssmManaged: inst.ssmManaged !== false,
         privateIp: ip,
         privateDnsName: `ip-${ip.replace(/\./g, '-')}.${domain}`,
         launchTime: new Date(this.clock.nowMs() - 90 * 86_400_000),

@@ -250,7 +250,7 @@ function parseDistribution(
 }
 
 function parseInstance(value: unknown, path: string, p: Problems, seen: Set<string>): FleetInstance | undefined {
-  const raw = p.object(value, path, ['id', 'tags', 'nginx']);
+  const raw = p.object(value, path, ['id', 'tags', 'nginx', 'ssmManaged']);
   if (!raw) return undefined;
   const id = String(raw.id);
   if (typeof raw.id !== 'string' || !INSTANCE_ID_RE.test(raw.id)) p.add(`${path}.id`, 'must be an instance id like "i-0ws01"');
@@ -273,7 +273,8 @@ function parseInstance(value: unknown, path: string, p: Problems, seen: Set<stri
     if (typeof raw.nginx !== 'boolean') p.add(`${path}.nginx`, 'must be true or false');
     else nginx = raw.nginx;
   }
-  return { id, tags, nginx };
+  if (raw.ssmManaged !== undefined && typeof raw.ssmManaged !== 'boolean') p.add(`${path}.ssmManaged`, 'must be true or false');
+  return { id, tags, nginx, ...(raw.ssmManaged === false ? { ssmManaged: false } : {}) };
 }
 
 /**

@@ -74,6 +74,11 @@ export interface FleetInstance {
   readonly tags: Readonly<Record<string, string>>;
   /** Served by a real nginx (a later node phase); otherwise simulated in memory. @default false */
   readonly nginx: boolean;
+  /**
+   * Managed by SSM (agent running, instance profile allowing it): false makes it absent from
+   * DescribeInstanceInformation and refused by SendCommand (InvalidInstanceId). @default true
+   */
+  readonly ssmManaged?: boolean;
 }
 
 /** A parsed, validated fleet file with defaults filled in. */

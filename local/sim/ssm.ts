@@ -1,11 +1,12 @@
 /**
- * Simulated SSM Parameter Store: PutParameter and GetParameter (the monit fingerprint). Values are
- * recorded for the secret scan.
- *
- * Run Command (SendCommand / GetCommandInvocation / ListCommandInvocations) is NOT simulated yet:
- * the node phases will add it together with the sandboxed node script.
+ * Simulated SSM: Parameter Store (PutParameter, GetParameter: the monit fingerprint), Run Command
+ * (SendCommand, GetCommandInvocation, ListCommandInvocations, ListCommands: ssm-run-command.ts,
+ * with the documents of ssm-documents.ts) and DescribeInstanceInformation (ssm-instances.ts).
+ * Parameter values, command parameters and every invocation's output are recorded for the secret
+ * scan.
  */
 import type {
+  DescribeInstanceInformationCommandInput,
   GetParameterCommandInput,
   GetParameterCommandOutput,
   ParameterType,
@@ -14,9 +15,13 @@ import type {
 } from '@aws-sdk/client-ssm';
 import * as ssmSdk from '@aws-sdk/client-ssm';
 import type { SimClock } from './clock';
+import type { SimEc2 } from './ec2';
 import { awsError } from './errors';
 import type { Out } from './iam';
 import { defineService, type OperationsOf } from './service';
+import { parseCommandDocument, type SimDocument } from './ssm-documents';
+import { describeInstanceInformation } from './ssm-instances';
+import { RunCommand } from './ssm-run-command';
 
 /** A stored parameter. */
 export interface SimParameter {
@@ -31,19 +36,39 @@ export interface SimParameter {
 const NAME_RE = /^\/?[\w.\-/]{1,2048}$/;
 
 /** The operations of ssm the simulator answers (the SDK command names without `Command`). */
-export const SSM_OPERATIONS = ['PutParameter', 'GetParameter'] as const;
+export const SSM_OPERATIONS = [
+  'PutParameter',
+  'GetParameter',
+  'SendCommand',
+  'GetCommandInvocation',
+  'ListCommandInvocations',
+  'ListCommands',
+  'DescribeInstanceInformation',
+] as const;
 
-/** Simulated SSM (Parameter Store only). */
+/** Simulated SSM. */
 export class SimSsm {
   readonly parameters = new Map<string, SimParameter>();
   /** Every version of every parameter as written (SSM keeps a parameter's history), for the secret scan. */
   readonly history: SimParameter[] = [];
+  /** Command documents by name (the rehearsal registers the stack's). */
+  readonly documents = new Map<string, SimDocument>();
+  /** Run Command: commands, invocations, the node executor, offline agents. */
+  readonly runCommand: RunCommand;
 
   constructor(
     private readonly clock: SimClock,
     private readonly region: string,
     private readonly accountId: string,
-  ) {}
+    ec2: SimEc2,
+  ) {
+    this.runCommand = new RunCommand(clock, accountId, ec2, this.documents);
+  }
+
+  /** Registers a Command document (schema 2.2; its JSON content as an object or text), as CreateDocument would. */
+  registerDocument(name: string, content: unknown): void {
+    this.documents.set(name, parseCommandDocument(name, content));
+  }
 
   /** The SDK operations, by name (exactly SSM_OPERATIONS). */
   readonly operations = {
@@ -90,6 +115,14 @@ export class SimSsm {
         },
       };
     },
+    SendCommand: (input: Parameters<RunCommand['operations']['SendCommand']>[0]) => this.runCommand.operations.SendCommand(input),
+    GetCommandInvocation: (input: Parameters<RunCommand['operations']['GetCommandInvocation']>[0]) =>
+      this.runCommand.operations.GetCommandInvocation(input),
+    ListCommandInvocations: (input: Parameters<RunCommand['operations']['ListCommandInvocations']>[0]) =>
+      this.runCommand.operations.ListCommandInvocations(input),
+    ListCommands: (input: Parameters<RunCommand['operations']['ListCommands']>[0]) => this.runCommand.operations.ListCommands(input),
+    DescribeInstanceInformation: (input: DescribeInstanceInformationCommandInput) =>
+      describeInstanceInformation(this.runCommand, this.clock, input),
   } satisfies OperationsOf<typeof SSM_OPERATIONS>;
 }
 
@@ -101,14 +134,34 @@ export const ssmService = defineService({
   client: ssmSdk.SSMClient,
   sdk: { exports: ssmSdk, baseException: 'SSMServiceException' },
   throttlingCode: 'ThrottlingException',
-  // Estimates (PutParameter's standard throughput is low).
-  defaultRates: { 'ssm:*': 40, 'ssm:PutParameter': 3 },
-  create: (ctx) => new SimSsm(ctx.clock, ctx.region, ctx.accountId),
-  // Every version of every parameter (an overwritten value stays in the parameter's history).
-  recorded: (ssm) =>
-    ssm.history.map((p) => ({
-      place: 'ssm parameters',
+  // Estimates (PutParameter's standard throughput is low; Run Command's rates are not published).
+  defaultRates: {
+    'ssm:*': 40,
+    'ssm:PutParameter': 3,
+    'ssm:SendCommand': 20,
+    'ssm:GetCommandInvocation': 40,
+    'ssm:ListCommandInvocations': 40,
+    'ssm:ListCommands': 20,
+    'ssm:DescribeInstanceInformation': 20,
+  },
+  create: (ctx) => new SimSsm(ctx.clock, ctx.region, ctx.accountId, ctx.service<SimEc2>('ec2')),
+  // Every version of every parameter (an overwritten value stays in the parameter's history), and
+  // of Run Command what a caller or a node wrote: each command's parameters and comment, and each
+  // invocation's whole stdout and stderr (more than the API returns).
+  recorded: (ssm) => [
+    ...ssm.history.map((p) => ({
+      place: 'ssm parameters' as const,
       name: `${p.name} (version ${p.version})`,
       text: `${p.description ?? ''}\n${p.value}`,
     })),
+    ...ssm.runCommand.commands.flatMap((c) => [
+      { place: 'ssm output' as const, name: `command ${c.id} parameters`, text: `${c.comment}\n${JSON.stringify(c.givenParameters)}` },
+      ...c.invocations
+        .filter((i) => i.phase === 'done')
+        .flatMap((i) => [
+          { place: 'ssm output' as const, name: `command ${c.id} on ${i.instanceId}: stdout`, text: i.stdout },
+          { place: 'ssm output' as const, name: `command ${c.id} on ${i.instanceId}: stderr`, text: i.stderr },
+        ]),
+    ]),
+  ],
 });
