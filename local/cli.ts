@@ -170,6 +170,8 @@ export async function main(argv: string[]): Promise<number> {
       ...(values.certificate ? { certificateDir: values.certificate as string } : {}),
       ...(input ? { input: input as Record<string, unknown> } : {}),
       progress: log,
+      // Shown even with --quiet: a rehearsal that could not run real nginx must say so.
+      warn: (line) => process.stderr.write(`${line}\n`),
     });
     if (values.report) writeFileSync(values.report as string, `${JSON.stringify(report, null, 2)}\n`);
     log(summaryLine(report));

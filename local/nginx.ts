@@ -8,16 +8,25 @@
  * chain) and `ssl/<name>.key` (mode 0600), `nginx.pid`, `error.log`, `tmp/`.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import * as tls from 'node:tls';
 import { createHash } from 'node:crypto';
 
-/** The nginx binary: on PATH, or in /usr/sbin (not on a non-root user's PATH on Debian); undefined when absent. */
+/**
+ * The nginx binary, as an absolute path: on PATH, or in /usr/sbin (not on a non-root user's PATH
+ * on Debian); undefined when absent. Absolute, so that a node's own `nginx` wrapper (nginx-nodes.ts)
+ * never finds itself.
+ */
 export function nginxBinary(): string | undefined {
-  for (const candidate of ['nginx', '/usr/sbin/nginx', '/sbin/nginx']) {
+  const onPath = (process.env.PATH ?? '')
+    .split(':')
+    .filter(Boolean)
+    .map((dir) => join(dir, 'nginx'));
+  for (const candidate of [...onPath, '/usr/sbin/nginx', '/sbin/nginx']) {
+    if (!isAbsolute(candidate) || !existsSync(candidate)) continue;
     const probe = spawnSync(candidate, ['-v'], { stdio: 'ignore', timeout: 10_000 });
     if (probe.error === undefined && probe.status === 0) return candidate;
   }
@@ -68,6 +77,11 @@ export interface NginxOptions {
   readonly keyPem: string;
   /** @default a free port */
   readonly port?: number;
+  /** The prefix directory (created when absent). @default a fresh mktemp directory */
+  readonly prefix?: string;
+  /** Absolute paths of the certificate and key files nginx reads (directories created). @default `<prefix>/ssl/<serverName>.crt|.key` */
+  readonly certificatePath?: string;
+  readonly keyPath?: string;
   /** @default 15000 */
   readonly startTimeoutMs?: number;
 }
@@ -82,6 +96,8 @@ export interface NginxServer {
   /** The command lines that test and reload this nginx (what the deploy script runs). */
   readonly testCommand: string;
   readonly reloadCommand: string;
+  /** The nginx binary and the options that point it at this prefix (`<binary> -p ... -c ... -e ...`). */
+  readonly base: string;
   /** What a TLS handshake to it serves now (SHA-256, lower-case hex). */
   served(): Promise<string>;
   /** Appends a line nginx cannot parse to nginx.conf (a typo on the node); `repairConfig` undoes it. */
@@ -93,7 +109,7 @@ export interface NginxServer {
   stop(): Promise<void>;
 }
 
-function configText(prefix: string, port: number, serverName: string): string {
+function configText(prefix: string, port: number, serverName: string, certificatePath: string, keyPath: string): string {
   return [
     'daemon off;',
     'master_process on;',
@@ -111,8 +127,8 @@ function configText(prefix: string, port: number, serverName: string): string {
     '  server {',
     `    listen 127.0.0.1:${port} ssl;`,
     `    server_name ${serverName};`,
-    `    ssl_certificate ${prefix}/ssl/${serverName}.crt;`,
-    `    ssl_certificate_key ${prefix}/ssl/${serverName}.key;`,
+    `    ssl_certificate ${certificatePath};`,
+    `    ssl_certificate_key ${keyPath};`,
     '    location / { return 200 "ok\\n"; }',
     '  }',
     '}',
@@ -124,16 +140,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts nginx in a fresh prefix and waits until it answers a TLS handshake. */
 export async function startNginx(options: NginxOptions): Promise<NginxServer> {
-  const prefix = mkdtempSync(join(tmpdir(), 'cert-rotation-nginx-'));
+  const prefix = options.prefix ?? mkdtempSync(join(tmpdir(), 'cert-rotation-nginx-'));
   const port = options.port ?? (await freeLoopbackPort());
   const { serverName } = options;
-  mkdirSync(join(prefix, 'ssl'));
-  mkdirSync(join(prefix, 'tmp'));
+  mkdirSync(join(prefix, 'tmp'), { recursive: true });
   const confPath = join(prefix, 'nginx.conf');
-  const certificatePath = join(prefix, 'ssl', `${serverName}.crt`);
-  const keyPath = join(prefix, 'ssl', `${serverName}.key`);
+  const certificatePath = options.certificatePath ?? join(prefix, 'ssl', `${serverName}.crt`);
+  const keyPath = options.keyPath ?? join(prefix, 'ssl', `${serverName}.key`);
+  mkdirSync(dirname(certificatePath), { recursive: true });
+  mkdirSync(dirname(keyPath), { recursive: true });
   const errorLog = join(prefix, 'error.log');
-  const conf = configText(prefix, port, serverName);
+  const conf = configText(prefix, port, serverName, certificatePath, keyPath);
   writeFileSync(confPath, conf);
   writeFileSync(certificatePath, options.certificatePem, { mode: 0o644 });
   writeFileSync(keyPath, options.keyPem, { mode: 0o600 });
@@ -209,6 +226,7 @@ export async function startNginx(options: NginxOptions): Promise<NginxServer> {
     keyPath,
     testCommand: `${base} -t -q`,
     reloadCommand: `${base} -s reload`,
+    base,
     served,
     breakConfig: () => writeFileSync(confPath, `${conf}this is not nginx syntax;\n`),
     repairConfig: () => writeFileSync(confPath, conf),

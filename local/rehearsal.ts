@@ -49,6 +49,8 @@ export interface RehearsalOptions {
   readonly certificateDir?: string;
   /** Live progress lines; omitted = silent. */
   readonly progress?: (line: string) => void;
+  /** Warnings that must be seen even when quiet (nginx missing: nginx nodes run in memory); also in the report's `warnings`. */
+  readonly warn?: (line: string) => void;
   /** Real milliseconds a simulated retry pause or Wait takes. @default 5 */
   readonly pauseMs?: number;
   /** How the new certificate is staged: a Secrets Manager secret (default) or files in the staging bucket. */
@@ -148,7 +150,13 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     iamPath: config.iamPath,
     region: SIM_REGION,
     accountId: SIM_ACCOUNT,
+    // The fleet's `nginx: true` instances run a real nginx and the real document script (memory where nginx is missing).
+    nodeRuntime: 'nginx',
+    nginxPaths: { certificatePath: config.nginx.certificatePath, keyPath: config.nginx.keyPath },
   });
+  for (const line of sim.warnings) (options.warn ?? progress)(`warning: ${line}`);
+  // The stack's deploy document, as CloudFormation would create it.
+  for (const doc of workflow.ssmDocuments) sim.ssm.registerDocument(doc.name, doc.content);
   const approver = createApprover(approve);
   const captured = captureOutput();
   sim.install();
@@ -288,6 +296,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       history.push(JSON.stringify(output ?? null));
       sim.sfn.setExecutionStatus(run.executionArn, outcome.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED');
     }
+    // Commands sent keep running on the nodes after the workflow stopped looking: bring them up to now.
+    await sim.ssm.runCommand.settle();
     const ranName = run?.name ?? executionName;
 
     const targets = await targetReports({
@@ -323,6 +333,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       notifications,
       simulatedSeconds: Math.round(sim.clock.simulatedSeconds() * 10) / 10,
       pruned: iamBefore.filter((name) => !sim.iam.byName(name)),
+      ...(sim.warnings.length > 0 ? { warnings: [...sim.warnings] } : {}),
       ...pruneOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/report.json`)),
     };
     // Every document the scan reads; `places` and `searched` are counted from these.

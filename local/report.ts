@@ -34,6 +34,8 @@ export interface TargetReport {
   readonly changed: boolean;
   /** The change ledger says the rollback restored it. */
   readonly rolledBack: boolean;
+  /** Nodes: what ran it, a real nginx (its TLS seen above is that nginx's) or the in-memory emulation. */
+  readonly runtime?: 'nginx' | 'memory';
 }
 
 export interface RehearsalReport {
@@ -63,6 +65,8 @@ export interface RehearsalReport {
   readonly pruned: string[];
   /** What the workflow's prune phase says it pruned and kept (with why), or its error; absent when it did not run. */
   readonly prune?: PruneReport;
+  /** What the rehearsal could not do as asked (nginx missing: its nodes ran in memory); absent when none. */
+  readonly warnings?: string[];
 }
 
 /** The workflow's own account of pruning (its report.json `prune`), beside the observed `pruned`. */
@@ -153,6 +157,7 @@ export async function targetReports(params: {
       servedAfter,
       changed: servedAfter !== b,
       rolledBack: rolledBack.has(t.key),
+      ...(t.kind === 'node' ? { runtime: sim.nodes.runtimeOf(t.id) } : {}),
     });
   }
 

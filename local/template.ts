@@ -24,6 +24,8 @@ export interface SynthesizedWorkflow {
   readonly topicArn: string;
   /** The report phases in flow order, each with the state names its phases declare (`CertRotation.phases`). */
   readonly phases: ReadonlyArray<{ readonly name: string; readonly states: readonly string[] }>;
+  /** The template's SSM documents (`AWS::SSM::Document`: name and content), which the simulated account registers. */
+  readonly ssmDocuments: ReadonlyArray<{ readonly name: string; readonly content: unknown }>;
 }
 
 export const SIM_REGION = 'us-east-1';
@@ -173,6 +175,12 @@ export function synthesizeWorkflow(
   const stagingId = logical(storage.stagingBucket.node.defaultChild);
   const artifactsId = logical(storage.artifactBucket.node.defaultChild);
   const topicEntry = Object.entries(resources).find(([, r]) => r.Type === 'AWS::SNS::Topic');
+  const ssmDocuments = Object.entries(resources)
+    .filter(([, r]) => r.Type === 'AWS::SSM::Document')
+    .map(([id, r]) => ({
+      name: String(resolveIntrinsics(r.Properties?.Name ?? id, resources)),
+      content: resolveIntrinsics(r.Properties?.Content, resources),
+    }));
   return {
     definition,
     stateMachineArn: physicalRef(smId, sm),
@@ -181,5 +189,6 @@ export function synthesizeWorkflow(
     buckets: { staging: physicalRef(stagingId, resources[stagingId]), artifacts: physicalRef(artifactsId, resources[artifactsId]) },
     topicArn: topicEntry ? physicalRef(topicEntry[0], topicEntry[1]) : '',
     phases: stack.rotation.phases,
+    ssmDocuments,
   };
 }

@@ -29,7 +29,8 @@ import {
 import { parseFleet, type CertificateRef, type FleetSpec } from './fleet';
 import type { IamServerCertificate, SimCertificate, SimIam } from './iam';
 import { installedBackend, installSimulatedAws, uninstallSimulatedAws, type SimulatedBackend, type TlsRoute } from './install';
-import { MemoryNodeRuntime, type NodeRuntime } from './nodes';
+import { AccountNodes } from './account-nodes';
+import type { NodeFleet, NodeRuntimeName } from './nodes';
 import {
   SIMULATED_OPERATIONS,
   SIMULATED_SERVICES,
@@ -71,6 +72,10 @@ export interface SimulatedAccountOptions {
   readonly region?: string;
   /** @default '123456789012' */
   readonly accountId?: string;
+  /** `nginx`: `nginx: true` instances on a real nginx each (account-nodes.ts; memory with a warning without nginx). @default 'memory' */
+  readonly nodeRuntime?: 'memory' | 'nginx';
+  /** Where nginx reads the certificate and key on a node (the config's `nginx` paths). @default /etc/nginx/ssl/<domain>.crt and .key */
+  readonly nginxPaths?: { readonly certificatePath: string; readonly keyPath: string };
 }
 
 const DEFAULT_IAM_PATH = '/cloudfront/rehearsal/';
@@ -129,8 +134,12 @@ export class SimulatedAccount extends ServiceProperties implements SimulatedBack
   readonly clock: SimClock;
   /** Simulated names: what tls.connect resolves through (dns.ts). */
   readonly dns = new SimDns();
-  /** The nodes (the fleet's instances as TLS servers), in memory (nodes.ts). */
-  readonly nodes: NodeRuntime;
+  /** The nodes (the fleet's instances as TLS servers), each in memory or on a real nginx (nodes.ts). */
+  readonly nodes: NodeFleet;
+  /** What the account could not do as asked (nginx missing: nginx nodes run in memory), one line each. */
+  get warnings(): readonly string[] {
+    return this.nodeSide.warnings;
+  }
   /** The `{state, fault: 'crash-after-side-effects'}` entries of the faults file, for the rehearsal runner. */
   readonly stateFaults: ReadonlyArray<StateFault>;
   /** The `{instance, fault}` entries of the faults file, for the node phases. */
@@ -144,6 +153,7 @@ export class SimulatedAccount extends ServiceProperties implements SimulatedBack
   private readonly targetSet: TargetSet;
   private readonly nodeEndpointOverrides = new Map<string, number>();
   private endpoints?: TlsEndpoints;
+  private readonly nodeSide: AccountNodes;
 
   private constructor(opts: SimulatedAccountOptions) {
     super();
@@ -216,12 +226,15 @@ export class SimulatedAccount extends ServiceProperties implements SimulatedBack
     };
     for (const def of SIMULATED_SERVICES) def.seed?.(built.get(def.prefix) as never, seed);
 
-    const nodes = new MemoryNodeRuntime();
-    nodes.startNow(
-      this.ec2.instances.map((i) => ({ instanceId: i.id, hosts: [i.privateDnsName, i.privateIp], nginx: i.nginx })),
-      opts.current,
-    );
-    this.nodes = nodes;
+    this.nodeSide = new AccountNodes({
+      instances: this.ec2.instances,
+      initial: opts.current,
+      runCommand: this.ssm.runCommand,
+      faults: this.nodeFaults,
+      region: this.region,
+      call: (operation, input) => this.dispatcher.handleOutsideTask(operation, input),
+    });
+    const nodes = (this.nodes = this.nodeSide.fleet);
     this.iam.attachmentsOf = (entry) =>
       SIMULATED_SERVICES.flatMap((def) => def.certificateUsers?.(built.get(def.prefix) as never, entry) ?? []);
 
@@ -237,7 +250,24 @@ export class SimulatedAccount extends ServiceProperties implements SimulatedBack
     const account = new SimulatedAccount(opts);
     const set = account.targetSet;
     account.endpoints = await TlsEndpoints.start(set.defs.map((t) => ({ key: t.key, serve: set.endpointServe(t) })));
+    try {
+      const hasTargetFault = (key: string) => set.hasFault(key);
+      await account.nodeSide.start({
+        runtime: opts.nodeRuntime ?? 'memory',
+        domain: account.fleet.domain,
+        ...opts.nginxPaths,
+        hasTargetFault,
+      });
+    } catch (e) {
+      await account.close();
+      throw e;
+    }
     return account;
+  }
+
+  /** Which runtime runs each instance (`memory` or `nginx`), by instance id. */
+  nodeRuntimes(): Record<string, NodeRuntimeName> {
+    return this.nodeSide.runtimes();
   }
 
   /** Hooks the SDK clients and tls.connect to this account (see install.ts). */
@@ -262,7 +292,7 @@ export class SimulatedAccount extends ServiceProperties implements SimulatedBack
     const endpoints = this.endpoints;
     this.endpoints = undefined;
     await endpoints?.close();
-    await this.nodes.stop();
+    await this.nodeSide.close();
   }
 
   /**
@@ -317,7 +347,7 @@ export class SimulatedAccount extends ServiceProperties implements SimulatedBack
 
   /** Every listener, distribution and node, in fleet order. */
   targets(): SimTarget[] {
-    return this.targetSet.list((key) => this.nodeEndpointOverrides.get(key) ?? this.endpoints?.localPort(key) ?? 0);
+    return this.targetSet.list((key) => (this.endpoints ? this.localPortOf(key) : 0));
   }
 
   /** Completed TLS handshakes on a target's endpoint (tests: prove a check really handshook). */
@@ -334,9 +364,9 @@ export class SimulatedAccount extends ServiceProperties implements SimulatedBack
   /** Makes an in-memory node serve another certificate at once (the node phases). */
   setNodeCertificate(instanceId: string, cert: SimCertificate, label?: string): void {
     if (!this.ec2.byId(instanceId)) throw new Error(`setNodeCertificate: no instance ${instanceId}`);
-    if (!(this.nodes instanceof MemoryNodeRuntime))
-      throw new Error(`setNodeCertificate: the ${this.nodes.name} node runtime installs asynchronously`);
-    this.nodes.installNow(instanceId, cert, label);
+    if (this.nodes.runtimeOf(instanceId) !== 'memory')
+      throw new Error(`setNodeCertificate: ${instanceId} runs on nginx, which installs asynchronously`);
+    this.nodes.memory.installNow(instanceId, cert, label);
     this.targetSet.checkChanges();
   }
 

@@ -42,7 +42,26 @@ export {
   type ParsedTargetKey,
   type TargetKind,
 } from './target-keys';
-export { MemoryNodeRuntime, type NodeFile, type NodeRuntime, type NodeRuntimeName, type NodeServing, type NodeSpec } from './nodes';
+export {
+  MemoryNodeRuntime,
+  NodeFleet,
+  type NodeFile,
+  type NodeRuntime,
+  type NodeRuntimeName,
+  type NodeServices,
+  type NodeServing,
+  type NodeSpec,
+} from './nodes';
+export { NginxNodeRuntime, type NginxNodeLayout } from './nginx-nodes';
+export {
+  INVOCATION_DELAY_SECONDS,
+  PLUGIN_OUTPUT_LIMIT,
+  RUN_SECONDS,
+  STDERR_LIMIT,
+  STDOUT_LIMIT,
+  type CommandExecution,
+  type ExecutionResult,
+} from './ssm-run-command';
 export {
   callKey,
   checkFaultsAgainstFleet,

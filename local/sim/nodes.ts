@@ -1,17 +1,26 @@
 /**
  * The nodes of the simulated account: the fleet's EC2 instances as TLS servers (nginx on 443).
  *
- * The account talks to its nodes through a {@link NodeRuntime}, so that the node phases can later
- * run against a real nginx per node (runtime `nginx`: start/stop, files deployed by the SSM
- * document, TLS on 127.0.0.1) without the account changing. Today there is one runtime,
- * {@link MemoryNodeRuntime}: each node is the certificate it serves, and the account's own TLS
- * endpoint (tls-endpoints.ts) serves it.
+ * The account talks to its nodes through a {@link NodeRuntime}: {@link MemoryNodeRuntime} (each
+ * node is the certificate it serves, the account's own TLS endpoint (tls-endpoints.ts) serves it,
+ * and the deploy document is emulated: memory-deploy.ts), `NginxNodeRuntime` (nginx-nodes.ts: a
+ * real nginx per node on 127.0.0.1 in its own directory, the real document script under `sh`), and
+ * {@link NodeFleet}, which gives each instance to one of them: the account's `nodes`.
  */
 import { sha256OfCertificate } from './certinfo';
 import type { SimCertificate } from './iam';
+import { emulateDeployScript, type MemoryDeployDeps, type MemoryNodeState } from './memory-deploy';
+import type { CommandExecution, ExecutionResult } from './ssm-run-command';
 
-/** The runtimes: in memory (today), a real nginx per node (the node phase). */
+/** The runtimes: in memory, a real nginx per node. */
 export type NodeRuntimeName = 'memory' | 'nginx';
+
+/** What a node needs from the account to run a command: its Secrets Manager (memory calls it in-process, nginx over loopback). */
+export interface NodeServices extends MemoryDeployDeps {
+  /** `http://127.0.0.1:PORT/`: the account's Secrets Manager over the real wire protocol (the AWS CLI stand-in's endpoint). */
+  readonly secretsEndpoint?: string;
+  readonly region: string;
+}
 
 /** One node to run: an instance of the fleet. */
 export interface NodeSpec {
@@ -41,7 +50,14 @@ export interface NodeServing {
 
 /** How the account runs its nodes. */
 export interface NodeRuntime {
-  readonly name: NodeRuntimeName;
+  /** The runtime (`fleet` for {@link NodeFleet}, which holds both). */
+  readonly name: NodeRuntimeName | 'fleet';
+  /** Which runtime runs this node. */
+  runtimeOf(instanceId: string): NodeRuntimeName;
+  /** Runs a step of the deploy document on the node, as its SSM Agent would (exit code, stdout, stderr). */
+  execute(execution: CommandExecution, services: NodeServices): Promise<ExecutionResult>;
+  /** Breaks the node's nginx configuration (`nginx-config-invalid`): `nginx -t` fails from now on. */
+  breakConfig(instanceId: string): void;
   /** Brings the nodes up, each serving `initial`. */
   start(nodes: readonly NodeSpec[], initial: SimCertificate): Promise<void>;
   /** Stops every node (idempotent). */
@@ -64,8 +80,8 @@ export interface NodeRuntime {
 }
 
 interface MemoryNode {
-  serving: NodeServing;
-  cert: SimCertificate;
+  label: string;
+  readonly state: MemoryNodeState;
   readonly files: Map<string, NodeFile>;
 }
 
@@ -83,8 +99,8 @@ export class MemoryNodeRuntime implements NodeRuntime {
   startNow(nodes: readonly NodeSpec[], initial: SimCertificate): void {
     for (const n of nodes) {
       this.nodes.set(n.instanceId, {
-        serving: { label: 'current', sha256: sha256OfCertificate(initial.certPem) },
-        cert: initial,
+        label: 'current',
+        state: { installed: initial, serving: initial, initial, monit: new Map(), configInvalid: false },
         files: new Map(),
       });
     }
@@ -108,17 +124,35 @@ export class MemoryNodeRuntime implements NodeRuntime {
   /** {@link installCertificate}, synchronously: the node serves `cert` when this returns. */
   installNow(instanceId: string, cert: SimCertificate, label?: string): void {
     const node = this.node(instanceId);
-    const sha256 = sha256OfCertificate(cert.certPem);
-    node.cert = cert;
-    node.serving = { label: label ?? `sha256:${sha256.slice(0, 16)}`, sha256 };
+    node.state.installed = cert;
+    node.state.serving = cert;
+    node.label = label ?? `sha256:${sha256OfCertificate(cert.certPem).slice(0, 16)}`;
+  }
+
+  runtimeOf(): NodeRuntimeName {
+    return 'memory';
+  }
+
+  /** The deploy document, emulated (memory-deploy.ts); what the node serves changes with it. */
+  async execute(execution: CommandExecution, services: NodeServices): Promise<ExecutionResult> {
+    const node = this.node(execution.instanceId);
+    const before = node.state.serving;
+    const result = await emulateDeployScript(node.state, execution.parameters, services);
+    if (node.state.serving !== before) node.label = `sha256:${sha256OfCertificate(node.state.serving.certPem).slice(0, 16)}`;
+    return result;
+  }
+
+  breakConfig(instanceId: string): void {
+    this.node(instanceId).state.configInvalid = true;
   }
 
   serving(instanceId: string): NodeServing {
-    return this.node(instanceId).serving;
+    const node = this.node(instanceId);
+    return { label: node.label, sha256: sha256OfCertificate(node.state.serving.certPem) };
   }
 
   material(instanceId: string): SimCertificate {
-    return this.node(instanceId).cert;
+    return this.node(instanceId).state.serving;
   }
 
   localPort(): undefined {
@@ -126,7 +160,7 @@ export class MemoryNodeRuntime implements NodeRuntime {
   }
 
   fingerprint(instanceId: string): Promise<string> {
-    return Promise.resolve(this.node(instanceId).serving.sha256);
+    return Promise.resolve(this.serving(instanceId).sha256);
   }
 
   /** The files deployed to a node, by path (tests). */
@@ -138,5 +172,72 @@ export class MemoryNodeRuntime implements NodeRuntime {
     const node = this.nodes.get(instanceId);
     if (!node) throw new Error(`no node ${instanceId}`);
     return node;
+  }
+}
+
+/**
+ * The account's nodes: each instance on the runtime that runs it (`nginx` for the fleet's
+ * `nginx: true` instances when a {@link NodeRuntime} for them is given, else `memory`).
+ */
+export class NodeFleet implements NodeRuntime {
+  readonly name = 'fleet' as const;
+
+  private nginx?: NodeRuntime;
+  private onNginx: ReadonlySet<string> = new Set();
+
+  constructor(readonly memory: MemoryNodeRuntime) {}
+
+  /** Runs these instances on `nginx` from now on (started by the caller). */
+  useNginx(nginx: NodeRuntime, instanceIds: ReadonlySet<string>): void {
+    this.nginx = nginx;
+    this.onNginx = instanceIds;
+  }
+
+  private of(instanceId: string): NodeRuntime {
+    return this.nginx && this.onNginx.has(instanceId) ? this.nginx : this.memory;
+  }
+
+  runtimeOf(instanceId: string): NodeRuntimeName {
+    return this.of(instanceId).runtimeOf(instanceId);
+  }
+
+  async start(): Promise<void> {
+    // Each runtime is started by whoever built it (the account): nothing to do here.
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.memory.stop(), this.nginx?.stop()]);
+  }
+
+  execute(execution: CommandExecution, services: NodeServices): Promise<ExecutionResult> {
+    return this.of(execution.instanceId).execute(execution, services);
+  }
+
+  breakConfig(instanceId: string): void {
+    this.of(instanceId).breakConfig(instanceId);
+  }
+
+  deployFiles(instanceId: string, files: readonly NodeFile[]): Promise<void> {
+    return this.of(instanceId).deployFiles(instanceId, files);
+  }
+
+  installCertificate(instanceId: string, cert: SimCertificate, label?: string): Promise<void> {
+    return this.of(instanceId).installCertificate(instanceId, cert, label);
+  }
+
+  serving(instanceId: string): NodeServing {
+    return this.of(instanceId).serving(instanceId);
+  }
+
+  material(instanceId: string): SimCertificate | undefined {
+    return this.of(instanceId).material(instanceId);
+  }
+
+  localPort(instanceId: string): number | undefined {
+    return this.of(instanceId).localPort(instanceId);
+  }
+
+  fingerprint(instanceId: string): Promise<string> {
+    return this.of(instanceId).fingerprint(instanceId);
   }
 }

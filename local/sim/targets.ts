@@ -247,7 +247,8 @@ export class TargetSet {
       servedSha256: () => t.servedSha256(),
       configuredSha256: (servername: string) => {
         const m = t.serve(servername);
-        return m ? sha256OfCertificate(m.certPem) : '';
+        // A node on a real nginx serves TLS itself: what its files hold.
+        return m ? sha256OfCertificate(m.certPem) : t.kind === 'node' ? t.servedSha256() : '';
       },
     }));
   }
