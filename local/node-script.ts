@@ -44,8 +44,6 @@ export interface RunDeployOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Directories put on PATH before the stand-in's (for wrappers that observe commands). */
   readonly pathBefore?: readonly string[];
-  /** The script to run. @default the repository's deploy-certificate.sh */
-  readonly scriptPath?: string;
   /** Run with `sh -x` (a trace on stderr). */
   readonly trace?: boolean;
   /** @default 120000 */
@@ -70,15 +68,13 @@ export function runDeployScript(options: RunDeployOptions): Promise<DeployRun> {
   // Only what a node's agent would give it: no AWS credentials or endpoints of this process leak in.
   const base: Record<string, string> = { PATH: path, HOME: process.env.HOME ?? '/root', LANG: 'C' };
   const env = { ...base, ...scriptEnvironment(options.parameters), ...(options.env ?? {}) };
-  const script = options.scriptPath ?? DEPLOY_SCRIPT_PATH;
-  const args = options.trace ? ['-x', script] : [script];
+  const args = options.trace ? ['-x', DEPLOY_SCRIPT_PATH] : [DEPLOY_SCRIPT_PATH];
   return new Promise((resolve, reject) => {
     const child = spawn('sh', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    // Killed at the timeout, as the SSM Agent kills a step at its timeoutSeconds (exit code null).
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
     child.once('error', (error) => {
       clearTimeout(timer);

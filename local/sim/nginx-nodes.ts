@@ -18,8 +18,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { hasNginx, startNginx, type NginxServer } from '../nginx';
-import { runDeployScript } from '../node-script';
+import { spawn } from 'node:child_process';
+import { hasNginx, startNginx, type NginxServer } from './nginx-process';
 import { md5OfCertificate, sha256OfCertificate } from './certinfo';
 import type { SimCertificate } from './iam';
 import type { SimInstance } from './ec2';
@@ -41,6 +41,32 @@ interface NginxNode {
   readonly server: NginxServer;
   readonly initial: SimCertificate;
   readonly certificateFile: string;
+}
+
+/** The AWS CLI stand-in (local/aws-cli/bin/aws), first on a node's PATH after its own commands. */
+const AWS_STANDIN_BIN = join(__dirname, '..', 'aws-cli', 'bin');
+
+/**
+ * Runs a script under `sh` as the SSM Agent runs a step: only the given environment (the
+ * parameters as `SSM_<name>`, interpolationType ENV_VAR), killed at the timeout (exit code null).
+ */
+function runScript(script: string, env: Record<string, string>, timeoutMs: number): Promise<ExecutionResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code, stdout, stderr });
+    });
+  });
 }
 
 const WRAPPED = new Set(['nginx', 'systemctl', 'service', 'monit', 'sudo']);
@@ -165,17 +191,18 @@ export class NginxNodeRuntime implements NodeRuntime {
     if (process.getuid?.() !== 0 && p.owner)
       p.owner = `${execFileSync('id', ['-un']).toString().trim()}:${execFileSync('id', ['-gn']).toString().trim()}`;
     for (const name of ['nginxTestCommand', 'nginxReloadCommand', 'monitReloadCommand']) if (p[name]) p[name] = nodeCommand(p[name]);
-    const run = await runDeployScript({
-      parameters: p as never,
-      scriptPath: script,
-      pathBefore: [node.bin],
-      env: {
+    return runScript(
+      script,
+      {
+        PATH: [node.bin, AWS_STANDIN_BIN, process.env.PATH ?? '/usr/bin:/bin'].join(':'),
+        HOME: process.env.HOME ?? '/root',
+        LANG: 'C',
+        ...Object.fromEntries(Object.entries(p).map(([name, value]) => [`SSM_${name}`, value])),
         ...(services.secretsEndpoint ? { AWS_ENDPOINT_URL_SECRETS_MANAGER: services.secretsEndpoint } : {}),
         AWS_REGION: services.region,
       },
-      timeoutMs: execution.timeoutSeconds * 1000,
-    });
-    return { exitCode: run.code, stdout: run.stdout, stderr: run.stderr };
+      execution.timeoutSeconds * 1000,
+    );
   }
 
   breakConfig(instanceId: string): void {
