@@ -4,7 +4,7 @@
  * (local/aws-cli) on PATH answering from a secrets file. What nginx serves is judged by our own
  * TLS handshake, not by what the script says.
  *
- * nginx comes with `npm run setup` (nginx-light): where it is absent, the suite skips, loudly.
+ * nginx comes with `npm run setup` (nginx-light): where it is absent, the suite fails (it must run, not skip).
  */
 import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -17,14 +17,9 @@ import { AWS_STANDIN_BIN, runDeployScript, type DeployResult, type DeployRun } f
 import { scanForKeys } from '../../local/secret-scan';
 import { md5Of, sha256Of } from '../support/handler-support';
 
-const nginxHere = hasNginx();
-if (!nginxHere) {
-  // eslint-disable-next-line no-console
-  console.warn(
-    'nginx not found (npm run setup installs nginx-light): skipping the deploy script tests (test/integration/deploy-script.test.ts)',
-  );
-}
-const withNginx = nginxHere ? describe : describe.skip;
+beforeAll(() => {
+  if (!hasNginx()) throw new Error('nginx is not installed: run `npm run setup` (installs nginx-light); these tests must run, not skip');
+});
 
 const NAME = 'gitter.im';
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:cert-rotation/gitter.im/2026-12-01-AbCdEf';
@@ -131,7 +126,7 @@ function expectResult(run: DeployRun, expected: Partial<DeployResult>): void {
   }
 }
 
-withNginx('deploy script against a real nginx', () => {
+describe('deploy script against a real nginx', () => {
   beforeEach(async () => {
     node = await startNode();
   });
