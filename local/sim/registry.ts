@@ -7,6 +7,7 @@
  */
 import { cloudfrontService } from './cloudfront';
 import { cloudwatchService } from './cloudwatch';
+import { dynamodbService } from './dynamodb';
 import { ec2Service } from './ec2';
 import { elbService } from './elb';
 import { elbv2Service } from './elbv2';
@@ -32,6 +33,7 @@ export const SIMULATED_SERVICES = [
   s3Service,
   sfnService,
   cloudwatchService,
+  dynamodbService,
 ] as const;
 
 type Service = (typeof SIMULATED_SERVICES)[number];

@@ -24,7 +24,7 @@ export type SimHandler = (input: never) => unknown;
 export type OperationsOf<N extends readonly string[]> = { readonly [K in N[number]]: SimHandler };
 
 /** Places the secret scan searches, with the recorded text, in the order the account lists them. */
-export const RECORDED_PLACES = ['notifications', 'ssm parameters', 'ssm output', 's3 objects', 'secrets'] as const;
+export const RECORDED_PLACES = ['notifications', 'ssm parameters', 'ssm output', 's3 objects', 'secrets', 'approval store'] as const;
 
 /** One of {@link RECORDED_PLACES}. */
 export type RecordedPlace = (typeof RECORDED_PLACES)[number];

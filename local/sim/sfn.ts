@@ -11,6 +11,10 @@ import type {
   DescribeExecutionCommandInput,
   DescribeExecutionCommandOutput,
   ExecutionListItem,
+  GetExecutionHistoryCommandInput,
+  GetExecutionHistoryCommandOutput,
+  HistoryEvent,
+  HistoryEventType,
   ExecutionStatus,
   ListExecutionsCommandInput,
   ListExecutionsCommandOutput,
@@ -75,6 +79,7 @@ export const SFN_OPERATIONS = [
   'SendTaskSuccess',
   'SendTaskFailure',
   'SendTaskHeartbeat',
+  'GetExecutionHistory',
 ] as const;
 
 /** StartExecution `name`: 1 to 80 characters, no whitespace, wildcards, brackets, control characters or these: " # % \ ^ | ~ ` $ & , ; : / */
@@ -89,6 +94,8 @@ export class SimSfn {
   readonly started: SimExecution[] = [];
   readonly #stateMachines = new Set<string>();
   readonly #tokens = new Map<string, TokenState>();
+  /** Per execution, the state events the rehearsal records (GetExecutionHistory), oldest first. */
+  readonly #history = new Map<string, HistoryEvent[]>();
 
   constructor(private readonly clock: SimClock) {}
 
@@ -144,6 +151,21 @@ export class SimSfn {
   /** Tokens expected and not yet completed. Counts only, never the tokens' use elsewhere. */
   pendingTaskTokens(): string[] {
     return [...this.#tokens.entries()].filter(([, s]) => !s.closed).map(([t]) => t);
+  }
+
+  /**
+   * Records a state event of a registered execution, as the service would (the rehearsal
+   * records a callback task's TaskStateEntered when it starts waiting, and TaskStateExited when
+   * it ends), for GetExecutionHistory.
+   */
+  recordStateEvent(executionArn: string, type: Extract<HistoryEventType, `${string}State${'Entered' | 'Exited'}`>, name: string): void {
+    const events = this.#history.get(executionArn) ?? [];
+    const id = events.length + 1;
+    const event: HistoryEvent = type.endsWith('Entered')
+      ? { id, previousEventId: id - 1, timestamp: this.clock.now(), type, stateEnteredEventDetails: { name } }
+      : { id, previousEventId: id - 1, timestamp: this.clock.now(), type, stateExitedEventDetails: { name } };
+    events.push(event);
+    this.#history.set(executionArn, events);
   }
 
   /** Heartbeats received for a token. */
@@ -238,6 +260,16 @@ export class SimSfn {
     SendTaskHeartbeat: (input: SendTaskHeartbeatCommandInput): Out<SendTaskHeartbeatCommandOutput> => {
       this.openToken(input.taskToken).heartbeats += 1;
       return {};
+    },
+    GetExecutionHistory: (input: GetExecutionHistoryCommandInput): Out<GetExecutionHistoryCommandOutput> => {
+      if (!this.executions.some((x) => x.executionArn === input.executionArn)) {
+        throw awsError('ExecutionDoesNotExist', `Execution Does Not Exist: '${String(input.executionArn)}'`);
+      }
+      const all = [...(this.#history.get(input.executionArn ?? '') ?? [])];
+      if (input.reverseOrder) all.reverse();
+      const max = input.maxResults && input.maxResults > 0 ? Math.min(input.maxResults, 1000) : 100;
+      const { page, next } = paginate(all, { marker: input.nextToken, pageSize: max, kind: 'sfn-history', errorCode: 'InvalidToken' });
+      return { events: page.map((e) => structuredClone(e)), nextToken: next };
     },
   } satisfies OperationsOf<typeof SFN_OPERATIONS>;
 
