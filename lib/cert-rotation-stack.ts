@@ -50,7 +50,7 @@ export class CertRotationStack extends Stack {
     });
     new CfnOutput(this, 'ArtifactBucket', {
       value: storage.artifactBucket.bucketName,
-      description: 'Plans, change ledgers, approval requests and reports',
+      description: 'Plans, change ledgers and reports',
     });
     new CfnOutput(this, 'SecretPrefix', {
       value: this.rotation.secretPrefix,

@@ -20,7 +20,7 @@ import { Upload } from './phases/upload';
 import { Validate } from './phases/validate';
 import type { HandlerName, RotationFunction } from './rotation-function';
 import type { RotationStorage } from './storage';
-import { createApprovalFunction, reportPhases, secretPrefix, warnWithoutApprovers, type Phase, type PhaseContext } from './workflow';
+import { createApprovalFunctions, reportPhases, secretPrefix, type Phase, type PhaseContext } from './workflow';
 import { insertPhases, type PhaseFactory } from './workflow/phase';
 
 export { STATE } from './workflow';
@@ -70,7 +70,7 @@ export class CertRotation extends Construct {
       ...Obtain.createFunctions(ctx),
       ...Validate.createFunctions(ctx),
       ...Plan.createFunctions(ctx),
-      'request-approval': createApprovalFunction(ctx),
+      ...createApprovalFunctions(ctx),
       ...Upload.createFunctions(ctx),
       ...CanaryEdge.createFunctions(ctx),
       ...Edge.createFunctions(ctx),
@@ -83,10 +83,7 @@ export class CertRotation extends Construct {
     props.storage.restrictArtifacts({
       ledgerWriters: [role(fns['switch-canary']), role(fns['edge-switch']), role(fns.rollback)],
       planWriters: [role(fns.plan)],
-      approvalReaders: [role(fns['request-approval'])],
-      approverRoleArns: this.config.approvals.approverRoleArns,
     });
-    warnWithoutApprovers(ctx);
 
     // The phases, bottom-up: each receives the state after it and the failure path.
     const onError = new Rollback(ctx, { functions: fns });

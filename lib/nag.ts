@@ -47,7 +47,7 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
-    path: /\/(CheckInput|Guard|Obtain|Validate|RequestApproval|VerifyTls|Finish|EdgePrepare)\/Function\//,
+    path: /\/(CheckInput|Guard|Obtain|Validate|RequestApproval|ApprovalPage|VerifyTls|Finish|EdgePrepare)\/Function\//,
     wildcardActions: new RegExp(`^(${XRAY})$`),
     reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, sampling rules) supports no resource-level permissions.',
   },
@@ -79,10 +79,16 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   },
   {
     rule: 'AwsSolutions-IAM5',
-    finding:
-      /^Resource::<StorageArtifacts[0-9A-F]{8}\.Arn>\/executions\/\*\/(ledger\/\*|plan\.json|approvals\/\*|report\.json|prune\.json)$/,
+    finding: /^Resource::<StorageArtifacts[0-9A-F]{8}\.Arn>\/executions\/\*\/(ledger\/\*|plan\.json|report\.json|prune\.json)$/,
     reason:
-      'One per-execution document kind of the artifacts bucket (ledger, plan, approvals, report or prune record): the execution name is known only at run time; never the whole bucket.',
+      'One per-execution document kind of the artifacts bucket (ledger, plan, report or prune record): the execution name is known only at run time; never the whole bucket.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::arn:<AWS::Partition>:states:(<AWS::Region>|[a-z0-9-]+):<AWS::AccountId>:execution:[A-Za-z0-9_-]+:\*$/,
+    path: /\/ApprovalPage\/Function\//,
+    reason:
+      'The approval page checks that the execution of a request is running and waiting at its gate (DescribeExecution, GetExecutionHistory): executions of this state machine only, named at run time.',
   },
   {
     rule: 'AwsSolutions-IAM5',

@@ -14,6 +14,7 @@ export type HandlerName =
   | 'validate'
   | 'plan'
   | 'request-approval'
+  | 'approval-page'
   | 'upload'
   | 'switch-canary'
   | 'verify-tls'

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -9,7 +10,6 @@ export const ARTIFACTS = {
   plan: 'executions/*/plan.json',
   /** Plan's discovery results (a retried Plan resumes from them, so they steer the plan). */
   discovery: 'executions/*/discovery/*',
-  approvals: 'executions/*/approvals/*',
   report: 'executions/*/report.json',
   /** What the edge phase saw per batch (switched, verified): evidence, it steers nothing. */
   edge: 'executions/*/edge/*',
@@ -22,26 +22,28 @@ export interface ArtifactOwners {
   readonly ledgerWriters: readonly iam.IRole[];
   /** The plan's role: the only writer of plan.json (rollback trusts it) and of its discovery results. */
   readonly planWriters: readonly iam.IRole[];
-  /** The approval path: the only readers of the approval tokens. */
-  readonly approvalReaders: readonly iam.IRole[];
-  /** Approvers' role ARNs (config), allowed to read the tokens too. */
-  readonly approverRoleArns: readonly string[];
 }
 
 /**
  * Buckets of the rotation:
  * - staging: where an operator uploads `cert.pem`, `key.pem`, `chain.pem` under a prefix; the key
  *   object is deleted once imported into Secrets Manager, and anything left expires after 7 days;
- * - artifacts: per-execution plan, change ledger, approval requests and reports.
+ * - artifacts: per-execution plan, change ledger and reports.
  * Both private, encrypted, TLS-only, versioned, with access logs in a third bucket.
+ * And the approval store: a DynamoDB table of gate requests (the SHA-256 of each approval id,
+ * the task token, the execution, the gate, the expiry as TTL, and the decision), encrypted,
+ * with point-in-time recovery; only the approval page's role reads its items
+ * ({@link RotationStorage.onlyThisRoleReadsApprovals}).
  *
- * The artifacts that steer changes are writable (or, for approval tokens, readable) only by the
- * roles that own them: see {@link RotationStorage.restrictArtifacts}.
+ * The artifacts that steer changes are writable only by the roles that own them: see
+ * {@link RotationStorage.restrictArtifacts}.
  */
 export class RotationStorage extends Construct {
   public readonly stagingBucket: s3.Bucket;
   public readonly artifactBucket: s3.Bucket;
   public readonly accessLogBucket: s3.Bucket;
+  /** The approval store: partition key `idHash` (string), TTL attribute `expiresAt` (epoch seconds). */
+  public readonly approvalTable: dynamodb.Table;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -75,6 +77,56 @@ export class RotationStorage extends Construct {
       serverAccessLogsPrefix: 'artifacts/',
       lifecycleRules: [{ noncurrentVersionExpiration: Duration.days(90) }],
     });
+    this.approvalTable = new dynamodb.Table(this, 'Approvals', {
+      partitionKey: { name: 'idHash', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: 'expiresAt',
+      // Decisions (who, when, comment) are evidence: kept when the stack is removed, like the buckets.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+
+  /**
+   * Only `reader` (the approval page's role) may read the approval store's items, task tokens
+   * included: the table's resource policy denies every other principal the reads (GetItem,
+   * BatchGetItem, Query, Scan, PartiQL selects, transactions' reads), the writes that return old
+   * values (`dynamodb:ReturnValues` other than NONE), and exports or restores of the table (a copy
+   * is a read). Writing a new item (request-approval's PutItem) stays as IAM grants it.
+   */
+  onlyThisRoleReadsApprovals(reader: iam.IRole): void {
+    const notReader = { ArnNotEquals: { 'aws:PrincipalArn': reader.roleArn } };
+    const table = this.approvalTable;
+    table.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyThePageReadsApprovals',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:Query',
+          'dynamodb:Scan',
+          'dynamodb:PartiQLSelect',
+          'dynamodb:ExportTableToPointInTime',
+          'dynamodb:RestoreTableToPointInTime',
+          'dynamodb:CreateBackup',
+        ],
+        resources: ['*'],
+        conditions: notReader,
+      }),
+    );
+    table.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NoOldValuesReturnedToOthers',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:PartiQLUpdate', 'dynamodb:PartiQLDelete'],
+        resources: ['*'],
+        conditions: { ...notReader, StringNotEquals: { 'dynamodb:ReturnValues': 'NONE' } },
+      }),
+    );
   }
 
   /**
@@ -123,21 +175,5 @@ export class RotationStorage extends Construct {
     denyUnless('LedgerWrittenOnlyBySwitchesAndRollback', writes, ARTIFACTS.ledger, arns(owners.ledgerWriters));
     denyUnless('PlanWrittenOnlyByPlan', writes, ARTIFACTS.plan, arns(owners.planWriters));
     denyUnless('DiscoveryWrittenOnlyByPlan', writes, ARTIFACTS.discovery, arns(owners.planWriters));
-    denyUnless(
-      'ApprovalTokensReadOnlyByTheApprovalPath',
-      ['s3:GetObject', 's3:GetObjectVersion'],
-      ARTIFACTS.approvals,
-      arns(owners.approvalReaders, owners.approverRoleArns),
-    );
-    if (owners.approverRoleArns.length > 0) {
-      bucket.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'ApproversReadApprovalTokens',
-          principals: owners.approverRoleArns.map((a) => new iam.ArnPrincipal(a)),
-          actions: ['s3:GetObject'],
-          resources: [bucket.arnForObjects(ARTIFACTS.approvals)],
-        }),
-      );
-    }
   }
 }

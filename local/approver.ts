@@ -1,11 +1,14 @@
+import { userInfo } from 'node:os';
 import { createInterface, type Interface } from 'node:readline';
+import { openPage, postDecision, type DecisionForm } from './approval-client';
 
-export type ApproveMode = { readonly mode: 'auto' } | { readonly mode: 'prompt' } | { readonly mode: 'reject'; readonly gate: string };
+export type ApproveMode =
+  { readonly mode: 'auto' } | { readonly mode: 'prompt' } | { readonly mode: 'web' } | { readonly mode: 'reject'; readonly gate: string };
 
 export type Decision = 'approved' | 'rejected';
 
 /** Parses `--approve auto|prompt|web|reject:GATE`. */
-export function parseApprove(value: string): ApproveMode | { readonly mode: 'web' } {
+export function parseApprove(value: string): ApproveMode {
   if (value === 'auto' || value === 'prompt' || value === 'web') return { mode: value };
   const m = /^reject:(.+)$/.exec(value);
   if (m) return { mode: 'reject', gate: m[1] };
@@ -17,19 +20,31 @@ export function gateMatches(stateName: string, gate: string): boolean {
   return stateName.toLowerCase().includes(gate.toLowerCase());
 }
 
+/** A gate waiting for a decision: its state name, the link of its email, and the email itself. */
+export interface GateRequest {
+  readonly stateName: string;
+  readonly link: string;
+  readonly email: string;
+}
+
+/**
+ * Answers a gate the way an operator does: through the approval page (GET the link, then POST
+ * the form). `decide` returns once the page has the answer, or (web) once the link is shown;
+ * the rehearsal then waits for the task to end.
+ */
 export interface Approver {
-  decide(gateStateName: string, summary: string): Promise<Decision>;
+  decide(gate: GateRequest): Promise<void>;
   close(): void;
 }
 
 /** Reads answers line by line from one readline interface for the whole rehearsal (piped input works). */
-class TerminalApprover implements Approver {
+class TerminalLines {
   private rl: Interface | undefined;
   private readonly lines: string[] = [];
   private waiting: ((line: string | undefined) => void) | undefined;
   private ended = false;
 
-  private nextLine(): Promise<string | undefined> {
+  next(): Promise<string | undefined> {
     if (!this.rl) {
       this.rl = createInterface({ input: process.stdin, terminal: false });
       this.rl.on('line', (line) => {
@@ -51,31 +66,71 @@ class TerminalApprover implements Approver {
     return new Promise((resolve) => (this.waiting = resolve));
   }
 
-  async decide(gateStateName: string, summary: string): Promise<Decision> {
-    process.stderr.write(`\n${summary}\n`);
-    for (;;) {
-      process.stderr.write(`${gateStateName} [approve/reject]: `);
-      const line = await this.nextLine();
-      if (line === undefined) {
-        process.stderr.write('\nno answer (input closed): rejecting\n');
-        return 'rejected';
-      }
-      const answer = line.trim().toLowerCase();
-      if (['approve', 'a', 'y', 'yes'].includes(answer)) return 'approved';
-      if (['reject', 'r', 'n', 'no'].includes(answer)) return 'rejected';
-    }
-  }
-
   close(): void {
     this.rl?.close();
   }
 }
 
-/** Decides gates as the operator would: automatically, by rule, or by asking in the terminal. */
-export function createApprover(mode: ApproveMode): Approver {
-  if (mode.mode === 'prompt') return new TerminalApprover();
+/** Asks approve/reject in the terminal; a closed input rejects. */
+export async function askDecision(lines: TerminalLines, question: string): Promise<'approve' | 'reject'> {
+  for (;;) {
+    process.stderr.write(`${question} [approve/reject]: `);
+    const line = await lines.next();
+    if (line === undefined) {
+      process.stderr.write('\nno answer (input closed): rejecting\n');
+      return 'reject';
+    }
+    const answer = line.trim().toLowerCase();
+    if (['approve', 'a', 'y', 'yes'].includes(answer)) return 'approve';
+    if (['reject', 'r', 'n', 'no'].includes(answer)) return 'reject';
+  }
+}
+
+/** GET, then POST: the page must show the gate (200), and take the decision (200). */
+async function decideOnPage(link: string, form: DecisionForm): Promise<string> {
+  const shown = await openPage(link);
+  if (shown.status !== 200) throw new Error(`the approval page answered ${shown.status} to GET: ${shown.text.split('\n')[0]}`);
+  const answered = await postDecision(link, form);
+  if (answered.status !== 200) throw new Error(`the approval page refused the decision (${answered.status}): ${answered.text}`);
+  return answered.text;
+}
+
+/** Decides gates as the operator would: automatically, by rule, by asking in the terminal, or in a browser (web). */
+export function createApprover(mode: ApproveMode, options: { readonly announce: (line: string) => void }): Approver {
+  if (mode.mode === 'web') {
+    return {
+      decide: (gate) => {
+        options.announce(`approval needed: ${gate.stateName}\n  open this link to decide: ${gate.link}`);
+        return Promise.resolve();
+      },
+      close: () => undefined,
+    };
+  }
+  if (mode.mode === 'prompt') {
+    const lines = new TerminalLines();
+    return {
+      decide: async (gate) => {
+        process.stderr.write(`\n${gate.email}\n\n`);
+        const decision = await askDecision(lines, gate.stateName);
+        const text = await decideOnPage(gate.link, {
+          decision,
+          name: userInfo().username || 'operator',
+          comment: 'decided in the terminal (--approve prompt)',
+        });
+        process.stderr.write(`${text}\n`);
+      },
+      close: () => lines.close(),
+    };
+  }
   return {
-    decide: (gateStateName) => Promise.resolve(mode.mode === 'reject' && gateMatches(gateStateName, mode.gate) ? 'rejected' : 'approved'),
+    decide: async (gate) => {
+      const reject = mode.mode === 'reject' && gateMatches(gate.stateName, mode.gate);
+      await decideOnPage(gate.link, {
+        decision: reject ? 'reject' : 'approve',
+        name: 'rehearsal',
+        comment: `--approve ${mode.mode === 'reject' ? `reject:${mode.gate}` : mode.mode}`,
+      });
+    },
     close: () => undefined,
   };
 }

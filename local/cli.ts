@@ -88,7 +88,7 @@ function summaryLine(report: RehearsalReport): string {
       : []),
     ...(report.rollbackIncomplete ? [`  NOT BACK on what they served before: ${report.rollbackIncomplete.join(', ')}`] : []),
     `  targets: ${report.targets.length} (${changed} changed, ${served} serving the new certificate, ${report.targets.filter((t) => t.rolledBack).length} rolled back)`,
-    `  approvals: ${report.approvals.map((a) => `${a.gate} -> ${a.decision}`).join('; ') || 'none'}`,
+    `  approvals: ${report.approvals.map((a) => `${a.gate} -> ${a.decision}${a.approver ? ` by ${a.approver}` : ''}`).join('; ') || 'none'}`,
     `  state transitions: ${report.stateTransitions}, largest state payload: ${report.maxStatePayloadBytes} bytes, simulated time: ${report.simulatedSeconds}s`,
     `  secret scan: ${report.secretScan.findings} findings in ${Object.entries(report.secretScan.searched)
       .map(([place, n]) => `${n} ${place} document(s)`)
@@ -142,9 +142,6 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    if (approve.mode === 'web') {
-      throw new UsageError('--approve web needs the approval page, which this version does not have yet; use auto, prompt or reject:GATE');
-    }
     if (values.source === 'acme') {
       throw new UsageError('--source acme: ACME issuance is not built yet; use --source staged (the default) or --certificate DIR');
     }
@@ -172,6 +169,8 @@ export async function main(argv: string[]): Promise<number> {
       progress: log,
       // Shown even with --quiet: a rehearsal that could not run real nginx must say so.
       warn: (line) => process.stderr.write(`${line}\n`),
+      // --approve web: the links are shown even with --quiet (someone has to open them).
+      announce: (line: string) => process.stderr.write(`${line}\n`),
     });
     if (values.report) writeFileSync(values.report as string, `${JSON.stringify(report, null, 2)}\n`);
     log(summaryLine(report));

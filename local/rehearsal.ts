@@ -7,6 +7,7 @@ import { coldStartAll } from '../lambdas/shared/env';
 import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
 import { probeTls } from '../lambdas/shared/tls-probe';
 import { createApprover, gateMatches, type ApproveMode } from './approver';
+import { startApprovalServer } from './approval-server';
 import { captureOutput } from './capture';
 import { prepareCertificates } from './certificates';
 import { localOverrides, startLocalExecution, type EngineState } from './local-engine';
@@ -22,7 +23,7 @@ import {
   type TargetViews,
 } from './report';
 import { runScheduleTrigger, type TriggerReport } from './schedule-trigger';
-import { scanForKeys, type ScanDocument } from './secret-scan';
+import { scanForKeys, scanForTaskTokens, withTaskTokenFindings, type ScanDocument } from './secret-scan';
 import { SimulatedAccount, UsageError, type FaultSpec, type FleetSpec } from './sim';
 import { CALLBACK_RESOURCE, taskHandlers, type AroundHandler } from './task-handlers';
 import { synthesizeWorkflow, SIM_ACCOUNT, SIM_REGION } from './template';
@@ -51,6 +52,8 @@ export interface RehearsalOptions {
   readonly progress?: (line: string) => void;
   /** Warnings that must be seen even when quiet (nginx missing: nginx nodes run in memory); also in the report's `warnings`. */
   readonly warn?: (line: string) => void;
+  /** Lines the operator must see even when quiet (`--approve web`: each approval link). @default progress */
+  readonly announce?: (line: string) => void;
   /** Real milliseconds a simulated retry pause or Wait takes. @default 5 */
   readonly pauseMs?: number;
   /** How the new certificate is staged: a Secrets Manager secret (default) or files in the staging bucket. */
@@ -157,7 +160,12 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   for (const line of sim.warnings) (options.warn ?? progress)(`warning: ${line}`);
   // The stack's deploy document, as CloudFormation would create it.
   for (const doc of workflow.ssmDocuments) sim.ssm.registerDocument(doc.name, doc.content);
-  const approver = createApprover(approve);
+  const approver = createApprover(approve, { announce: options.announce ?? progress });
+  const pageFn = [...workflow.functions.values()].find((f) => f.handler === 'approval-page');
+  if (!pageFn) throw new Error('the synthesized app has no approval-page function');
+  // The real approval page on 127.0.0.1 (every --approve mode decides through it).
+  const pageServer = await startApprovalServer(pageFn);
+  const issuedTokens: string[] = [];
   const captured = captureOutput();
   sim.install();
   // A new rehearsal is a new set of Lambda containers: no configuration from an earlier run.
@@ -165,6 +173,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   try {
     sim.s3.createBucket(workflow.buckets.staging);
     sim.s3.createBucket(workflow.buckets.artifacts);
+    sim.dynamodb.createTable(workflow.approvalTable.name, workflow.approvalTable.partitionKey);
     const canaryTarget = sim
       .targets()
       .find((t) => t.kind === 'elb' && t.id === config.canary.loadBalancerName && t.port === config.canary.port);
@@ -244,8 +253,9 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     const handlerFor = taskHandlers({
       sim,
       workflow,
-      approve,
       approver,
+      pageUrl: pageServer.baseUrl,
+      issuedTokens,
       progress,
       ...(options.aroundHandlerForTests ? { around: options.aroundHandlerForTests } : {}),
       approvals,
@@ -348,10 +358,13 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       ...sim.recorded().map((r) => ({ place: r.place, name: r.name, text: r.text })),
       { place: 'report', name: 'report', text: JSON.stringify(partial) },
     ];
-    const secretScan = scanForKeys(docs, [certs.staged.privateKey, certs.current.keyPem]);
+    const keys = scanForKeys(docs, [certs.staged.privateKey, certs.current.keyPem]);
+    // Task tokens belong in the approval store only: anywhere else is a finding too.
+    const secretScan = withTaskTokenFindings(keys, scanForTaskTokens(docs, issuedTokens));
     return { ...partial, secretScan };
   } finally {
     approver.close();
+    await pageServer.close();
     captured.restore();
     await sim.close();
   }

@@ -2,7 +2,7 @@ import { summarizeCertificate, type CertificateSummary } from '../lambdas/shared
 import { RollbackIncomplete } from '../lambdas/shared/errors';
 import type { LedgerEntry } from '../lambdas/shared/ledger';
 import { targetKey } from '../lambdas/shared/targets';
-import type { Decision } from './approver';
+import type { ApprovalReport } from './task-handlers';
 import type { PhaseReport } from './phase-accounting';
 import type { TriggerReport } from './schedule-trigger';
 import type { SecretScanResult } from './secret-scan';
@@ -54,7 +54,8 @@ export interface RehearsalReport {
   /** FAILED when any state of the phase failed (a Catch taking over included); retries = the engine's StateRetried events. */
   readonly phases: PhaseReport[];
   readonly targets: TargetReport[];
-  readonly approvals: Array<{ readonly gate: string; readonly decision: Decision | 'timeout' }>;
+  /** Each gate's decision, approver and comment, as the approval store recorded them. */
+  readonly approvals: ApprovalReport[];
   readonly stateTransitions: number;
   readonly maxStatePayloadBytes: number;
   readonly apiCalls: Record<string, number>;

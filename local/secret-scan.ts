@@ -15,6 +15,7 @@ export const SCAN_PLACES = [
   's3 objects',
   'lambda environments',
   'secrets',
+  'approval store',
   'report',
 ] as const;
 export type ScanPlace = (typeof SCAN_PLACES)[number];
@@ -185,4 +186,37 @@ export function scanForKeys(documents: readonly ScanDocument[], privateKeys: rea
   }
   const places = SCAN_PLACES.filter((p) => (searched[p] ?? 0) > 0);
   return { places, findings: where.length, searched, where };
+}
+
+/** Where a task token was found outside the approval store (never the token itself). */
+export interface TaskTokenFinding {
+  readonly place: ScanPlace;
+  readonly name: string;
+}
+
+/**
+ * Searches every document but the approval store (where task tokens belong) for the task tokens
+ * the rehearsal handed to its gates, whole or as any 64-character piece, in the same encodings
+ * as keys are undone (JSON escaping, URL-encoding).
+ */
+export function scanForTaskTokens(documents: readonly ScanDocument[], tokens: readonly string[]): TaskTokenFinding[] {
+  const needles = tokens.flatMap((t) =>
+    t.length <= CHUNK
+      ? [t]
+      : [t.slice(-CHUNK), ...Array.from({ length: Math.floor(t.length / CHUNK) }, (_, i) => t.slice(i * CHUNK, (i + 1) * CHUNK))],
+  );
+  return documents
+    .filter((d) => d.place !== 'approval store')
+    .filter((d) => variantsOf(d.text).some((v) => needles.some((n) => v.includes(n))))
+    .map((d) => ({ place: d.place, name: d.name }));
+}
+
+/** The key scan's result with task-token findings added (form `task token`): both count as findings. */
+export function withTaskTokenFindings(result: SecretScanResult, found: readonly TaskTokenFinding[]): SecretScanResult {
+  if (found.length === 0) return result;
+  return {
+    ...result,
+    findings: result.findings + found.length,
+    where: [...result.where, ...found.map((f) => ({ place: f.place, name: f.name, form: 'task token' }))],
+  };
 }

@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { SFNClient, SendTaskFailureCommand, SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
-import { describeDetails } from '../lambdas/request-approval/domain';
-import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
-import type { ApproveMode, Approver, Decision } from './approver';
+import { randomBytes } from 'node:crypto';
+import { hashApprovalId } from '../lambdas/approval-page/store';
+import { approvalLinksIn } from './approval-client';
+import type { Approver, Decision } from './approver';
 import { invokeHandler } from './invoke';
 import type { EngineState, LocalHandler } from './local-engine';
 import type { SimulatedAccount } from './sim';
@@ -18,33 +16,43 @@ export type AroundHandler = (
   invoke: () => Promise<unknown>,
 ) => Promise<unknown>;
 
+/** A gate's decision as the approval store recorded it. */
+export interface ApprovalReport {
+  readonly gate: string;
+  readonly decision: Decision | 'timeout';
+  readonly approver?: string;
+  readonly comment?: string;
+  readonly decidedAt?: string;
+}
+
 export interface TaskHandlerOptions {
   readonly sim: SimulatedAccount;
   readonly workflow: SynthesizedWorkflow;
-  readonly approve: ApproveMode;
   readonly approver: Approver;
+  /** The approval page's base URL (the rehearsal's server on 127.0.0.1). */
+  readonly pageUrl: string;
+  /** Every task token handed to a gate is appended here (the token check searches for them). */
+  readonly issuedTokens: string[];
   readonly progress: (line: string) => void;
   readonly around?: AroundHandler;
   /** Each gate's decision is appended here, in the order the gates ran. */
-  readonly approvals: Array<{ readonly gate: string; readonly decision: Decision | 'timeout' }>;
+  readonly approvals: ApprovalReport[];
 }
 
 /**
  * The local handler of each Task state, for the engine: a Lambda task runs its real handler
  * in-process with its function's environment (inside `sim.runTask`, for state faults); a callback
- * task (an approval gate) runs request-approval with a token of its own, lets the approver answer
- * the way an operator would, and waits for the answer.
+ * task (an approval gate) runs request-approval with a token of its own, hands the approver the
+ * link of the email it sent (the approver answers on the real approval page, whose POST calls
+ * SendTaskSuccess/SendTaskFailure), and waits for the task to end.
  *
  * Crash faults: the handler's side effects happen, then the invocation "fails" as a Lambda
  * service error would, and the state machine retries it. (With `afterCalls`, the simulated account
  * crashes the invocation itself, mid-work: sim.runTask.)
  */
 export function taskHandlers(options: TaskHandlerOptions): (stateName: string, state: EngineState) => LocalHandler | undefined {
-  const { sim, workflow, approve, approver, progress, around, approvals } = options;
+  const { sim, workflow, approver, progress, around, approvals, pageUrl, issuedTokens } = options;
   const crashes = sim.stateFaults.filter((f) => f.afterCalls === undefined).map((f) => ({ state: f.state, remaining: f.count ?? 1 }));
-  // The operator's own CLI calls retry patiently through injected throttling.
-  const sfnClient = new SFNClient({ maxAttempts: 10 });
-  const s3Client = new S3Client({ maxAttempts: 10 });
 
   type Fn = SynthesizedWorkflow['functions'] extends ReadonlyMap<string, infer F> ? F : never;
   const invoke = (state: string, fn: Fn, event: unknown) =>
@@ -64,41 +72,44 @@ export function taskHandlers(options: TaskHandlerOptions): (stateName: string, s
     if (state.Resource === CALLBACK_RESOURCE) {
       return async (raw) => {
         const { FunctionName, Payload } = raw as { FunctionName: string; Payload: Record<string, unknown> };
-        const fn = workflow.functions.get(FunctionName);
-        if (!fn) throw new Error(`no handler for ${FunctionName}`);
-        // The engine does not mint task tokens; give each gate invocation its own.
-        const token = `rehearsal-token-${randomUUID()}`;
+        const synthesized = workflow.functions.get(FunctionName);
+        if (!synthesized) throw new Error(`no handler for ${FunctionName}`);
+        // The links in the email point at the page this rehearsal serves on 127.0.0.1.
+        const fn = { ...synthesized, environment: { ...synthesized.environment, APPROVAL_PAGE_URL: pageUrl } };
+        const executionArn = String(Payload.executionArn);
+        // The engine does not mint task tokens; give each gate invocation its own (as long as AWS's).
+        const token = `rehearsal-task-token-${randomBytes(300).toString('base64url')}`;
         sim.sfn.expectTaskToken(token);
-        const requested = (await sim.runTask(stateName, () => invoke(stateName, fn, { ...Payload, taskToken: token }))) as {
-          requestKey: string;
-        };
+        issuedTokens.push(token);
+        sim.sfn.recordStateEvent(executionArn, 'TaskStateEntered', stateName);
+        const sent = sim.sns.messages.length;
+        await sim.runTask(stateName, () => invoke(stateName, fn, { ...Payload, taskToken: token }));
         crash();
-        // The approver reads the request (and its token) where an operator would, then answers.
-        const object = await s3Client.send(new GetObjectCommand({ Bucket: workflow.buckets.artifacts, Key: requested.requestKey }));
-        const request = JSON.parse((await object.Body?.transformToString()) ?? '{}') as { taskToken: string; gate: string };
-        // What the approval email shows, for --approve prompt.
-        const summary = describeDetails(Payload.details ?? {});
+        // The approver reads the email, as an operator would, and answers on the page it links.
+        const email = sim.sns.messages
+          .slice(sent)
+          .map((m) => m.message)
+          .find((m) => approvalLinksIn(m).length > 0);
+        if (!email) throw new Error(`${stateName}: request-approval sent no email with an approval link`);
+        const link = approvalLinksIn(email)[0];
         progress(`  waiting for approval: ${stateName}`);
-        const decision = await approver.decide(stateName, summary);
-        approvals.push({ gate: stateName, decision });
-        progress(`  ${decision}: ${stateName}`);
-        if (decision === 'approved') {
-          await sfnClient.send(
-            new SendTaskSuccessCommand({
-              taskToken: request.taskToken,
-              output: JSON.stringify({ decision, approvedBy: 'rehearsal', at: sim.clock.now().toISOString() }),
-            }),
-          );
-        } else {
-          await sfnClient.send(
-            new SendTaskFailureCommand({
-              taskToken: request.taskToken,
-              error: APPROVAL_REJECTED,
-              cause: `rejected in the rehearsal (--approve ${approve.mode === 'reject' ? `reject:${approve.gate}` : approve.mode})`,
-            }),
-          );
-        }
-        const result = await sim.sfn.waitForTaskToken(token);
+        const ended = sim.sfn.waitForTaskToken(token);
+        await approver.decide({ stateName, link, email });
+        const result = await ended;
+        sim.sfn.recordStateEvent(executionArn, 'TaskStateExited', stateName);
+        // What the approval store recorded (observed, not what the approver meant to do).
+        const idHash = hashApprovalId(link.slice(link.lastIndexOf('/') + 1));
+        const item = sim.dynamodb.items(workflow.approvalTable.name).find((i) => i.idHash?.S === idHash);
+        const recorded = item?.decision?.S;
+        const decision: Decision | 'timeout' = recorded === 'approved' || recorded === 'rejected' ? recorded : 'timeout';
+        approvals.push({
+          gate: stateName,
+          decision,
+          ...(item?.decidedBy?.S ? { approver: item.decidedBy.S } : {}),
+          ...(item?.comment?.S ? { comment: item.comment.S } : {}),
+          ...(item?.decidedAt?.S ? { decidedAt: item.decidedAt.S } : {}),
+        });
+        progress(`  ${decision}: ${stateName}${item?.decidedBy?.S ? ` (by ${item.decidedBy.S})` : ''}`);
         if ('error' in result) {
           const err = new Error(result.cause);
           err.name = result.error;

@@ -21,6 +21,8 @@ export interface SynthesizedWorkflow {
   >;
   /** Resolved physical names of the resources the simulated account must hold. */
   readonly buckets: { readonly staging: string; readonly artifacts: string };
+  /** The approval store's table name and partition key. */
+  readonly approvalTable: { readonly name: string; readonly partitionKey: string };
   readonly topicArn: string;
   /** The report phases in flow order, each with the state names its phases declare (`CertRotation.phases`). */
   readonly phases: ReadonlyArray<{ readonly name: string; readonly states: readonly string[] }>;
@@ -35,6 +37,7 @@ export const SIM_ACCOUNT = '123456789012';
 function physicalRef(logicalId: string, resource: CfnResource | undefined): string {
   switch (resource?.Type) {
     case 'AWS::S3::Bucket':
+    case 'AWS::DynamoDB::Table':
       return `rehearsal-${logicalId.toLowerCase()}`;
     case 'AWS::SNS::Topic':
       return `arn:aws:sns:${SIM_REGION}:${SIM_ACCOUNT}:${logicalId}`;
@@ -48,12 +51,17 @@ function physicalRef(logicalId: string, resource: CfnResource | undefined): stri
 }
 
 function physicalAttr(logicalId: string, attr: string, resource: CfnResource | undefined): string {
+  // A function URL as Lambda names them (the rehearsal serves the page at its own address instead).
+  if (attr === 'FunctionUrl' && resource?.Type === 'AWS::Lambda::Url')
+    return `https://${logicalId.toLowerCase()}.lambda-url.${SIM_REGION}.on.aws/`;
   if (attr === 'Arn') {
     switch (resource?.Type) {
       case 'AWS::Lambda::Function':
         return `arn:aws:lambda:${SIM_REGION}:${SIM_ACCOUNT}:function:${logicalId}`;
       case 'AWS::S3::Bucket':
         return `arn:aws:s3:::${physicalRef(logicalId, resource)}`;
+      case 'AWS::DynamoDB::Table':
+        return `arn:aws:dynamodb:${SIM_REGION}:${SIM_ACCOUNT}:table/${physicalRef(logicalId, resource)}`;
       default:
         return `arn:aws:${(resource?.Type ?? 'unknown').split('::')[1]?.toLowerCase()}:${SIM_REGION}:${SIM_ACCOUNT}:${logicalId}`;
     }
@@ -171,9 +179,12 @@ export function synthesizeWorkflow(
   const storage = stack.node.findChild('Storage') as unknown as {
     stagingBucket: { node: { defaultChild: unknown } };
     artifactBucket: { node: { defaultChild: unknown } };
+    approvalTable: { node: { defaultChild: unknown } };
   };
   const stagingId = logical(storage.stagingBucket.node.defaultChild);
   const artifactsId = logical(storage.artifactBucket.node.defaultChild);
+  const tableId = logical(storage.approvalTable.node.defaultChild);
+  const keySchema = (resources[tableId]?.Properties?.KeySchema ?? []) as Array<{ AttributeName: string; KeyType: string }>;
   const topicEntry = Object.entries(resources).find(([, r]) => r.Type === 'AWS::SNS::Topic');
   const ssmDocuments = Object.entries(resources)
     .filter(([, r]) => r.Type === 'AWS::SSM::Document')
@@ -187,6 +198,10 @@ export function synthesizeWorkflow(
     stateMachineName: typeof sm.Properties?.StateMachineName === 'string' ? sm.Properties.StateMachineName : smId,
     functions,
     buckets: { staging: physicalRef(stagingId, resources[stagingId]), artifacts: physicalRef(artifactsId, resources[artifactsId]) },
+    approvalTable: {
+      name: physicalRef(tableId, resources[tableId]),
+      partitionKey: keySchema.find((k) => k.KeyType === 'HASH')?.AttributeName ?? '',
+    },
     topicArn: topicEntry ? physicalRef(topicEntry[0], topicEntry[1]) : '',
     phases: stack.rotation.phases,
     ssmDocuments,

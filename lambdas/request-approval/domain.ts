@@ -1,96 +1,136 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import {
+  hashApprovalId,
+  MAX_NAMES,
+  newApprovalId,
+  type ApprovalStore,
+  type ApprovalSummary,
+  type CertificateLine,
+} from '../approval-page/store';
+import type { PlanDocument } from '../plan/domain';
 import { ArtifactStore } from '../shared/artifacts';
 import type { DomainLogger } from '../shared/logger';
+import { targetLabel, type EdgeTarget, type NodeTarget } from '../shared/targets';
+import { approvalEmail, describeDetails } from './email';
+
+/** Which planned targets the next phase touches (read from the plan in S3). */
+export interface GateTouches {
+  /** The canary listener. */
+  readonly canary?: boolean;
+  /** Every other edge target (ELB, ELBv2, CloudFront). */
+  readonly edge?: boolean;
+  /** The nodes of these node phases. */
+  readonly nodePhases?: readonly string[];
+}
+
+export interface GateNext {
+  /** One line: what the next phase does. */
+  readonly description: string;
+  readonly touches?: GateTouches;
+}
 
 export interface ApprovalRequestParams {
   readonly sns: SNSClient;
-  readonly store: ArtifactStore;
+  readonly approvals: ApprovalStore;
+  readonly artifacts: ArtifactStore;
   readonly logger: DomainLogger;
   readonly topicArn: string;
-  readonly bucket: string;
   readonly domain: string;
+  /** The approval page's base URL (the function URL), ending in `/`. */
+  readonly pageUrl: string;
+  readonly timeoutSeconds: number;
+  readonly onTimeout: 'rollback' | 'stop';
   readonly gate: string;
   readonly title: string;
   readonly taskToken: string;
   readonly executionName: string;
   readonly executionArn: string;
-  /** What the approver decides on: counts, names, fingerprints. Never key material. */
+  /** What was just done and verified: counts, names, fingerprints. Never key material. */
   readonly details: unknown;
+  readonly certificates?: { readonly new?: Partial<CertificateLine>; readonly previous?: Partial<CertificateLine> };
+  readonly next?: GateNext;
   readonly now: () => Date;
-}
-
-export interface ApprovalRequest {
-  readonly gate: string;
-  readonly title: string;
-  readonly executionArn: string;
-  readonly requestedAt: string;
-  readonly taskToken: string;
+  /** @default 256 random bits */
+  readonly mintId?: () => string;
 }
 
 export interface ApprovalRequestResult {
   readonly gate: string;
-  readonly requestKey: string;
   readonly requestedAt: string;
+  readonly expiresAt: string;
+  /** First 12 hex digits of the id's SHA-256: enough to find the item, useless to decide. */
+  readonly approvalRef: string;
 }
 
-export function approvalKey(executionName: string, gate: string): string {
-  return `${ArtifactStore.executionPrefix(executionName)}approvals/${gate}.json`;
+function certificateLine(c: Partial<CertificateLine> | undefined): CertificateLine | undefined {
+  if (!c?.sha256) return undefined;
+  return { serial: c.serial ?? '?', sha256: c.sha256, notAfter: c.notAfter ?? '?' };
 }
 
-/** Renders the gate's details as the indented text of the approval email. */
-export function describeDetails(details: unknown, indent = ''): string {
-  if (details === null || details === undefined) return '';
-  if (typeof details !== 'object') return typeof details === 'string' ? details : JSON.stringify(details);
-  return Object.entries(details as Record<string, unknown>)
-    .map(([k, v]) =>
-      Array.isArray(v)
-        ? `${indent}${k}: ${v.length === 0 ? '(none)' : v.join(', ')}`
-        : typeof v === 'object' && v !== null
-          ? `${indent}${k}:\n${describeDetails(v, `${indent}  `)}`
-          : `${indent}${k}: ${String(v)}`,
-    )
-    .join('\n');
+const KIND_LABEL: Record<EdgeTarget['kind'] | 'node', string> = {
+  elb: 'classic ELB listeners',
+  elbv2: 'ELBv2 listener certificates',
+  cloudfront: 'CloudFront distributions',
+  node: 'nodes',
+};
+
+/** Counts and names of what the next phase touches, from the execution's own plan. */
+async function nextTargets(params: ApprovalRequestParams): Promise<ApprovalSummary['next']> {
+  const touches = params.next?.touches ?? {};
+  const description = params.next?.description ?? 'the next phase of the rotation';
+  const wanted = touches.canary || touches.edge || (touches.nodePhases?.length ?? 0) > 0;
+  if (!wanted) return { description, counts: {}, names: [], more: 0 };
+  const plan = await params.artifacts.getJson<PlanDocument>(ArtifactStore.planKey(params.executionName));
+  if (!plan) throw new Error(`the plan of ${params.executionName} is missing from the artifacts bucket`);
+  const targets: Array<EdgeTarget | NodeTarget> = [
+    ...(touches.canary ? [plan.canary] : []),
+    ...(touches.edge ? plan.edge : []),
+    ...(touches.nodePhases ?? []).flatMap((p) => plan.nodePhases.find((x) => x.name === p)?.nodes ?? []),
+  ];
+  const counts: Record<string, number> = {};
+  for (const t of targets) counts[KIND_LABEL[t.kind]] = (counts[KIND_LABEL[t.kind]] ?? 0) + 1;
+  const names = targets.slice(0, MAX_NAMES).map(targetLabel);
+  return { description, counts, names, more: targets.length - names.length };
 }
 
 /**
- * A gate of the rotation: stores the callback token where only approvers can read it (the
- * encrypted artifacts bucket; the token never goes to logs or the email), and emails the
- * approvers what they are deciding on and how to answer.
+ * A gate of the rotation: mints an approval id (256 random bits), stores its SHA-256 with the
+ * task token, execution, gate and expiry in the approval store (the only place the token goes:
+ * never a log, the email, S3 or the result), then emails the approvers the summary and a link
+ * to the approval page that carries only the id.
  */
 export async function requestApproval(params: ApprovalRequestParams): Promise<ApprovalRequestResult> {
-  const key = approvalKey(params.executionName, params.gate);
-  const request: ApprovalRequest = {
-    gate: params.gate,
+  const now = params.now();
+  const expires = new Date(now.getTime() + params.timeoutSeconds * 1000);
+  const id = (params.mintId ?? newApprovalId)();
+  const idHash = hashApprovalId(id);
+  const summary: ApprovalSummary = {
+    domain: params.domain,
     title: params.title,
-    executionArn: params.executionArn,
-    requestedAt: params.now().toISOString(),
-    taskToken: params.taskToken,
+    executionName: params.executionName,
+    certificates: {
+      ...(certificateLine(params.certificates?.new) ? { new: certificateLine(params.certificates?.new) } : {}),
+      ...(certificateLine(params.certificates?.previous) ? { previous: certificateLine(params.certificates?.previous) } : {}),
+    },
+    done: describeDetails(params.details),
+    next: await nextTargets(params),
+    onTimeout: params.onTimeout,
   };
-  await params.store.putJson(key, request);
-
-  const tokenCmd = `"$(aws s3 cp s3://${params.bucket}/${key} - | jq -r .taskToken)"`;
-  const message = [
-    `Certificate rotation for ${params.domain} is waiting for your decision.`,
-    '',
-    `Gate: ${params.title}`,
-    `Execution: ${params.executionArn}`,
-    '',
-    describeDetails(params.details),
-    '',
-    'To approve:',
-    `  aws stepfunctions send-task-success --task-token ${tokenCmd} --task-output '{"approvedBy":"'"$USER"'"}'`,
-    'To reject (everything changed so far is rolled back):',
-    `  aws stepfunctions send-task-failure --task-token ${tokenCmd} --error ApprovalRejected --cause "rejected by $USER"`,
-    '',
-    'No answer before the gate times out counts as a rejection.',
-  ].join('\n');
-  await params.sns.send(
-    new PublishCommand({
-      TopicArn: params.topicArn,
-      Subject: `[cert-rotation ${params.domain}] Approval needed: ${params.title}`.slice(0, 99),
-      Message: message,
-    }),
-  );
-  params.logger.info('approval requested', { gate: params.gate });
-  return { gate: params.gate, requestKey: key, requestedAt: request.requestedAt };
+  await params.approvals.create({
+    idHash,
+    taskToken: params.taskToken,
+    executionArn: params.executionArn,
+    executionName: params.executionName,
+    gate: params.gate,
+    stateName: params.title,
+    summary,
+    requestedAt: now.toISOString(),
+    expiresAt: Math.floor(expires.getTime() / 1000),
+  });
+  const link = `${params.pageUrl.replace(/\/?$/, '/')}a/${id}`;
+  const { subject, message } = approvalEmail(summary, link, expires);
+  await params.sns.send(new PublishCommand({ TopicArn: params.topicArn, Subject: subject, Message: message }));
+  const approvalRef = idHash.slice(0, 12);
+  params.logger.info('approval requested', { gate: params.gate, approvalRef, expiresAt: expires.toISOString() });
+  return { gate: params.gate, requestedAt: now.toISOString(), expiresAt: expires.toISOString(), approvalRef };
 }

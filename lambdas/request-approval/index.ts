@@ -1,27 +1,36 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { ApprovalStore } from '../approval-page/store';
 import { ArtifactStore } from '../shared/artifacts';
 import { defineHandler } from '../shared/handler';
-import { requestApproval, type ApprovalRequestResult } from './domain';
+import { requestApproval, type ApprovalRequestParams, type ApprovalRequestResult } from './domain';
 
-export interface ApprovalEvent {
-  readonly taskToken: string;
-  readonly gate: string;
-  readonly title: string;
-  readonly executionName: string;
-  readonly executionArn: string;
-  readonly details: unknown;
+export type { GateNext, GateTouches } from './domain';
+
+/** What a gate's state passes (the rest of the params comes from the environment). */
+export type ApprovalEvent = Pick<
+  ApprovalRequestParams,
+  'taskToken' | 'gate' | 'title' | 'executionName' | 'executionArn' | 'details' | 'certificates' | 'next'
+>;
+
+function onTimeoutOf(value: string): 'rollback' | 'stop' {
+  if (value !== 'rollback' && value !== 'stop') throw new Error(`ON_TIMEOUT must be rollback or stop (got "${value}")`);
+  return value;
 }
 
 export const handler = defineHandler({
   name: 'request-approval',
   deps: ({ requireEnv, awsClient }) => {
-    const bucket = requireEnv('ARTIFACT_BUCKET');
+    const onTimeout = onTimeoutOf(requireEnv('ON_TIMEOUT'));
     return {
-      bucket,
       domain: requireEnv('DOMAIN'),
       topicArn: requireEnv('TOPIC_ARN'),
-      store: new ArtifactStore(awsClient(S3Client), bucket),
+      pageUrl: requireEnv('APPROVAL_PAGE_URL'),
+      timeoutSeconds: Number(requireEnv('TIMEOUT_SECONDS')),
+      onTimeout,
+      approvals: new ApprovalStore(awsClient(DynamoDBClient), requireEnv('APPROVAL_TABLE')),
+      artifacts: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
       sns: awsClient(SNSClient),
     };
   },

@@ -81,14 +81,14 @@ export interface NginxConfig {
 }
 
 export interface ApprovalConfig {
-  /** How long a gate waits for a decision before the rotation is rolled back. @default 86400 */
+  /** How long a gate waits for a decision (the approval link expires then). @default 86400 */
   readonly timeoutSeconds?: number;
   /**
-   * IAM role ARNs of the approvers: the only principals, besides the request-approval function,
-   * that may read the approval tokens in the artifacts bucket (a bucket policy denies everyone
-   * else). @default [] (then nobody can read a token, and every gate times out and rolls back)
+   * What a gate timeout does: `rollback` restores every changed target (verified), as a
+   * rejection does; `stop` ends the rotation where it is (every target verified on the old or the
+   * new certificate, nothing more changed, nothing rolled back). Both notify. @default "rollback"
    */
-  readonly approverRoleArns?: readonly string[];
+  readonly onTimeout?: 'rollback' | 'stop';
 }
 
 export interface ScheduleConfig {

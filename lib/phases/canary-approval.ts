@@ -8,7 +8,7 @@ export type CanaryApprovalProps = GatePhaseProps;
  * rotation go on (the edge rollout), or not.
  *
  * Verified by: the TLS check before it (the served SHA-256 and the number of checks are shown);
- * only the approver roles may read the callback token.
+ * only the approval page's role reads the task token.
  * Errors: a rejection or any error goes to the failure path (which switches the canary back), a
  * timeout through `onTimeout`.
  */
@@ -25,8 +25,10 @@ export class CanaryApproval extends GatePhase {
         canary: c.canary.endpoint,
         servedSha256: sfn.JsonPath.stringAt('$.canaryCheck.servedSha256'),
         checks: sfn.JsonPath.numberAt('$.canaryCheck.attempts'),
-        next: 'the edge rollout: every other ELB and ELBv2 listener and CloudFront distribution that serves the current certificate',
-        targets: sfn.JsonPath.objectAt('$.plan.counts'),
+      },
+      next: {
+        description: 'the edge rollout: every other ELB and ELBv2 listener and CloudFront distribution that serves the current certificate',
+        touches: { edge: true },
       },
     });
   }

@@ -9,8 +9,8 @@ export type EdgeApprovalProps = GatePhaseProps;
  * `--approve reject:rollout` (or `reject:Approval 3`) rejects here: `reject:edge` would match the
  * canary gate first ("canary edge").
  *
- * Verified by: the edge phase's verification before it; only the approver roles may read the
- * callback token.
+ * Verified by: the edge phase's verification before it; only the approval page's role reads
+ * the task token.
  * Errors: a rejection or any error goes to the failure path (which restores every edge target
  * and the canary), a timeout through `onTimeout`.
  */
@@ -26,8 +26,8 @@ export class EdgeApproval extends GatePhase {
         targets: sfn.JsonPath.objectAt('$.edgeBatches.targets'),
         switched: sfn.JsonPath.objectAt('$.edgeSwitch'),
         verified: sfn.JsonPath.objectAt('$.edgeVerify'),
-        next: 'finish and report (node phases are not part of this version)',
       },
+      next: { description: 'prune old IAM certificates of this domain, then the final report' },
     });
   }
 }

@@ -7,7 +7,7 @@ export type StartApprovalProps = GatePhaseProps;
  * Approval 1: a human reads what will change (the new and the current certificate, the canary,
  * the target counts, the validation warnings) and starts the rotation, or not.
  *
- * Verified by: only the approver roles may read the callback token (the artifact bucket policy).
+ * Verified by: only the approval page's role reads the task token (the approval store's policy).
  * Errors: a rejection or any error goes to the failure path, a timeout through `onTimeout`; nothing
  * has changed yet (an empty ledger).
  */
@@ -37,6 +37,7 @@ export class StartApproval extends GatePhase {
         nodes: sfn.JsonPath.objectAt('$.plan.nodeNames'),
         warnings: sfn.JsonPath.listAt('$.validation.warnings'),
       },
+      next: { description: 'upload the new certificate to IAM, then switch the canary listener', touches: { canary: true } },
     });
   }
 }

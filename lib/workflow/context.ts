@@ -63,6 +63,13 @@ export function arns(ctx: PhaseContext) {
       resourceName: ctx.stateMachineName,
       arnFormat: ArnFormat.COLON_RESOURCE_NAME,
     }),
+    /** Every execution of this state machine (DescribeExecution, GetExecutionHistory). */
+    executions: stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${ctx.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
     // Artifacts by owner: each function gets only the per-execution documents it uses (the bucket
     // policy in RotationStorage.restrictArtifacts denies everyone else the ledger, plan and tokens).
     artifacts: (pattern: string) => artifactBucket.arnForObjects(pattern),

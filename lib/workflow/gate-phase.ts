@@ -1,11 +1,12 @@
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { GateNext } from '../../lambdas/request-approval';
 import type { PhaseContext } from './context';
 import { gate } from './gate';
 import { Phase, type Functions, type PhaseProps } from './phase';
 
 /** What every approval phase takes: the shared approval-request function and the one timeout state. */
 export interface GatePhaseProps extends PhaseProps {
-  /** The approval-request function (`createApprovalFunction`), shared by every gate. */
+  /** The approval-request function (`createApprovalFunctions`), shared by every gate. */
   readonly functions: Functions<'request-approval'>;
   /** The one "no answer in time" state every gate goes to on a timeout (`approvalTimedOut`). */
   readonly onTimeout: sfn.IChainable;
@@ -20,7 +21,13 @@ export interface GateSpec {
   readonly constructId: string;
   readonly stateName: string;
   readonly gate: string;
+  /** What was just done and verified, shown in the email and on the page. */
   readonly details: Record<string, unknown>;
+  /**
+   * What the next phase does, and which planned targets it touches (counts and the first names,
+   * read from the execution's plan in S3). @default "the next phase of the rotation", none listed
+   */
+  readonly next?: GateNext;
 }
 
 /**
@@ -39,6 +46,7 @@ export abstract class GatePhase extends Phase {
       stateName: spec.stateName,
       gate: spec.gate,
       details: spec.details,
+      ...(spec.next ? { next: spec.next } : {}),
       handler: props.functions['request-approval'],
       timeoutSeconds: ctx.config.approvals.timeoutSeconds,
       timing: ctx.config.timing,

@@ -1,8 +1,9 @@
-import { Annotations, Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import type { ApprovalEvent } from '../../lambdas/request-approval';
+import type { ApprovalEvent, GateNext } from '../../lambdas/request-approval';
 import { RotationFunction } from '../rotation-function';
 import { ARTIFACTS } from '../storage';
 import { allow, arns, type PhaseContext } from './context';
@@ -10,30 +11,64 @@ import { ERR, EXECUTION_NAME, STATE } from './names';
 import { payloadFor } from './payload';
 import { retryWithBackoff, type Timing } from './retry';
 
-/** The approval-request function every gate invokes; it may write only the approval tokens. */
-export function createApprovalFunction(ctx: PhaseContext): RotationFunction {
-  const fn = new RotationFunction(ctx.scope, 'RequestApproval', {
+/** The approval functions: the request every gate invokes, and the page that decides. */
+export interface ApprovalFunctions {
+  readonly 'request-approval': RotationFunction;
+  readonly 'approval-page': RotationFunction;
+}
+
+/**
+ * The approval path. request-approval stores each gate's request (the SHA-256 of a fresh approval
+ * id, the task token, the execution, the gate, the expiry) in the approval store and emails the
+ * link; it may only add items (PutItem), read the plan and publish. The approval page (a Lambda
+ * function URL) is the only reader of the store (the table's resource policy) and the only holder
+ * of states:SendTaskSuccess/SendTaskFailure.
+ *
+ * Why a function URL and not an API Gateway HTTP API: the page is one function with three
+ * methods on one path; a function URL is HTTPS with nothing in between that could log the path
+ * (an HTTP API's access logs would hold the approval ids), no stage, route or integration to
+ * keep in step, and no extra cost. What an HTTP API adds (custom domain, throttling, JWT
+ * authorizers) is not needed: the 256-bit id in the path is the capability, and the page
+ * changes nothing on GET or HEAD.
+ */
+export function createApprovalFunctions(ctx: PhaseContext): ApprovalFunctions {
+  const table = ctx.storage.approvalTable;
+  const a = arns(ctx);
+  const page = new RotationFunction(ctx.scope, 'ApprovalPage', {
+    handler: 'approval-page',
+    description: 'The approval page: shows a gate on GET, decides it on POST (SendTaskSuccess/SendTaskFailure)',
+    environment: { APPROVAL_TABLE: table.tableName },
+    timeout: Duration.seconds(15),
+  });
+  allow(page, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], [table.tableArn]);
+  allow(page, ['states:DescribeExecution', 'states:GetExecutionHistory'], [a.executions]);
+  allow(page, ['states:SendTaskSuccess', 'states:SendTaskFailure'], [a.stateMachine]);
+  // Public on purpose: the link is opened from an email on a phone, where no AWS credentials
+  // are. The approval id (256 random bits) is the capability; GET and HEAD change nothing.
+  const url = page.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
+  ctx.storage.onlyThisRoleReadsApprovals(page.function.role!);
+
+  const request = new RotationFunction(ctx.scope, 'RequestApproval', {
     handler: 'request-approval',
-    description: 'Emails an approval request and stores its callback token',
+    description: 'Stores an approval request (hashed id, task token) and emails the link to the approval page',
     environment: {
       DOMAIN: ctx.config.domain,
       ARTIFACT_BUCKET: ctx.storage.artifactBucket.bucketName,
       TOPIC_ARN: ctx.notifications.topic.topicArn,
+      APPROVAL_TABLE: table.tableName,
+      APPROVAL_PAGE_URL: url.url,
+      TIMEOUT_SECONDS: String(ctx.config.approvals.timeoutSeconds),
+      ON_TIMEOUT: ctx.config.approvals.onTimeout,
     },
   });
-  allow(fn, ['s3:PutObject'], [arns(ctx).artifacts(ARTIFACTS.approvals)]);
-  ctx.notifications.grantPublish(fn.function);
-  return fn;
-}
-
-/** A warning at synth when no one could answer a gate (every gate would time out and roll back). */
-export function warnWithoutApprovers(ctx: PhaseContext): void {
-  if (ctx.config.approvals.approverRoleArns.length === 0) {
-    Annotations.of(ctx.scope).addWarningV2(
-      'cert-rotation:no-approvers',
-      "approvals.approverRoleArns is empty: no principal may read the approval tokens, so every gate times out and rolls back. List the approvers' IAM role ARNs.",
-    );
-  }
+  allow(request, ['dynamodb:PutItem'], [table.tableArn]);
+  allow(request, ['s3:GetObject'], [a.artifacts(ARTIFACTS.plan)]);
+  ctx.notifications.grantPublish(request.function);
+  new CfnOutput(Stack.of(ctx.scope), 'ApprovalPageUrl', {
+    value: url.url,
+    description: 'The approval page (links in the approval emails)',
+  });
+  return { 'request-approval': request, 'approval-page': page };
 }
 
 /**
@@ -57,8 +92,10 @@ export interface GateOptions {
   readonly stateName: string;
   /** The gate's name: the approval is stored at `$.approvals.<gate>`. */
   readonly gate: string;
-  /** What the approver reads. */
+  /** What was just done and verified (the approver reads it). */
   readonly details: Record<string, unknown>;
+  /** What the next phase does and which planned targets it touches. @default "the next phase", none listed */
+  readonly next?: GateNext;
   readonly handler: RotationFunction;
   readonly timeoutSeconds: number;
   readonly timing: Timing;
@@ -82,12 +119,18 @@ export function gate(o: GateOptions): tasks.LambdaInvoke {
         executionName: EXECUTION_NAME,
         executionArn: sfn.JsonPath.stringAt('$$.Execution.Id'),
         details: o.details,
+        // Every gate names both certificates (serial, SHA-256, expiry) in its email and page.
+        certificates: {
+          new: sfn.JsonPath.objectAt('$.validation.summary'),
+          previous: sfn.JsonPath.objectAt('$.current'),
+        },
+        next: o.next ?? { description: 'the next phase of the rotation' },
       }),
     ),
     resultPath: `$.approvals.${o.gate}`,
     taskTimeout: sfn.Timeout.duration(Duration.seconds(o.timeoutSeconds)),
   });
-  // A throttled request (email or token store) is asked again; a retry mints a new token.
+  // A throttled request (email or store) is asked again; a retry gets a new task token, and a new id.
   retryWithBackoff(t, ERR.transient, o.timing);
   t.addCatch(o.onTimeout, { errors: ['States.Timeout'], resultPath: '$.error' });
   t.addCatch(o.onError, { errors: ['States.ALL'], resultPath: '$.error' });

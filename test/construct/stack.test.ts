@@ -498,7 +498,13 @@ describe('Lambda functions', () => {
     });
     expect(JSON.parse(env('plan').EDGE_SELECTION)).toEqual({ include: [], exclude: [] });
     expect(JSON.parse(env('plan').NODE_PHASES)).toEqual(s.config.nodePhases.map((p) => ({ name: p.name, targets: p.targets })));
-    expect(env('request-approval')).toMatchObject({ DOMAIN: 'gitter.im', ARTIFACT_BUCKET: `\${${artifacts}}`, TOPIC_ARN: `\${${topic}}` });
+    expect(env('request-approval')).toMatchObject({
+      DOMAIN: 'gitter.im',
+      ARTIFACT_BUCKET: `\${${artifacts}}`,
+      TOPIC_ARN: `\${${topic}}`,
+      TIMEOUT_SECONDS: String(s.config.approvals.timeoutSeconds),
+      ON_TIMEOUT: 'rollback',
+    });
     expect(env('upload')).toMatchObject({
       DOMAIN: 'gitter.im',
       IAM_PATH: '/cloudfront/gitter-production/',
@@ -659,7 +665,7 @@ describe('IAM: least privilege', () => {
     const invokes = policyStatements(s.json, smRole).filter((st) => st.actions.some((a) => a.startsWith('lambda:')));
     // Not the expiry check: only its rule invokes it.
     const rotationFns = Object.entries(fnId)
-      .filter(([h]) => h !== 'expiry-check')
+      .filter(([h]) => h !== 'expiry-check' && h !== 'approval-page')
       .map(([, id]) => id);
     const allowed = new Set(rotationFns.flatMap((id) => [`\${${id}.Arn}`, `\${${id}.Arn}:*`]));
     for (const st of invokes) {
@@ -668,6 +674,8 @@ describe('IAM: least privilege', () => {
     }
     const invoked = new Set(invokes.flatMap((st) => st.resources).filter((r) => !r.endsWith(':*')));
     expect(invoked.size).toBe(rotationFns.length);
+    // The approval page is invoked only through its function URL.
+    expect(invoked.has(`\${${fnId['approval-page']}.Arn}`)).toBe(false);
   });
 
   test('each function role uses only the basic Lambda execution managed policy', () => {

@@ -1,7 +1,7 @@
 /**
- * Storage that steers changes is writable (approval tokens: readable) only by the roles that own
- * it: per-prefix grants instead of bucket-wide ones, and an artifacts-bucket policy that denies
- * every other principal. Rollback may switch back only what the phases that exist change.
+ * Storage that steers changes is writable only by the roles that own it: per-prefix grants
+ * instead of bucket-wide ones, and an artifacts-bucket policy that denies every other principal
+ * (the approval store, where task tokens are, has its own test: approvals.test.ts). Rollback may switch back only what the phases that exist change.
  */
 import { resolveConfig } from '../../lib/config';
 import type { HandlerName } from '../../lib/rotation-function';
@@ -17,9 +17,6 @@ import {
   type Synthesized,
 } from './synth-helpers';
 
-const APPROVER = 'arn:aws:iam::123456789012:role/cert-rotation-approver';
-const SSO_APPROVER = 'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_SRE_0123456789abcdef';
-
 interface PolicyStatementJson {
   readonly Sid?: string;
   readonly Effect: string;
@@ -30,14 +27,11 @@ interface PolicyStatementJson {
 }
 
 let s: Synthesized;
-let withApprovers: Synthesized;
 let roleId: Record<HandlerName, string>;
 let artifactsId: string;
 
 beforeAll(() => {
   s = synthesize(resolveConfig(exampleRawConfig()));
-  const raw = exampleRawConfig() as { approvals?: Record<string, unknown> };
-  withApprovers = synthesize(resolveConfig({ ...raw, approvals: { ...raw.approvals, approverRoleArns: [APPROVER, SSO_APPROVER] } }));
   const fns = s.stack.rotation.functions;
   roleId = Object.fromEntries(Object.entries(fns).map(([h, f]) => [h, logicalIdOf(f.function.role!)])) as Record<HandlerName, string>;
   artifactsId = logicalIdOf(s.stack.node.findChild('Storage').node.findChild('Artifacts'));
@@ -70,7 +64,6 @@ describe('the artifacts bucket policy denies every principal but the owners', ()
     ],
     ['PlanWrittenOnlyByPlan', 'executions/*/plan.json', ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], ['plan']],
     ['DiscoveryWrittenOnlyByPlan', 'executions/*/discovery/*', ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], ['plan']],
-    ['ApprovalTokensReadOnlyByTheApprovalPath', 'executions/*/approvals/*', ['s3:GetObject', 's3:GetObjectVersion'], ['request-approval']],
   ])('%s: Deny %s to Principal * unless aws:PrincipalArn is an owner role', (sid, pattern, actions, owners) => {
     // Act
     const st = artifactsPolicy(s).find((x) => x.Sid === sid);
@@ -88,36 +81,14 @@ describe('the artifacts bucket policy denies every principal but the owners', ()
 
   test('the Denies cover object actions under those prefixes only: a deploy, an update and the bucket itself are never locked out', () => {
     const denies = artifactsPolicy(s).filter((x) => x.Effect === 'Deny' && x.Sid !== undefined);
-    expect(denies).toHaveLength(4);
+    expect(denies).toHaveLength(3);
     for (const st of denies) {
-      for (const action of list(st.Action))
-        expect(String(action)).toMatch(/^s3:(PutObject|DeleteObject|DeleteObjectVersion|GetObject|GetObjectVersion)$/);
-      for (const r of list(st.Resource))
-        expect(String(r)).toMatch(/\/executions\/\*\/(ledger\/\*|plan\.json|discovery\/\*|approvals\/\*)$/);
+      for (const action of list(st.Action)) expect(String(action)).toMatch(/^s3:(PutObject|DeleteObject|DeleteObjectVersion)$/);
+      for (const r of list(st.Resource)) expect(String(r)).toMatch(/\/executions\/\*\/(ledger\/\*|plan\.json|discovery\/\*)$/);
     }
     // The bucket is retained with its objects; nothing deletes objects on stack removal.
     expect(s.json.Resources[artifactsId]).toMatchObject({ DeletionPolicy: 'Retain' });
     expect(Object.values(s.json.Resources).some((r) => r.Type === 'Custom::S3AutoDeleteObjects')).toBe(false);
-  });
-
-  test('configured approver roles may read the tokens (exempt from the Deny, and allowed by the bucket); nobody else is added', () => {
-    // Act
-    const policy = artifactsPolicy(withApprovers);
-    const deny = policy.find((x) => x.Sid === 'ApprovalTokensReadOnlyByTheApprovalPath');
-    const allow = policy.find((x) => x.Sid === 'ApproversReadApprovalTokens');
-
-    // Assert
-    const requestApproval = `\${${logicalIdOf(withApprovers.stack.rotation.functions['request-approval'].function.role!)}.Arn}`;
-    expect(deny?.Condition).toEqual({ ArnNotEquals: { 'aws:PrincipalArn': [requestApproval, APPROVER, SSO_APPROVER] } });
-    expect(allow).toEqual({
-      Sid: 'ApproversReadApprovalTokens',
-      Effect: 'Allow',
-      Principal: { AWS: [APPROVER, SSO_APPROVER] },
-      Action: 's3:GetObject',
-      Resource: `\${${logicalIdOf(withApprovers.stack.node.findChild('Storage').node.findChild('Artifacts'))}.Arn}/executions/*/approvals/*`,
-    });
-    // Without approvers configured there is no Allow for anyone.
-    expect(artifactsPolicy(s).some((x) => x.Sid === 'ApproversReadApprovalTokens')).toBe(false);
   });
 });
 
@@ -131,7 +102,8 @@ describe('per-prefix grants: each function gets only the documents it uses', () 
         { actions: ['s3:ListBucket'], resources: [''] },
       ],
     ],
-    ['request-approval', [{ actions: ['s3:PutObject'], resources: ['executions/*/approvals/*'] }]],
+    // The plan, to list what the next phase touches; no token in S3 any more.
+    ['request-approval', [{ actions: ['s3:GetObject'], resources: ['executions/*/plan.json'] }]],
     [
       'switch-canary',
       [

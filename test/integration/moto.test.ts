@@ -40,6 +40,7 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateSecretCommand, GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { CreateStateMachineCommand, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -47,7 +48,8 @@ import { findCurrentCertificate } from '../../lambdas/current/domain';
 import { guardAgainstConcurrentRotation } from '../../lambdas/guard/domain';
 import { obtainCertificate } from '../../lambdas/obtain/domain';
 import { findClassicListeners, findDistributions, findInstances, findV2Listeners } from '../../lambdas/plan/discovery';
-import { approvalKey, requestApproval } from '../../lambdas/request-approval/domain';
+import { ApprovalStore, hashApprovalId } from '../../lambdas/approval-page/store';
+import { requestApproval } from '../../lambdas/request-approval/domain';
 import { rollBack } from '../../lambdas/rollback/domain';
 import { ArtifactStore } from '../../lambdas/shared/artifacts';
 import { summarizeCertificate } from '../../lambdas/shared/certificate';
@@ -715,9 +717,10 @@ runIt('wire-protocol checks against moto_server', () => {
     });
   });
 
-  describe('request-approval (SNS Publish, token in S3)', () => {
+  describe('request-approval and the approval store (SNS Publish, DynamoDB condition expressions)', () => {
     let receiver: Server;
     const delivered: Array<Record<string, unknown>> = [];
+    let approvals: ApprovalStore;
 
     beforeAll(async () => {
       receiver = createServer((req, res) => {
@@ -729,13 +732,23 @@ runIt('wire-protocol checks against moto_server', () => {
         });
       });
       await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      const ddb = new DynamoDBClient(motoClientConfig(moto.endpoint));
+      await ddb.send(
+        new CreateTableCommand({
+          TableName: 'cert-rotation-approvals',
+          AttributeDefinitions: [{ AttributeName: 'idHash', AttributeType: 'S' }],
+          KeySchema: [{ AttributeName: 'idHash', KeyType: 'HASH' }],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      approvals = new ApprovalStore(ddb, 'cert-rotation-approvals');
     });
 
     afterAll(async () => {
       await new Promise<void>((resolve) => receiver.close(() => resolve()));
     });
 
-    test('publishes the plan to the topic (delivered to an HTTP subscriber) and stores the task token only in the bucket', async () => {
+    test("publishes the link (delivered to an HTTP subscriber); the token is only in the table, under the id's hash; the decision is marked once", async () => {
       // Arrange
       const topic = await c.sns.send(new CreateTopicCommand({ Name: 'cert-rotation-approvals' }));
       const topicArn = topic.TopicArn ?? '';
@@ -743,46 +756,46 @@ runIt('wire-protocol checks against moto_server', () => {
       await c.sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'http', Endpoint: `http://127.0.0.1:${port}/sns` }));
       const taskToken = `AQCEAAAAKgAAAAMAAAAA${'x'.repeat(200)}`;
       const executionArn = 'arn:aws:states:us-east-1:123456789012:execution:CertRotation-gitter-im:rotate-moto-approval';
+      const id = 'M'.repeat(43);
+      const now = new Date();
 
       // Act
-      const result = await requestApproval({
+      await requestApproval({
         sns: c.sns,
-        store,
+        approvals,
+        artifacts: store,
         logger: silentLogger,
         topicArn,
-        bucket: ARTIFACTS_BUCKET,
         domain: DOMAIN,
+        pageUrl: 'https://example.lambda-url.us-east-1.on.aws/',
+        timeoutSeconds: 3600,
+        onTimeout: 'rollback',
         gate: 'start',
         title: 'Start rotation?',
         taskToken,
         executionName: 'rotate-moto-approval',
         executionArn,
         details: { listeners: ['ELB apps-servers-elb-prod:6667'], distributions: 1 },
-        now: () => new Date('2026-11-27T10:00:00.000Z'),
+        now: () => now,
+        mintId: () => id,
       });
+      const first = await approvals.markDecision(hashApprovalId(id), { decision: 'approved', by: 'Alice', at: now, comment: 'ok' });
+      const replay = await approvals.markDecision(hashApprovalId(id), { decision: 'rejected', by: 'Mallory', at: now });
+      const unknown = await approvals.markDecision(hashApprovalId('N'.repeat(43)), { decision: 'approved', by: 'Eve', at: now });
 
       // Assert
-      expect(result).toEqual({
-        gate: 'start',
-        requestKey: approvalKey('rotate-moto-approval', 'start'),
-        requestedAt: '2026-11-27T10:00:00.000Z',
-      });
       expect(delivered).toHaveLength(1);
       const notification = delivered[0];
       expect(notification).toMatchObject({ Type: 'Notification', TopicArn: topicArn });
       expect(notification.Subject).toBe('[cert-rotation gitter.im] Approval needed: Start rotation?');
-      expect(notification.Message).toContain(executionArn);
+      expect(notification.Message).toContain(`https://example.lambda-url.us-east-1.on.aws/a/${id}`);
       expect(notification.Message).toContain('ELB apps-servers-elb-prod:6667');
-      expect(notification.Message).toContain(`s3://${ARTIFACTS_BUCKET}/${result.requestKey}`);
       expect(notification.Message).not.toContain(taskToken);
       expectNoKeyMaterial(String(notification.Message), next.keyPem);
-      expect(await store.getJson(result.requestKey)).toEqual({
-        gate: 'start',
-        title: 'Start rotation?',
-        executionArn,
-        requestedAt: '2026-11-27T10:00:00.000Z',
-        taskToken,
-      });
+      expect([first, replay, unknown]).toEqual([true, false, false]);
+      const stored = await approvals.get(hashApprovalId(id));
+      expect(stored).toMatchObject({ taskToken, executionArn, gate: 'start', decision: 'approved', decidedBy: 'Alice', comment: 'ok' });
+      expect(await approvals.get(hashApprovalId('N'.repeat(43)))).toBeUndefined();
     });
   });
 

@@ -21,7 +21,11 @@ export function certificateDir(files: Record<string, string>): string {
 export function mutatingCalls(report: RehearsalReport): string[] {
   return Object.keys(report.apiCalls).filter(
     (op) =>
-      /:(Upload|Set|Modify|Add|Remove|Update|Delete|Create|Put)/.test(op) && !op.startsWith('s3:') && !op.startsWith('secretsmanager:'),
+      /:(Upload|Set|Modify|Add|Remove|Update|Delete|Create|Put)/.test(op) &&
+      !op.startsWith('s3:') &&
+      !op.startsWith('secretsmanager:') &&
+      // The approval store records the gates' requests and decisions: no target of the rotation.
+      !op.startsWith('dynamodb:'),
   );
 }
 

@@ -109,7 +109,7 @@ describe('resolveConfig: accepted configs', () => {
         testCommand: 'nginx -t',
         reloadCommand: 'systemctl reload nginx',
       },
-      approvals: { timeoutSeconds: 86400, approverRoleArns: [] },
+      approvals: { timeoutSeconds: 86400, onTimeout: 'rollback' },
       notificationEmails: ['sre@example.com'],
       schedule: { enabled: true, expression: 'cron(0 9 * * ? *)', daysBeforeExpiry: 30 },
       trustedRootCertificates: [],
@@ -172,7 +172,7 @@ describe('resolveConfig: accepted configs', () => {
         testCommand: 'nginx -t',
         reloadCommand: 'systemctl reload nginx',
       },
-      approvals: { timeoutSeconds: 86400, approverRoleArns: [] },
+      approvals: { timeoutSeconds: 86400, onTimeout: 'rollback' },
       notificationEmails: ['ops@example.org'],
       schedule: { enabled: true, expression: 'cron(0 9 * * ? *)', daysBeforeExpiry: 30 },
       trustedRootCertificates: [],
@@ -484,35 +484,18 @@ describe('resolveConfig: each problem is reported, naming its field', () => {
     ]);
   });
 
-  test('approver role ARNs pass through (a path, as SSO roles have, included)', () => {
-    const arns = [
-      'arn:aws:iam::123456789012:role/cert-rotation-approver',
-      'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_SRE_0123456789abcdef',
-    ];
-    expect(resolveConfig(makeRaw({ 'approvals.approverRoleArns': arns })).approvals.approverRoleArns).toEqual(arns);
+  test.each(['rollback', 'stop'])('approvals.onTimeout %j passes through', (value) => {
+    expect(resolveConfig(makeRaw({ 'approvals.onTimeout': value })).approvals.onTimeout).toBe(value);
   });
 
-  test.each([
-    ['a string instead of a list', 'arn:aws:iam::123456789012:role/a', ['approvals.approverRoleArns: must be a list of non-empty strings']],
-    ['an empty entry', [''], ['approvals.approverRoleArns: must be a list of non-empty strings']],
-    ...[
-      'arn:aws:iam::123456789012:role/*',
-      'arn:aws:iam::123456789012:user/alice',
-      'arn:aws:iam::1234:role/approver',
-      'arn:aws:sts::123456789012:assumed-role/approver/alice',
-      'approver',
-    ].map((arn) => [
-      `"${arn}"`,
-      [arn],
-      [`approvals.approverRoleArns[0]: "${arn}" must be an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>), without wildcards`],
-    ]),
-    [
-      'a role listed twice',
-      ['arn:aws:iam::123456789012:role/a', 'arn:aws:iam::123456789012:role/a'],
-      ['approvals.approverRoleArns: lists a role twice'],
-    ],
-  ])('approvals.approverRoleArns: %s', (_name, value, problems) => {
-    expect(problemsOf(makeRaw({ 'approvals.approverRoleArns': value }))).toEqual(problems);
+  test.each(['ignore', '', 1])('approvals.onTimeout %j', (value) => {
+    expect(problemsOf(makeRaw({ 'approvals.onTimeout': value }))).toEqual(['approvals.onTimeout: must be one of "rollback", "stop"']);
+  });
+
+  test('approvals.approverRoleArns is refused with what replaced it (nobody but the approval page reads a token)', () => {
+    expect(problemsOf(makeRaw({ 'approvals.approverRoleArns': ['arn:aws:iam::123456789012:role/approver'] }))).toEqual([
+      'approvals.approverRoleArns: is no longer used: approvers decide on the approval page linked from the email, and only the page reads the task token; remove it',
+    ]);
   });
 
   test('an empty notificationEmails list', () => {

@@ -102,7 +102,11 @@ describe('edge rollout (workflow)', () => {
 
     // Assert
     expect(report.status).toBe('REJECTED');
-    expect(report.approvals.at(-1)).toEqual({ gate: 'Approval 3: edge rollout OK, continue?', decision: 'rejected' });
+    expect(report.approvals.at(-1)).toMatchObject({
+      gate: 'Approval 3: edge rollout OK, continue?',
+      decision: 'rejected',
+      approver: 'rehearsal',
+    });
     expect(report.phases.find((p) => p.name === 'edge')?.status).toBe('SUCCEEDED');
     expect(report.phases.find((p) => p.name === 'rollback')?.status).toBe('SUCCEEDED');
     for (const t of report.targets) expect({ key: t.key, servedAfter: t.servedAfter }).toEqual({ key: t.key, servedAfter: t.before });

@@ -72,7 +72,7 @@ describe('the rehearsal reports what it observed (npm start)', () => {
     );
     expect(report.error).toContain('elb/apps-servers-elb-prod/6667');
     expect(report.error).toContain('The rollback started because of: ApprovalRejected');
-    expect(report.rollbackStartedBy).toBe('ApprovalRejected: rejected in the rehearsal (--approve reject:canary)');
+    expect(report.rollbackStartedBy).toMatch(/^ApprovalRejected: rejected by rehearsal at \S+: --approve reject:canary$/);
     // The API says the canary is back; TLS says it still serves the new certificate.
     const canary = canaryOf(report);
     expect(canary).toMatchObject({ rolledBack: true, changed: true, servedAfter: report.certificate.new?.sha256, after: canary.before });
@@ -168,7 +168,7 @@ describe('the rehearsal does not take the workflow at its word', () => {
       /^RollbackIncomplete: the rehearsal sees elb\/webapp-elb-prod\/443 not back over TLS, although the execution ended with ApprovalRejected/,
     );
     expect(canaryOf(report)).toMatchObject({ rolledBack: true, changed: false });
-    expect(report.rollbackStartedBy).toBe('ApprovalRejected: rejected in the rehearsal (--approve reject:canary)');
+    expect(report.rollbackStartedBy).toMatch(/^ApprovalRejected: rejected by rehearsal at \S+: --approve reject:canary$/);
   });
 });
 

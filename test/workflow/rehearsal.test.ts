@@ -73,9 +73,22 @@ describe('rehearsal of a rotation (workflow)', () => {
     // Assert
     expect(report.status).toBe('REJECTED');
     expect(report.error).toMatch(/^ApprovalRejected/);
+    // As the approval store recorded them: decision, approver and comment (through the page's POST).
     expect(report.approvals).toEqual([
-      { gate: expect.stringContaining('start'), decision: 'approved' },
-      { gate: expect.stringContaining('canary'), decision: 'rejected' },
+      {
+        gate: expect.stringContaining('start'),
+        decision: 'approved',
+        approver: 'rehearsal',
+        comment: '--approve reject:canary',
+        decidedAt: expect.any(String),
+      },
+      {
+        gate: expect.stringContaining('canary'),
+        decision: 'rejected',
+        approver: 'rehearsal',
+        comment: '--approve reject:canary',
+        decidedAt: expect.any(String),
+      },
     ]);
     for (const t of report.targets)
       expect({ id: t.id, port: t.port, served: t.servedAfter }).toEqual({ id: t.id, port: t.port, served: t.before });
