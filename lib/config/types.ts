@@ -84,11 +84,10 @@ export interface ApprovalConfig {
   /** How long a gate waits for a decision (the approval link expires then). @default 86400 */
   readonly timeoutSeconds?: number;
   /**
-   * What a gate timeout does: `rollback` restores every changed target (verified), as a
-   * rejection does; `stop` ends the rotation where it is (every target verified on the old or the
-   * new certificate, nothing more changed, nothing rolled back). Both notify. @default "rollback"
+   * What a gate timeout does: `rollback` restores every changed target (verified) and reports
+   * it, as a rejection does. The only value today (the email and the page say it). @default "rollback"
    */
-  readonly onTimeout?: 'rollback' | 'stop';
+  readonly onTimeout?: 'rollback';
 }
 
 export interface ScheduleConfig {

@@ -2,7 +2,9 @@
 import { int, objectAt } from '../fields';
 import { defineSection } from '../section';
 
-const ON_TIMEOUT = ['rollback', 'stop'] as const;
+// Only `rollback` for now: stopping without a rollback needs the finish report and the
+// rehearsal's judgement to tell "stopped, changes kept" from "rollback incomplete" (not built).
+const ON_TIMEOUT = ['rollback'] as const;
 
 export const approvalsSection = defineSection({
   keys: ['approvals'],
@@ -22,7 +24,7 @@ export const approvalsSection = defineSection({
     return {
       approvals: {
         timeoutSeconds: int(p, approvalsRaw, 'timeoutSeconds', 'approvals.timeoutSeconds', 60, 7 * 86400, 86400)!,
-        onTimeout: (ON_TIMEOUT as readonly string[]).includes(onTimeout as string) ? (onTimeout as 'rollback' | 'stop') : 'rollback',
+        onTimeout: 'rollback' as const,
       },
     };
   },
