@@ -27,7 +27,14 @@ export function linkOf(arg: string, base: string | undefined): string {
   return `${base.replace(/\/?$/, '/')}a/${arg}`;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Where the pages' text goes (stdout; a test collects it). */
+export interface ApproveIo {
+  readonly out: (text: string) => void;
+}
+
+const STDOUT: ApproveIo = { out: (text) => void process.stdout.write(text) };
+
+export async function main(argv: readonly string[], io: ApproveIo = STDOUT): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -60,7 +67,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   const shown = await openPage(link);
-  process.stdout.write(`${shown.text}\n\n`);
+  io.out(`${shown.text}\n\n`);
   if (shown.status !== 200 || !shown.html.includes('<form')) return 1;
 
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: false });
@@ -75,7 +82,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     while (name === '') name = (await rl.question('your name (recorded with the decision): ')).trim();
     const comment = values.comment ?? (values.approve || values.reject ? '' : (await rl.question('comment (optional): ')).trim());
     const answered = await postDecision(link, { decision, name, ...(comment ? { comment } : {}) });
-    process.stdout.write(`${answered.text}\n`);
+    io.out(`${answered.text}\n`);
     return answered.status === 200 ? 0 : 1;
   } finally {
     rl.close();

@@ -5,14 +5,11 @@ import { rehearse } from '../support/rehearsal';
  * `npm run approve -- <link or id>`: the operator's path without email decides through the
  * page's own GET and POST (the rehearsal serves the real page on 127.0.0.1, `--approve web`).
  */
-async function quietly<T>(act: () => Promise<T>): Promise<{ result: T; out: string }> {
+/** Runs the command, collecting what it prints. */
+async function approve(argv: string[]): Promise<{ result: number; out: string }> {
   const written: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (written.push(String(c)), true));
-  try {
-    return { result: await act(), out: written.join('') };
-  } finally {
-    spy.mockRestore();
-  }
+  const result = await main(argv, { out: (t) => void written.push(t) });
+  return { result, out: written.join('') };
 }
 
 test('approve by link, approve by id with --url, reject: the rotation rolls back; a replay exits 1; bad arguments exit 2', async () => {
@@ -33,15 +30,15 @@ test('approve by link, approve by id with --url, reject: the rotation rolls back
   };
 
   // Act
-  const first = await quietly(async () => main([await nextLink(1), '--approve', '--name', 'cli-operator']));
-  const replay = await quietly(async () => main([await nextLink(1), '--reject', '--name', 'late']));
+  const first = await approve([await nextLink(1), '--approve', '--name', 'cli-operator']);
+  const replay = await approve([await nextLink(1), '--reject', '--name', 'late']);
   const second = await nextLink(2);
   const id = second.slice(second.lastIndexOf('/') + 1);
   const base = second.slice(0, second.indexOf('/a/') + 1);
-  const byId = await quietly(() => main([id, '--url', base, '--approve', '--name', 'cli-operator', '--comment', 'by id']));
-  const third = await quietly(async () => main([await nextLink(3), '--reject', '--name', 'cli-operator', '--comment', 'stop here']));
+  const byId = await approve([id, '--url', base, '--approve', '--name', 'cli-operator', '--comment', 'by id']);
+  const third = await approve([await nextLink(3), '--reject', '--name', 'cli-operator', '--comment', 'stop here']);
   const report = await run;
-  const usage = await Promise.all([main([id]), main(['not-an-id']), main([second, '--approve', '--reject'])]);
+  const usage = await Promise.all([approve([id]), approve(['not-an-id']), approve([second, '--approve', '--reject'])]);
 
   // Assert
   expect(first.result).toBe(0);
@@ -59,5 +56,5 @@ test('approve by link, approve by id with --url, reject: the rotation rolls back
     ['rejected', 'cli-operator', 'stop here'],
   ]);
   expect(report.error).toMatch(/^ApprovalRejected: rejected by cli-operator at \S+: stop here$/);
-  expect(usage).toEqual([2, 2, 2]);
+  expect(usage.map((u) => u.result)).toEqual([2, 2, 2]);
 }, 600_000);
