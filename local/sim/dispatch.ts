@@ -186,8 +186,14 @@ export class Dispatcher {
   private normalizeRunValue(value: string): string {
     let v = value;
     for (const name of this.opts.runNames()) if (name) v = v.split(name).join('<execution>');
-    return v
-      .replace(/\d{4}-\d{2}-\d{2}T\d{2}[-:]\d{2}[-:]\d{2}(?:[-.]\d{1,3})?Z/g, '<time>')
-      .replace(/(:secret:[^:]+)-[A-Za-z0-9]{6}$/, '$1-<suffix>');
+    return (
+      v
+        .replace(/\d{4}-\d{2}-\d{2}T\d{2}[-:]\d{2}[-:]\d{2}(?:[-.]\d{1,3})?Z/g, '<time>')
+        .replace(/(:secret:[^:]+)-[A-Za-z0-9]{6}$/, '$1-<suffix>')
+        // The approval store's per-run values: task tokens, id hashes and fingerprints, epoch seconds.
+        .replace(/rehearsal-task-token-[A-Za-z0-9_-]+/g, '<task-token>')
+        .replace(/[0-9a-fA-F]{32,}/g, '<hex>')
+        .replace(/^\d{10}$/, '<epoch>')
+    );
   }
 }
