@@ -75,6 +75,8 @@ export async function findDistributions(cloudfront: CloudFrontClient, certificat
 export interface InstanceInfo {
   readonly instanceId: string;
   readonly name: string;
+  /** Where a TLS handshake reaches its nginx from inside the VPC (private DNS name, else private IP). */
+  readonly host?: string;
 }
 
 /** Running instances matching the tags (ANDed) or the explicit ids. */
@@ -91,7 +93,8 @@ export async function findInstances(
         for (const i of r.Instances ?? []) {
           if (!i.InstanceId) continue;
           const name = i.Tags?.find((t) => t.Key === 'Name')?.Value ?? i.InstanceId;
-          byId.set(i.InstanceId, { instanceId: i.InstanceId, name });
+          const host = i.PrivateDnsName || i.PrivateIpAddress;
+          byId.set(i.InstanceId, { instanceId: i.InstanceId, name, ...(host ? { host } : {}) });
         }
       }
     }

@@ -1,9 +1,10 @@
 import type { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { ElasticLoadBalancingClient } from '@aws-sdk/client-elastic-load-balancing';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ArtifactStore } from '../shared/artifacts';
-import { TargetNotFound } from '../shared/errors';
+import { NodesUnavailable, TargetNotFound } from '../shared/errors';
 import type { DomainLogger } from '../shared/logger';
 import {
   targetKey,
@@ -15,6 +16,9 @@ import {
   type NodeTarget,
 } from '../shared/targets';
 import { findClassicListeners, findDistributions, findInstances, findV2Listeners } from './discovery';
+import { pingStatuses, unavailableReason, type UnavailableNode } from './nodes';
+
+export type { UnavailableNode } from './nodes';
 
 export interface NodePhaseSpec {
   readonly name: string;
@@ -26,6 +30,7 @@ export interface PlanParams {
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly cloudfront: CloudFrontClient;
   readonly ec2: EC2Client;
+  readonly ssm: SSMClient;
   readonly store: ArtifactStore;
   readonly logger: DomainLogger;
   readonly executionName: string;
@@ -33,6 +38,8 @@ export interface PlanParams {
   readonly canary: { readonly loadBalancerName: string; readonly port: number };
   readonly edge: { readonly include: readonly string[]; readonly exclude: readonly string[] };
   readonly nodePhases: readonly NodePhaseSpec[];
+  /** Nodes SSM does not manage or that are not Online: refuse to start (default), or skip them and say so. */
+  readonly unavailableNodes: 'refuse' | 'skip';
 }
 
 /** The whole plan, stored in S3 (it grows with the fleet). */
@@ -41,7 +48,8 @@ export interface PlanDocument {
   readonly current: { readonly arn: string; readonly id: string };
   readonly canary: ElbListenerTarget;
   readonly edge: EdgeTarget[];
-  readonly nodePhases: Array<{ readonly name: string; readonly nodes: NodeTarget[] }>;
+  /** Each node phase's nodes (the ones it deploys to), and the ones it skips because SSM cannot reach them. */
+  readonly nodePhases: Array<{ readonly name: string; readonly nodes: NodeTarget[]; readonly skipped: UnavailableNode[] }>;
 }
 
 /** What the state carries: counts and a bounded list of names, for the approval email. */
@@ -56,6 +64,9 @@ export interface PlanSummary {
   };
   readonly edgeNames: string[];
   readonly nodeNames: Record<string, string[]>;
+  /** Nodes left out because SSM cannot run the command there (skip mode), each named with its phase and reason. */
+  readonly unavailableNodes: string[];
+  readonly unavailableCount: number;
   readonly truncated: boolean;
 }
 
@@ -144,12 +155,37 @@ export async function planRotation(params: PlanParams): Promise<PlanSummary> {
   const nodePhases: PlanDocument['nodePhases'] = [];
   for (const phase of params.nodePhases) {
     const found = await discoverOnce(params, `nodes-${phase.name}`, () => findInstances(params.ec2, phase.targets));
-    const nodes = found
-      .filter((i) => !claimed.has(i.instanceId))
-      .map<NodeTarget>((i) => ({ kind: 'node', instanceId: i.instanceId, name: i.name, phase: phase.name }));
-    nodes.forEach((n) => claimed.add(n.instanceId));
-    nodePhases.push({ name: phase.name, nodes });
+    const mine = found.filter((i) => !claimed.has(i.instanceId));
+    mine.forEach((i) => claimed.add(i.instanceId));
+    // Whether SSM can run the command on each (managed and Online), asked once per execution too.
+    const status = await discoverOnce(params, `ssm-${phase.name}`, async () => {
+      const ping = await pingStatuses(
+        params.ssm,
+        mine.map((i) => i.instanceId),
+      );
+      return mine.map((i) => ({ instanceId: i.instanceId, ping: ping.get(i.instanceId) ?? null }));
+    });
+    const pingOf = new Map(status.map((s) => [s.instanceId, s.ping ?? undefined]));
+    const nodes: NodeTarget[] = [];
+    const skipped: UnavailableNode[] = [];
+    for (const i of mine) {
+      const reason = unavailableReason(pingOf.get(i.instanceId));
+      if (reason) skipped.push({ instanceId: i.instanceId, name: i.name, phase: phase.name, reason });
+      else nodes.push({ kind: 'node', instanceId: i.instanceId, name: i.name, phase: phase.name, ...(i.host ? { host: i.host } : {}) });
+    }
+    nodePhases.push({ name: phase.name, nodes, skipped });
   }
+  const unavailable = nodePhases.flatMap((p) => p.skipped);
+  const describeUnavailable = (u: UnavailableNode) => `${u.name} (${u.instanceId}, phase ${u.phase}): ${u.reason}`;
+  if (unavailable.length > 0 && params.unavailableNodes === 'refuse') {
+    const shown = unavailable.slice(0, MAX_NAMES).map(describeUnavailable).join('; ');
+    const more = unavailable.length > MAX_NAMES ? `; and ${unavailable.length - MAX_NAMES} more` : '';
+    throw new NodesUnavailable(
+      `${unavailable.length} node(s) of the node phases cannot run the deploy command: ${shown}${more}. Nothing was changed. ` +
+        'Bring them under SSM (agent running, instance profile), remove them from the phase, or set nodeRollout.unavailableNodes to "skip".',
+    );
+  }
+  if (unavailable.length > 0) params.logger.warn('nodes skipped: SSM cannot run the command there', { count: unavailable.length });
 
   const planKey = ArtifactStore.planKey(params.executionName);
   const doc: PlanDocument = { createdAt: new Date().toISOString(), current: { arn, id }, canary, edge, nodePhases };
@@ -168,7 +204,9 @@ export async function planRotation(params: PlanParams): Promise<PlanSummary> {
     },
     edgeNames: edgeNames.slice(0, MAX_NAMES),
     nodeNames,
-    truncated: edgeNames.length > MAX_NAMES || nodePhases.some((p) => p.nodes.length > MAX_NAMES),
+    unavailableNodes: unavailable.slice(0, MAX_NAMES).map(describeUnavailable),
+    unavailableCount: unavailable.length,
+    truncated: edgeNames.length > MAX_NAMES || nodePhases.some((p) => p.nodes.length > MAX_NAMES) || unavailable.length > MAX_NAMES,
   };
   params.logger.info('rotation planned', { counts: summary.counts });
   return summary;

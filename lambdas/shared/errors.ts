@@ -80,3 +80,21 @@ export class ServerCertificateQuotaExceeded extends RotationError {
 export class CloudFrontNotDeployed extends RotationError {
   override readonly name = 'CloudFrontNotDeployed';
 }
+
+/**
+ * Instances of a node phase that SSM does not manage or that are not Online (DescribeInstanceInformation),
+ * with `nodeRollout.unavailableNodes` = `refuse` (the default): thrown by the plan, before anything changed.
+ * The message names every one of them.
+ */
+export class NodesUnavailable extends RotationError {
+  override readonly name = 'NodesUnavailable';
+}
+
+/**
+ * A node phase's command failed on a node (or did not finish before `nodeRollout.timeoutSeconds`): the
+ * phase stops (SSM stops sending on the first error by default) and the rotation rolls back. The message
+ * names the failed nodes.
+ */
+export class NodeDeploymentFailed extends RotationError {
+  override readonly name = 'NodeDeploymentFailed';
+}

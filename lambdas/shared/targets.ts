@@ -33,7 +33,12 @@ export interface NodeTarget {
   readonly instanceId: string;
   readonly name: string;
   readonly phase: string;
+  /** Its private DNS name or IP (EC2), for a TLS handshake where one can reach it. */
+  readonly host?: string;
 }
+
+/** What the change ledger records: an edge target or a node. */
+export type LedgerTarget = EdgeTarget | NodeTarget;
 
 /** A stable key, used for ledger object names and include/exclude matching. */
 export function targetKey(target: EdgeTarget | NodeTarget): string {

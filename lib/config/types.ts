@@ -27,6 +27,21 @@ export interface NodePhaseConfig {
   readonly maxErrors?: string;
 }
 
+/** How the node phases run (every node phase alike). */
+export interface NodeRolloutConfig {
+  /**
+   * What to do with an instance of a node phase that SSM does not manage or that is not Online
+   * (DescribeInstanceInformation): `refuse` stops the rotation before anything changes (error
+   * `NodesUnavailable`, naming them); `skip` leaves them out, named in the plan and the first
+   * approval email. @default "refuse"
+   */
+  readonly unavailableNodes?: 'refuse' | 'skip';
+  /** Seconds between polls of a node phase's command (a Wait state; nothing sleeps in a Lambda). @default 15 */
+  readonly pollSeconds?: number;
+  /** Give up on a node phase (and roll back) when its command has not finished on every node after this long. @default 3600 */
+  readonly timeoutSeconds?: number;
+}
+
 export interface CanaryConfig {
   /** The classic ELB that carries the canary listener. */
   readonly loadBalancerName: string;
@@ -171,6 +186,7 @@ export interface RotationConfig {
   /** @default everything that serves the current certificate */
   readonly edge?: EdgeSelection;
   readonly nodePhases: readonly NodePhaseConfig[];
+  readonly nodeRollout?: NodeRolloutConfig;
   readonly nginx: NginxConfig;
   readonly approvals?: ApprovalConfig;
   /** Who gets the approval and result emails. */
@@ -197,6 +213,7 @@ export interface ResolvedConfig {
   readonly canary: CanaryConfig & { readonly host: string; readonly endpointPort: number };
   readonly edge: ResolvedEdge;
   readonly nodePhases: ReadonlyArray<Required<NodePhaseConfig>>;
+  readonly nodeRollout: Required<NodeRolloutConfig>;
   readonly nginx: Required<NginxConfig>;
   readonly approvals: Required<ApprovalConfig>;
   readonly notificationEmails: readonly string[];

@@ -43,10 +43,12 @@ export class Plan extends Phase {
         ARTIFACT_BUCKET: ctx.storage.artifactBucket.bucketName,
         EDGE_SELECTION: JSON.stringify({ include: c.edge.include, exclude: c.edge.exclude }),
         NODE_PHASES: JSON.stringify(c.nodePhases.map((p) => ({ name: p.name, targets: p.targets }))),
+        UNAVAILABLE_NODES: c.nodeRollout.unavailableNodes,
       },
     });
     const a = arns(ctx);
-    allow(fn, [...DESCRIBE_EDGE, 'cloudfront:ListDistributions', 'ec2:DescribeInstances'], ['*']);
+    // ssm:DescribeInstanceInformation: which nodes SSM manages and are Online (no resource-level scoping).
+    allow(fn, [...DESCRIBE_EDGE, 'cloudfront:ListDistributions', 'ec2:DescribeInstances', 'ssm:DescribeInstanceInformation'], ['*']);
     allow(fn, ['s3:PutObject'], [a.artifacts(ARTIFACTS.plan)]);
     // Its own discovery results, so that a retried Plan resumes (lambdas/plan/domain.ts discoverOnce).
     allow(fn, ['s3:GetObject', 's3:PutObject'], [a.artifacts(ARTIFACTS.discovery)]);

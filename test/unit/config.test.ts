@@ -103,6 +103,7 @@ describe('resolveConfig: accepted configs', () => {
         { name: 'prod-canary', targets: { tags: { Name: ['ws-01'] } }, maxConcurrency: '1', maxErrors: '0' },
         { name: 'prod', targets: { tags: { Env: ['prod'] } }, maxConcurrency: '25%', maxErrors: '0' },
       ],
+      nodeRollout: { unavailableNodes: 'refuse', pollSeconds: 15, timeoutSeconds: 3600 },
       nginx: {
         certificatePath: '/etc/nginx/ssl/gitter.im.crt',
         keyPath: '/etc/nginx/ssl/gitter.im.key',

@@ -1,9 +1,9 @@
 /** The node phases: which instances each deploys to (through SSM Run Command), and how fast. */
 import type { Problems } from '../../problems';
 import { isObject } from '../../problems';
-import { str, strList } from '../fields';
+import { int, objectAt, str, strList } from '../fields';
 import { defineSection } from '../section';
-import type { NodePhaseConfig, NodeTargets } from '../types';
+import type { NodePhaseConfig, NodeRolloutConfig, NodeTargets } from '../types';
 
 const NODE_PHASE_FIELDS = ['name', 'targets', 'maxConcurrency', 'maxErrors'];
 const TARGETS_FIELDS = ['tags', 'instanceIds'];
@@ -13,9 +13,19 @@ const MAX_ERRORS_RE = /^(0|[1-9][0-9]{0,6}|[0-9]%|[1-9][0-9]%|100%)$/;
 // EC2 instance ids: i- and 8 or 17 hex digits.
 const INSTANCE_ID_RE = /^i-([0-9a-f]{8}|[0-9a-f]{17})$/;
 
+const ROLLOUT_FIELDS = ['unavailableNodes', 'pollSeconds', 'timeoutSeconds'];
+
 export const nodePhasesSection = defineSection({
-  keys: ['nodePhases'],
+  keys: ['nodePhases', 'nodeRollout'],
   resolve(raw, p) {
+    const rolloutRaw = objectAt(p, raw, 'nodeRollout', false, ROLLOUT_FIELDS) ?? {};
+    const unavailable = rolloutRaw.unavailableNodes ?? 'refuse';
+    if (unavailable !== 'refuse' && unavailable !== 'skip') p.add('nodeRollout.unavailableNodes', 'must be "refuse" or "skip"');
+    const nodeRollout: Required<NodeRolloutConfig> = {
+      unavailableNodes: unavailable === 'skip' ? 'skip' : 'refuse',
+      pollSeconds: int(p, rolloutRaw, 'pollSeconds', 'nodeRollout.pollSeconds', 1, 3600, 15) ?? 15,
+      timeoutSeconds: int(p, rolloutRaw, 'timeoutSeconds', 'nodeRollout.timeoutSeconds', 60, 86_400, 3600) ?? 3600,
+    };
     const nodePhases: Array<Required<NodePhaseConfig>> = [];
     const phasesRaw = raw.nodePhases;
     if (phasesRaw === undefined) p.add('nodePhases', 'is required (use [] for no node phases)');
@@ -43,7 +53,7 @@ export const nodePhasesSection = defineSection({
         if (name) nodePhases.push({ name, targets, maxConcurrency: maxConcurrency as string, maxErrors: maxErrors as string });
       });
     }
-    return { nodePhases };
+    return { nodePhases, nodeRollout };
   },
 });
 

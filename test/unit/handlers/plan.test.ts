@@ -14,10 +14,11 @@ import {
   type Listener,
   type LoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeInstanceInformationCommand, SSMClient, type InstanceInformationStringFilter } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { discoveryKey, matchesSelector, planRotation, type PlanDocument, type PlanParams } from '../../../lambdas/plan/domain';
 import { ArtifactStore } from '../../../lambdas/shared/artifacts';
-import { TargetNotFound } from '../../../lambdas/shared/errors';
+import { NodesUnavailable, TargetNotFound } from '../../../lambdas/shared/errors';
 import { silentLogger } from '../../../lambdas/shared/logger';
 import { targetKey } from '../../../lambdas/shared/targets';
 import { createInMemoryS3 } from '../../support/handler-s3';
@@ -43,6 +44,10 @@ const elbMock = mockClient(ElasticLoadBalancingClient);
 const elbv2Mock = mockClient(ElasticLoadBalancingV2Client);
 const cloudfrontMock = mockClient(CloudFrontClient);
 const ec2Mock = mockClient(EC2Client);
+const ssmMock = mockClient(SSMClient);
+/** SSM ping status by instance id, over the default (every instance of the estate Online); `none`: not managed by SSM. */
+let managed: Map<string, string>;
+const pingOf = (id: string) => managed.get(id) ?? (instances.some((i) => i.id === id) ? 'Online' : 'none');
 
 // ------------------------------------------------------------------------------------------------
 // A small simulated estate; every list API returns small pages so that pagination is exercised.
@@ -149,6 +154,7 @@ function installFakes(): void {
       const reservation = {
         Instances: p.items.map<Instance>((i) => ({
           InstanceId: i.id,
+          PrivateIpAddress: `10.0.0.${instances.indexOf(i) + 1}`,
           Tags: Object.entries(i.tags).map(([Key, Value]) => ({ Key, Value })),
         })),
       };
@@ -251,8 +257,19 @@ beforeEach(() => {
   elbv2Mock.reset();
   cloudfrontMock.reset();
   ec2Mock.reset();
+  ssmMock.reset();
   defaultEstate();
   installFakes();
+  managed = new Map();
+  // DescribeInstanceInformation as AWS answers it: the managed ones of the filtered ids, pages of MaxResults.
+  ssmMock.on(DescribeInstanceInformationCommand).callsFake(
+    settle((input: { Filters?: InstanceInformationStringFilter[]; MaxResults?: number; NextToken?: string }) => {
+      const ids = input.Filters?.find((f) => f.Key === 'InstanceIds')?.Values ?? instances.map((i) => i.id);
+      const found = ids.filter((id) => pingOf(id) !== 'none').map((id) => ({ InstanceId: id, PingStatus: pingOf(id) as 'Online' }));
+      const p = page(found, input.NextToken, 2);
+      return { InstanceInformationList: p.items, ...(p.next ? { NextToken: p.next } : {}) };
+    }),
+  );
 });
 
 function makeParams(overrides: Partial<PlanParams> = {}): PlanParams {
@@ -261,6 +278,8 @@ function makeParams(overrides: Partial<PlanParams> = {}): PlanParams {
     elbv2: new ElasticLoadBalancingV2Client({ region: 'eu-west-1' }),
     cloudfront: new CloudFrontClient({ region: 'us-east-1' }),
     ec2: new EC2Client({ region: 'eu-west-1' }),
+    ssm: new SSMClient({ region: 'eu-west-1' }),
+    unavailableNodes: 'refuse',
     store: new ArtifactStore(s3.client, ARTIFACTS),
     logger: silentLogger,
     executionName: EXECUTION,
@@ -488,7 +507,7 @@ describe('planRotation: node phases', () => {
       ['prod-canary', ['ws-01']],
       ['prod', ['webapp-01', 'ws-02']],
     ]);
-    expect(phases[2].nodes[0]).toEqual({ kind: 'node', instanceId: 'i-webapp01', name: 'webapp-01', phase: 'prod' });
+    expect(phases[2].nodes[0]).toEqual({ kind: 'node', instanceId: 'i-webapp01', name: 'webapp-01', phase: 'prod', host: '10.0.0.4' });
     expect(summary.counts.nodes).toEqual({ beta: 1, 'prod-canary': 1, prod: 2 });
     expect(summary.nodeNames).toEqual({ beta: ['beta-01'], 'prod-canary': ['ws-01'], prod: ['webapp-01', 'ws-02'] });
     const filters = ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.Filters);
@@ -512,6 +531,61 @@ describe('planRotation: node phases', () => {
     expect(planDoc()!.nodePhases.map((p) => p.nodes.map((n) => n.instanceId))).toEqual([['i-ws02'], ['i-webapp01', 'i-ws01']]);
     const tokens = ec2Mock.commandCalls(DescribeInstancesCommand).map((c) => c.args[0].input.NextToken);
     expect(tokens).toEqual([undefined, undefined, '1', '2']);
+  });
+});
+
+describe('planRotation: nodes SSM cannot reach', () => {
+  test('by default a node not managed by SSM or not Online refuses the rotation, naming each with its phase and reason; no plan is written', async () => {
+    // Arrange: ws-02 has no SSM Agent registered, webapp-01 lost its connection
+    managed.set('i-ws02', 'none');
+    managed.set('i-webapp01', 'ConnectionLost');
+
+    // Act
+    const error = await caught(() => planRotation(makeParams()));
+
+    // Assert
+    expect(error).toBeInstanceOf(NodesUnavailable);
+    expect(error.name).toBe('NodesUnavailable');
+    expect(error.message).toContain('ws-02 (i-ws02, phase prod): not managed by SSM');
+    expect(error.message).toContain('webapp-01 (i-webapp01, phase prod): SSM ping status ConnectionLost');
+    expect(error.message).toContain('Nothing was changed');
+    expect(planDoc()).toBeUndefined();
+  });
+
+  test('with unavailableNodes "skip", they are left out of their phase and named in the plan and the summary (never silently)', async () => {
+    // Arrange
+    managed.set('i-ws02', 'Inactive');
+
+    // Act
+    const summary = await planRotation(makeParams({ unavailableNodes: 'skip' }));
+
+    // Assert
+    const prod = planDoc()!.nodePhases[2];
+    expect(prod.nodes.map((n) => n.name)).toEqual(['webapp-01']);
+    expect(prod.skipped).toEqual([{ instanceId: 'i-ws02', name: 'ws-02', phase: 'prod', reason: 'SSM ping status Inactive' }]);
+    expect(summary.unavailableNodes).toEqual(['ws-02 (i-ws02, phase prod): SSM ping status Inactive']);
+    expect(summary.unavailableCount).toBe(1);
+    expect(summary.counts.nodes.prod).toBe(1);
+  });
+
+  test("asks SSM about each phase's own instances by id (at most 50 per filter), following pages", async () => {
+    // Arrange: 120 prod instances
+    instances = Array.from({ length: 120 }, (_, i) => ({
+      id: `i-p${String(i).padStart(3, '0')}`,
+      tags: { Name: `p-${i}`, Env: 'prod' },
+      state: 'running' as const,
+    }));
+
+    // Act
+    const summary = await planRotation(makeParams({ nodePhases: [{ name: 'prod', targets: { tags: { Env: ['prod'] } } }] }));
+
+    // Assert
+    const inputs = ssmMock.commandCalls(DescribeInstanceInformationCommand).map((c) => c.args[0].input);
+    const chunks = inputs.filter((i) => i.NextToken === undefined).map((i) => i.Filters?.[0].Values ?? []);
+    expect(chunks.map((c) => c.length)).toEqual([50, 50, 20]);
+    expect(inputs.every((i) => i.MaxResults === 50 && i.Filters?.[0].Key === 'InstanceIds')).toBe(true);
+    expect(inputs.some((i) => i.NextToken !== undefined)).toBe(true);
+    expect(summary.counts.nodes.prod).toBe(120);
   });
 });
 
@@ -585,7 +659,9 @@ describe('planRotation: a retry resumes discovery', () => {
 
     // Assert
     expect(s3.keys(ARTIFACTS, `executions/${EXECUTION}/discovery/`)).toEqual(
-      ['cloudfront', 'elb', 'elbv2', 'nodes-beta', 'nodes-prod', 'nodes-prod-canary'].map((step) => discoveryKey(EXECUTION, step)).sort(),
+      ['cloudfront', 'elb', 'elbv2', 'nodes-beta', 'nodes-prod', 'nodes-prod-canary', 'ssm-beta', 'ssm-prod', 'ssm-prod-canary']
+        .map((step) => discoveryKey(EXECUTION, step))
+        .sort(),
     );
     const elb = JSON.parse(s3.text(ARTIFACTS, discoveryKey(EXECUTION, 'elb'))!) as { current: unknown; found: unknown[] };
     expect(elb.current).toEqual({ arn: OLD_ARN, id: OLD_ID });
