@@ -9,6 +9,8 @@ import { CanaryEdge } from './phases/canary-edge';
 import { Edge } from './phases/edge';
 import { EdgeApproval } from './phases/edge-approval';
 import { Finish } from './phases/finish';
+import { NodePhase } from './phases/node-phase';
+import { buildNodePhases } from './phases/node-phases';
 import { Guard } from './phases/guard';
 import { InputCheck } from './phases/input-check';
 import { Obtain } from './phases/obtain';
@@ -38,7 +40,7 @@ export interface CertRotationProps {
 /**
  * The rotation workflow (Standard, JSONPath), composed from `lib/phases/` (each states its purpose,
  * verification and error path): input check, guard, obtain, validate, plan, [approval], upload, canary,
- * [approval], edge, [approval], prune, finish. Any error but `AwsTransient` (retried), a rejection or a
+ * [approval], edge, [approval], the node phases (beta, [approval], prod canary, [approval], prod), prune, finish. Any error but `AwsTransient` (retried), a rejection or a
  * gate timeout goes to rollback. Functions and states are created in flow order: logical ids are stable.
  */
 export class CertRotation extends Construct {
@@ -74,6 +76,7 @@ export class CertRotation extends Construct {
       ...Upload.createFunctions(ctx),
       ...CanaryEdge.createFunctions(ctx),
       ...Edge.createFunctions(ctx),
+      ...NodePhase.createFunctions(ctx),
       ...Rollback.createFunctions(ctx),
       ...Prune.createFunctions(ctx),
       ...Finish.createFunctions(ctx),
@@ -81,7 +84,14 @@ export class CertRotation extends Construct {
     this.functions = fns;
     const role = (fn: RotationFunction) => fn.function.role!;
     props.storage.restrictArtifacts({
-      ledgerWriters: [role(fns['switch-canary']), role(fns['edge-switch']), role(fns.rollback)],
+      ledgerWriters: [
+        role(fns['switch-canary']),
+        role(fns['edge-switch']),
+        role(fns.rollback),
+        role(fns['node-send']),
+        role(fns['node-poll']),
+        role(fns['node-rollback']),
+      ],
       planWriters: [role(fns.plan)],
     });
 
@@ -91,7 +101,8 @@ export class CertRotation extends Construct {
     const finish = new Finish(ctx, { functions: fns });
     const prune = new Prune(ctx, { functions: fns, next: finish });
     const extra = insertPhases(ctx, props.extraPhases ?? [], { next: prune, onError });
-    const edgeApproval = new EdgeApproval(ctx, { functions: fns, next: extra.start, onError, onTimeout });
+    const nodes = buildNodePhases(ctx, { functions: fns, next: extra.start, onError, onTimeout });
+    const edgeApproval = new EdgeApproval(ctx, { functions: fns, next: nodes.start, onError, onTimeout });
     const edge = new Edge(ctx, { functions: fns, next: edgeApproval, onError });
     const canaryApproval = new CanaryApproval(ctx, { functions: fns, next: edge, onError, onTimeout });
     const canaryEdge = new CanaryEdge(ctx, { functions: fns, next: canaryApproval, onError });
@@ -114,6 +125,7 @@ export class CertRotation extends Construct {
       canaryApproval,
       edge,
       edgeApproval,
+      ...nodes.phases,
       ...extra.phases,
       prune,
       onError,

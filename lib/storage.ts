@@ -13,6 +13,8 @@ export const ARTIFACTS = {
   report: 'executions/*/report.json',
   /** What the edge phase saw per batch (switched, verified): evidence, it steers nothing. */
   edge: 'executions/*/edge/*',
+  /** The node phases' and the node rollback's SSM command ids and per-node results (evidence; a retried send finds its command here). */
+  nodes: 'executions/*/nodes/*',
   /** The prune decision and outcome (reporting only: a retry decides again from what IAM lists). */
   prune: 'executions/*/prune.json',
 } as const;

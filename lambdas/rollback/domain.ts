@@ -50,7 +50,7 @@ const ABSENT = 'IAM has no server certificate of that name';
 const MAX_CERTIFICATE_LOOKUPS = 10;
 
 /** The certificates IAM shows tagged with this execution's name: what rollback may switch away from and delete. */
-interface OurCertificates {
+export interface OurCertificates {
   /** IAM name -> ARN and ServerCertificateId. */
   readonly byName: Map<string, { readonly arn: string; readonly id: string }>;
   /** ARNs (ELB/ELBv2 values) and ServerCertificateIds (CloudFront values) of those. */
@@ -60,11 +60,11 @@ interface OurCertificates {
 }
 
 /** The IAM name in a server-certificate ARN (`...:server-certificate/<path>/<name>`), if it is one. */
-function nameInArn(value: string): string | undefined {
+export function nameInArn(value: string): string | undefined {
   return /^arn:[^:]+:iam::\d{12}:server-certificate\/(?:.*\/)?([\w+=,.@-]{1,128})$/.exec(value)?.[1];
 }
 
-async function findOurCertificates(iam: IAMClient, executionName: string, hints: readonly string[]): Promise<OurCertificates> {
+export async function findOurCertificates(iam: IAMClient, executionName: string, hints: readonly string[]): Promise<OurCertificates> {
   const ours: OurCertificates = { byName: new Map(), values: new Set(), notOurs: new Map() };
   for (const name of [...new Set(hints)].slice(0, MAX_CERTIFICATE_LOOKUPS)) {
     let found: Awaited<ReturnType<typeof getCertificateBody>>;
@@ -165,10 +165,12 @@ function prove(
  * deleted only when IAM itself shows it tagged with this execution's name.
  */
 export async function rollBack(params: RollbackParams): Promise<RollbackResult> {
-  const [records, plan] = await Promise.all([
+  const [allRecords, plan] = await Promise.all([
     params.ledger.records(),
     params.store.getJson<PlanDocument>(ArtifactStore.planKey(params.executionName)),
   ]);
+  // Nodes are rolled back before this by the node rollback (lambdas/node-rollback), with their own proof.
+  const records = allRecords.filter((r) => r.entry?.target.kind !== 'node');
   const hints = [
     ...(typeof params.uploadedName === 'string' && params.uploadedName !== '' ? [params.uploadedName] : []),
     ...records.map((r) => (r.entry ? nameInArn(r.entry.after) : undefined)).filter((n): n is string => n !== undefined),

@@ -1,7 +1,7 @@
 import { ArtifactStore } from './artifacts';
 import type { PriorState } from './edge-ops';
 import { LedgerConflict } from './errors';
-import { targetKey, targetLabel, type EdgeTarget } from './targets';
+import { targetKey, targetLabel, type LedgerTarget } from './targets';
 
 /**
  * The change ledger: one S3 document per changed target, written BEFORE the change ("intended")
@@ -11,9 +11,30 @@ import { targetKey, targetLabel, type EdgeTarget } from './targets';
  */
 export type LedgerStatus = 'intended' | 'applied' | 'rolled-back' | 'left-alone';
 
+/**
+ * What a node said about itself (the deploy script's JSON line, through SSM), recorded on its
+ * ledger entry by the node phase's poll (install) and the node rollback's poll (rollback).
+ */
+export interface NodeReport {
+  /** `install` or `rollback`: which command this is the outcome of. */
+  readonly action: 'install' | 'rollback';
+  /** False when SSM never ran the command there (stopped by MaxErrors, never delivered): nothing changed. */
+  readonly ran: boolean;
+  /** The SSM invocation's Status / StatusDetails. */
+  readonly ssmStatus: string;
+  /** The script's `status` (SUCCEEDED, FAILED, REFUSED, RESTORE_INCOMPLETE), when its output parsed. */
+  readonly scriptStatus?: string;
+  /** What the node's own TLS handshake saw after the run (the script's `served`). */
+  readonly servedSha256?: string;
+  /** What its certificate file held before the run (the script's `previous`). */
+  readonly previousSha256?: string;
+  readonly message?: string;
+  readonly at: string;
+}
+
 export interface LedgerEntry {
   readonly key: string;
-  readonly target: EdgeTarget;
+  readonly target: LedgerTarget;
   /** Which phase made the change (`canary`, `edge`...). */
   readonly phase: string;
   /** IAM certificate ARN (ELB/ELBv2) or ServerCertificateId (CloudFront) served before. */
@@ -32,6 +53,8 @@ export interface LedgerEntry {
   readonly updatedAt: string;
   /** Why rollback left it alone, when it did. */
   readonly note?: string;
+  /** A node's own report of its last command (nodes only). */
+  readonly reported?: NodeReport;
 }
 
 /** One object under the ledger prefix as rollback reads it: the entry, or why it is not one. */
@@ -51,9 +74,10 @@ function asLedgerEntry(value: unknown): LedgerEntry | undefined {
   const strings = ['key', 'phase', 'before', 'after', 'beforeSha256', 'afterSha256', 'updatedAt'];
   if (!strings.every((f) => typeof e[f] === 'string') || !STATUSES.includes(e.status as string)) return undefined;
   const t = e.target as Record<string, unknown> | null;
-  if (typeof t !== 'object' || t === null || !['elb', 'elbv2', 'cloudfront'].includes(t.kind as string)) return undefined;
+  if (typeof t !== 'object' || t === null || !['elb', 'elbv2', 'cloudfront', 'node'].includes(t.kind as string)) return undefined;
   try {
-    if (targetKey(t as unknown as EdgeTarget) !== e.key || typeof targetLabel(t as unknown as EdgeTarget) !== 'string') return undefined;
+    if (targetKey(t as unknown as LedgerTarget) !== e.key || typeof targetLabel(t as unknown as LedgerTarget) !== 'string')
+      return undefined;
   } catch {
     return undefined;
   }
@@ -74,7 +98,7 @@ export class ChangeLedger {
     return `${this.prefix}${key.replace(/[^A-Za-z0-9._/-]/g, '_')}.json`;
   }
 
-  async get(target: EdgeTarget): Promise<LedgerEntry | undefined> {
+  async get(target: LedgerTarget): Promise<LedgerEntry | undefined> {
     return this.store.getJson<LedgerEntry>(this.objectKey(targetKey(target)));
   }
 
@@ -83,7 +107,7 @@ export class ChangeLedger {
    * its `before` is the truth, whatever the target serves now.
    */
   async recordIntent(
-    target: EdgeTarget,
+    target: LedgerTarget,
     phase: string,
     before: string,
     after: string,
@@ -119,8 +143,14 @@ export class ChangeLedger {
     return entry;
   }
 
-  async update(entry: LedgerEntry, status: LedgerStatus, now: Date, note?: string): Promise<LedgerEntry> {
-    const next: LedgerEntry = { ...entry, status, updatedAt: now.toISOString(), ...(note ? { note } : {}) };
+  async update(entry: LedgerEntry, status: LedgerStatus, now: Date, note?: string, reported?: NodeReport): Promise<LedgerEntry> {
+    const next: LedgerEntry = {
+      ...entry,
+      status,
+      updatedAt: now.toISOString(),
+      ...(note ? { note } : {}),
+      ...(reported ? { reported } : {}),
+    };
     await this.store.putJson(this.objectKey(entry.key), next);
     return next;
   }

@@ -7,6 +7,7 @@ import { mapLimit } from '../shared/pool';
 import type { EdgeClients } from '../shared/target-ops';
 import { targetLabel, type EdgeTarget } from '../shared/targets';
 import type { TlsProbe } from '../shared/tls-probe';
+import { verifyNodes } from './nodes';
 
 export interface VerifyRollbackParams {
   readonly clients: EdgeClients;
@@ -20,7 +21,7 @@ export interface VerifyRollbackParams {
 }
 
 export interface VerifyRollbackResult {
-  readonly verified: Array<{ readonly target: string; readonly servedSha256: string }>;
+  readonly verified: Array<{ readonly target: string; readonly servedSha256: string; readonly via?: string }>;
 }
 
 /** The TLS endpoint that shows what a target serves. */
@@ -44,8 +45,10 @@ const PROBLEMS_SHOWN = 20;
  * back, by label and (machine-readable, {@link withNotBack}) by ledger key.
  */
 export async function verifyRollback(params: VerifyRollbackParams): Promise<VerifyRollbackResult> {
-  const entries = (await params.ledger.entries()).filter((e: LedgerEntry) => e.status === 'rolled-back');
-  const verified: Array<{ target: string; servedSha256: string }> = [];
+  const all = (await params.ledger.entries()).filter((e: LedgerEntry) => e.status === 'rolled-back');
+  const entries = all.filter((e) => e.target.kind !== 'node');
+  const nodeEntries = all.filter((e) => e.target.kind === 'node');
+  const verified: Array<{ target: string; servedSha256: string; via?: string }> = [];
   const problems: string[] = [];
   const notBack: string[] = [];
   const fail = (entry: LedgerEntry, problem: string) => {
@@ -56,6 +59,7 @@ export async function verifyRollback(params: VerifyRollbackParams): Promise<Veri
   const classic = classicNames.length > 0 ? await describeClassicCertificates(params.clients, classicNames) : undefined;
   // Read back and handshaken in parallel (bounded), reported in the ledger's order.
   const seen = await mapLimit(entries, params.concurrency ?? 16, async (entry): Promise<{ served?: string; problem?: string }> => {
+    if (entry.target.kind === 'node') return { problem: 'not an edge target' };
     const label = targetLabel(entry.target);
     const { state, value } = await observe(params.clients, entry.target, entry.before, entry.after, classic);
     if (state !== 'before') return { problem: `${label} is configured with ${value}, not the previous certificate` };
@@ -73,12 +77,19 @@ export async function verifyRollback(params: VerifyRollbackParams): Promise<Veri
     if (r.problem !== undefined) fail(entry, r.problem);
     else verified.push({ target: targetLabel(entry.target), servedSha256: r.served ?? '' });
   });
+  // Nodes: by their own report and, where reachable, a handshake to their private address.
+  const nodes = await verifyNodes(nodeEntries, params.probe, params.domain, params.concurrency ?? 16);
+  nodes.forEach((r, i) => {
+    const entry = nodeEntries[i];
+    if (r.problem !== undefined) fail(entry, r.problem);
+    else verified.push({ target: targetLabel(entry.target), servedSha256: r.served ?? '', ...(r.via ? { via: r.via } : {}) });
+  });
   if (problems.length > 0) {
     const shown = problems.slice(0, PROBLEMS_SHOWN).join('; ');
     const more = problems.length > PROBLEMS_SHOWN ? `; and ${problems.length - PROBLEMS_SHOWN} more` : '';
     params.logger.info('rollback not verified yet', { notBack });
     throw new VerificationFailed(
-      withNotBack(`rollback not verified yet: ${notBack.length} of ${entries.length} target(s) not back: ${shown}${more}.`, notBack),
+      withNotBack(`rollback not verified yet: ${notBack.length} of ${all.length} target(s) not back: ${shown}${more}.`, notBack),
     );
   }
   params.logger.info('rollback verified', { targets: verified.length });

@@ -34,7 +34,7 @@ export class NodeDeployment extends Construct {
   constructor(scope: Construct, id: string, props: NodeDeploymentProps) {
     super(scope, id);
     const { config } = props;
-    this.documentName = props.documentName ?? `CertRotation-${config.domain.replace(/\./g, '-')}-DeployCertificate`;
+    this.documentName = props.documentName ?? defaultDocumentName(config);
 
     this.document = new ssm.CfnDocument(this, 'Document', {
       name: this.documentName,
@@ -67,6 +67,11 @@ export class NodeDeployment extends Construct {
       this.policy.attachToRole(iam.Role.fromRoleName(this, `InstanceRole${i}`, name));
     });
   }
+}
+
+/** The deploy document's name unless told otherwise: `CertRotation-<domain with dots as dashes>-DeployCertificate` (the node phases send it by name). */
+export function defaultDocumentName(config: ResolvedConfig): string {
+  return `CertRotation-${config.domain.replace(/\./g, '-')}-DeployCertificate`;
 }
 
 /** The document's JSON content: the parameters, with the config's defaults, and the script. */

@@ -27,7 +27,18 @@ export class EdgeApproval extends GatePhase {
         switched: sfn.JsonPath.objectAt('$.edgeSwitch'),
         verified: sfn.JsonPath.objectAt('$.edgeVerify'),
       },
-      next: { description: 'prune old IAM certificates of this domain, then the final report' },
+      next:
+        ctx.config.nodePhases.length > 0
+          ? {
+              description: `node phase ${ctx.config.nodePhases[0].name} (then ${
+                ctx.config.nodePhases
+                  .slice(1)
+                  .map((p) => p.name)
+                  .join(', ') || 'no other'
+              }, with an approval between two), then prune and report`,
+              touches: { nodePhases: [ctx.config.nodePhases[0].name] },
+            }
+          : { description: 'prune old IAM certificates of this domain, then the final report (no node phase is configured)' },
     });
   }
 }

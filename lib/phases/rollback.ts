@@ -1,10 +1,13 @@
 import { Duration } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { FinishEvent } from '../../lambdas/finish';
+import type { NodePollEvent } from '../../lambdas/node-poll';
+import type { NodeRollbackEvent } from '../../lambdas/node-rollback';
 import type { RollbackEvent } from '../../lambdas/rollback';
 import type { VerifyRollbackEvent } from '../../lambdas/verify-rollback';
 import { RotationFunction } from '../rotation-function';
 import { SWITCH_BUDGET_SECONDS, cloudFrontWait } from './edge';
+import { documentEnvironment, nodePollRounds, sendCommandResources } from './node-phase';
 import { ARTIFACTS } from '../storage';
 import {
   DESCRIBE_EDGE,
@@ -25,7 +28,7 @@ import {
 } from '../workflow';
 
 export interface RollbackProps {
-  readonly functions: Functions<'rollback' | 'verify-rollback' | 'finish' | 'edge-poll'>;
+  readonly functions: Functions<'rollback' | 'verify-rollback' | 'finish' | 'edge-poll' | 'node-rollback' | 'node-poll'>;
 }
 
 /**
@@ -47,7 +50,7 @@ export class Rollback extends Phase {
    * are discovered at run time (so any of them; reasons in lib/nag.ts). What it acts on is still
    * only what the ledger can prove against this execution's plan and upload (lambdas/rollback).
    */
-  static createFunctions(ctx: PhaseContext): Functions<'rollback' | 'verify-rollback'> {
+  static createFunctions(ctx: PhaseContext): Functions<'rollback' | 'verify-rollback' | 'node-rollback'> {
     const bucket = ctx.storage.artifactBucket.bucketName;
     const rollback = new RotationFunction(ctx.scope, 'Rollback', {
       handler: 'rollback',
@@ -84,7 +87,25 @@ export class Rollback extends Phase {
     allow(verifyRollback, [...DESCRIBE_EDGE, 'cloudfront:GetDistributionConfig'], ['*']);
     allow(verifyRollback, ['s3:GetObject'], [a.artifacts(ARTIFACTS.ledger)]);
     listArtifacts(ctx, verifyRollback);
-    return { rollback, 'verify-rollback': verifyRollback };
+
+    // The node part: the deploy document's rollback action, by instance id, to the nodes the ledger proves changed.
+    const nodeRollback = new RotationFunction(ctx.scope, 'NodeRollback', {
+      handler: 'node-rollback',
+      description: 'Sends the rollback action of the deploy document to every node the ledger proves changed',
+      timeout: Duration.minutes(5),
+      environment: {
+        ARTIFACT_BUCKET: bucket,
+        NODE_MAX_CONCURRENCY: JSON.stringify(Object.fromEntries(ctx.config.nodePhases.map((p) => [p.name, p.maxConcurrency]))),
+        ...documentEnvironment(ctx),
+      },
+    });
+    allow(nodeRollback, ['ssm:SendCommand'], sendCommandResources(ctx));
+    allow(nodeRollback, ['ssm:ListCommands'], ['*']);
+    allow(nodeRollback, ['iam:GetServerCertificate'], [a.rotationCerts]);
+    allow(nodeRollback, ['s3:GetObject', 's3:PutObject'], [a.artifacts(ARTIFACTS.ledger), a.artifacts(ARTIFACTS.nodes)]);
+    allow(nodeRollback, ['s3:GetObject'], [a.artifacts(ARTIFACTS.plan)]);
+    listArtifacts(ctx, nodeRollback);
+    return { rollback, 'verify-rollback': verifyRollback, 'node-rollback': nodeRollback };
   }
 
   public readonly startState: sfn.State;
@@ -188,8 +209,54 @@ export class Rollback extends Phase {
     rollback.next(rollbackDone);
     rollbackDone.when(sfn.Condition.booleanEquals('$.rollback.done', false), rollback).otherwise(waitForCloudFront);
     verify.next(report).next(rollbackVerified);
-    this.startState = rollback;
-    this.onTimeout = approvalTimedOut(scope, rollback);
+
+    // Nodes first (they changed last), then the edge. A node rollback error is kept, and the edge still goes back.
+    const nodeRollback = task({
+      scope,
+      id: 'NodeRollback',
+      stateName: STATE.nodeRollback,
+      handler: props.functions['node-rollback'],
+      payload: payloadFor<NodeRollbackEvent>({ executionName: EXECUTION_NAME }),
+      resultPath: '$.nodeRollback',
+      timing: t,
+    });
+    nodeRollback.addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
+    const nodeStart = new sfn.Pass(scope, 'NodeRollbackPollStart', {
+      stateName: STATE.nodeRollbackStart,
+      result: sfn.Result.fromObject({ rounds: 0 }),
+      resultPath: '$.nodeRollbackPoll',
+    });
+    const nodeWait = new sfn.Wait(scope, 'NodeRollbackWait', {
+      stateName: STATE.nodeRollbackWait,
+      time: sfn.WaitTime.duration(Duration.seconds(ctx.config.nodeRollout.pollSeconds)),
+    });
+    const nodePoll = task({
+      scope,
+      id: 'NodeRollbackPoll',
+      stateName: STATE.nodeRollbackPoll,
+      handler: props.functions['node-poll'],
+      payload: payloadFor<NodePollEvent>({
+        executionName: EXECUTION_NAME,
+        purpose: 'rollback',
+        previous: sfn.JsonPath.objectAt('$.nodeRollbackPoll'),
+        maxRounds: nodePollRounds(ctx.config),
+      }),
+      resultPath: '$.nodeRollbackPoll',
+      timing: t,
+    });
+    nodePoll.addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
+    const nodeDone = new sfn.Choice(scope, 'NodeRollbackDone', { stateName: STATE.nodeRollbackDone })
+      .when(sfn.Condition.booleanEquals('$.nodeRollbackPoll.done', true), rollback)
+      .otherwise(nodeWait);
+    const nodeAny = new sfn.Choice(scope, 'NodeRollbackAny', { stateName: STATE.nodeRollbackAny })
+      .when(sfn.Condition.booleanEquals('$.nodeRollback.done', true), rollback)
+      .otherwise(nodeStart);
+    nodeRollback.next(nodeAny);
+    nodeStart.next(nodeWait);
+    nodeWait.next(nodePoll);
+    nodePoll.next(nodeDone);
+    this.startState = nodeRollback;
+    this.onTimeout = approvalTimedOut(scope, nodeRollback);
     this.report = report;
   }
 

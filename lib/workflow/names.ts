@@ -43,6 +43,12 @@ export const STATE = {
   prune: 'Prune: delete old IAM certificates of this domain',
   finishSuccess: 'Finish: write the report and notify',
   succeeded: 'Rotation complete',
+  nodeRollback: 'Roll back: send the rollback command to the changed nodes',
+  nodeRollbackAny: 'Roll back: any node to wait for?',
+  nodeRollbackStart: 'Roll back: start polling the nodes',
+  nodeRollbackWait: 'Wait for the nodes to roll back',
+  nodeRollbackPoll: "Roll back: read every node's result",
+  nodeRollbackDone: 'Roll back: every node finished?',
   rollback: 'Roll back: restore every changed target',
   rollbackChoice: 'Roll back: every proven entry handled?',
   rollbackDeployStart: 'Roll back: start waiting for CloudFront',
@@ -65,6 +71,8 @@ export const ERR = {
   verification: 'VerificationFailed',
   rollbackIncomplete: 'RollbackIncomplete',
   cloudFrontNotDeployed: 'CloudFrontNotDeployed',
+  nodeDeploymentFailed: 'NodeDeploymentFailed',
+  nodesUnavailable: 'NodesUnavailable',
 } as const;
 
 export const EXECUTION_NAME = sfn.JsonPath.stringAt('$$.Execution.Name');
