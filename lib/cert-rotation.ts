@@ -92,6 +92,7 @@ export class CertRotation extends Construct {
         role(fns['node-poll']),
         role(fns['node-rollback']),
       ],
+      nodeRecordWriters: [role(fns['node-send']), role(fns['node-poll']), role(fns['node-rollback'])],
       planWriters: [role(fns.plan)],
     });
 

@@ -39,10 +39,32 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
     finding: /^Resource::\*$/,
     path: /\/(Current|Plan|SwitchCanary|Rollback|VerifyRollback|EdgeSwitch|EdgePoll|EdgeVerify)\/Function\//,
     wildcardActions: new RegExp(
-      `^(${XRAY}|elasticloadbalancing:Describe(LoadBalancers|Listeners|ListenerCertificates)|ec2:DescribeSecurityGroups|iam:ListServerCertificates|cloudfront:ListDistributions|cloudfront:GetDistributionConfig|ec2:DescribeInstances)$`,
+      `^(${XRAY}|elasticloadbalancing:Describe(LoadBalancers|Listeners|ListenerCertificates)|ec2:DescribeSecurityGroups|iam:ListServerCertificates|cloudfront:ListDistributions|cloudfront:GetDistributionConfig|ec2:DescribeInstances|ssm:DescribeInstanceInformation)$`,
     ),
     reason:
-      'X-Ray tracing, and discovery and read-back calls (elasticloadbalancing:Describe*, with the ec2:DescribeSecurityGroups classic DescribeLoadBalancers needs, iam:ListServerCertificates, cloudfront:ListDistributions, cloudfront:GetDistributionConfig, ec2:DescribeInstances): none support resource-level permissions.',
+      'X-Ray tracing, and discovery and read-back calls (elasticloadbalancing:Describe*, with the ec2:DescribeSecurityGroups classic DescribeLoadBalancers needs, iam:ListServerCertificates, cloudfront:ListDistributions, cloudfront:GetDistributionConfig, ec2:DescribeInstances, ssm:DescribeInstanceInformation): none support resource-level permissions.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::\*$/,
+    path: /\/(NodeSend|NodePoll|NodeRollback)\/Function\//,
+    wildcardActions: new RegExp(`^(${XRAY}|ssm:(ListCommands|ListCommandInvocations|GetCommandInvocation))$`),
+    reason:
+      "Reading Run Command's own commands back (ssm:ListCommands to find a command a retried send already sent, ssm:ListCommandInvocations and ssm:GetCommandInvocation for every node's status and output) supports no resource-level permissions; X-Ray tracing. No parameter or secret is read.",
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::arn:<AWS::Partition>:ec2:(<AWS::Region>|[a-z0-9-]+):(<AWS::AccountId>|\d{12}):instance\/\*$/,
+    path: /\/(NodeSend|NodeRollback)\/Function\//,
+    reason:
+      "ssm:SendCommand of this stack's deploy document only (its document ARN is the other resource): the nodes of each phase are found at run time (EC2 tags or ids, then SSM), so any instance; the send addresses the plan's nodes (by id, or by the phase's tags beyond 50), the rollback only nodes the ledger proves it changed, by id.",
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::<StorageArtifacts[0-9A-F]{8}\.Arn>\/executions\/\*\/nodes\/\*$/,
+    path: /\/(NodeSend|NodePoll|NodeRollback)\/Function\//,
+    reason:
+      "The node phases' own records of each execution (executions/<name>/nodes/<install-phase|rollback>/: the SSM command ids and every node's result): the execution name is known only at run time.",
   },
   {
     rule: 'AwsSolutions-IAM5',

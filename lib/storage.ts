@@ -22,6 +22,8 @@ export const ARTIFACTS = {
 export interface ArtifactOwners {
   /** The roles that switch targets, and rollback: the only writers of the change ledger. */
   readonly ledgerWriters: readonly iam.IRole[];
+  /** The node phases' and the node rollback's roles: the only writers of their SSM command records and per-node results. */
+  readonly nodeRecordWriters?: readonly iam.IRole[];
   /** The plan's role: the only writer of plan.json (rollback trusts it) and of its discovery results. */
   readonly planWriters: readonly iam.IRole[];
 }
@@ -177,5 +179,9 @@ export class RotationStorage extends Construct {
     denyUnless('LedgerWrittenOnlyBySwitchesAndRollback', writes, ARTIFACTS.ledger, arns(owners.ledgerWriters));
     denyUnless('PlanWrittenOnlyByPlan', writes, ARTIFACTS.plan, arns(owners.planWriters));
     denyUnless('DiscoveryWrittenOnlyByPlan', writes, ARTIFACTS.discovery, arns(owners.planWriters));
+    // A node phase trusts its commands.json (a retried send resends nothing; the poll reads those commands' nodes).
+    if (owners.nodeRecordWriters && owners.nodeRecordWriters.length > 0) {
+      denyUnless('NodeRecordsWrittenOnlyByNodePhases', writes, ARTIFACTS.nodes, arns(owners.nodeRecordWriters));
+    }
   }
 }

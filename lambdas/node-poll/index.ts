@@ -3,21 +3,14 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { ArtifactStore } from '../shared/artifacts';
 import { defineHandler } from '../shared/handler';
 import { ChangeLedger } from '../shared/ledger';
-import { pollNodes, type NodePollResult } from './domain';
+import { pollNodes, type NodePollParams, type NodePollResult } from './domain';
 
 export type { NodePollResult } from './domain';
 
-export interface NodePollEvent {
-  readonly executionName: string;
-  readonly purpose: 'install' | 'rollback';
-  /** The node phase (install); absent for the rollback. */
-  readonly phase?: string;
-  /** What the nodes must serve after the install (absent for the rollback: each node's previous one). */
-  readonly newSha256?: string;
-  /** The previous round's result (`rounds`), or `{ rounds: 0 }`. */
+/** The state's payload: these fields of {@link NodePollParams}, and the previous round's count (`{ rounds: 0 }` first). */
+export type NodePollEvent = Pick<NodePollParams, 'executionName' | 'purpose' | 'phase' | 'newSha256' | 'maxRounds'> & {
   readonly previous: { readonly rounds: number };
-  readonly maxRounds: number;
-}
+};
 
 export const handler = defineHandler({
   name: 'node-poll',

@@ -4,13 +4,12 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { ArtifactStore } from '../shared/artifacts';
 import { defineHandler } from '../shared/handler';
 import { ChangeLedger } from '../shared/ledger';
-import { rollBackNodes, type NodeRollbackResult } from './domain';
+import { rollBackNodes, type NodeRollbackParams, type NodeRollbackResult } from './domain';
 
 export type { NodeRollbackResult } from './domain';
 
-export interface NodeRollbackEvent {
-  readonly executionName: string;
-}
+/** The state's payload: these fields of {@link NodeRollbackParams}. */
+export type NodeRollbackEvent = Pick<NodeRollbackParams, 'executionName'>;
 
 export const handler = defineHandler({
   name: 'node-rollback',

@@ -3,19 +3,15 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { ArtifactStore } from '../shared/artifacts';
 import { defineHandler } from '../shared/handler';
 import { ChangeLedger } from '../shared/ledger';
-import { sendNodePhase, type NodePhaseRate, type NodeSendResult } from './domain';
+import { sendNodePhase, type NodePhaseRate, type NodeSendParams, type NodeSendResult } from './domain';
 
 export type { NodeSendResult } from './domain';
 
-export interface NodeSendEvent {
-  readonly executionName: string;
+/** The state's payload: these fields of {@link NodeSendParams}, and the phase by name (its targets and rate come from the deployed config). */
+export type NodeSendEvent = Pick<NodeSendParams, 'executionName' | 'secretArn' | 'current' | 'uploaded' | 'newSha256'> & {
   /** The node phase's name (config `nodePhases[].name`). */
   readonly phase: string;
-  readonly secretArn: string;
-  readonly current: { readonly arn: string; readonly sha256: string };
-  readonly uploaded: { readonly arn: string };
-  readonly newSha256: string;
-}
+};
 
 export const handler = defineHandler({
   name: 'node-send',

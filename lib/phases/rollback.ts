@@ -32,12 +32,16 @@ export interface RollbackProps {
 }
 
 /**
- * The failure path: rollback -> verify -> report -> fail. Every phase's errors, rejections and
- * gate timeouts come here. Rollback restores exactly what the change ledger records (nothing
- * before the upload changes anything, so a refusal there rolls back an empty ledger).
+ * The failure path: rollback (edge, then nodes) -> verify -> report -> fail. Every phase's errors,
+ * rejections and gate timeouts come here. Rollback restores exactly what the change ledger records
+ * (nothing before the upload changes anything, so a refusal there rolls back an empty ledger): the
+ * edge first (switches are quick; CloudFront deploys them while the nodes go back), then every node
+ * the ledger proves changed gets the deploy document's `rollback` action (by instance id), polled
+ * in a Wait/Choice loop.
  *
- * Verified by: verify-rollback checks every restored target over the API and TLS, retried while
- * a target may still be switching back.
+ * Verified by: verify-rollback checks every restored edge target over the API and TLS, and every
+ * node by its own report (its handshake to its local nginx) and a TLS handshake where reachable,
+ * retried while a target may still be switching back.
  * Errors: rollback problems are reported, never hidden: when the rollback failed, left targets
  * alone or could not be verified, the execution fails with `RollbackIncomplete` (its Cause names
  * every target not back and the original error), else with the original error. When the report
@@ -166,7 +170,6 @@ export class Rollback extends Phase {
       timing: t,
     });
     retryPropagation(rollback, t);
-    rollback.addCatch(report, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
     // Its time budget ran out with targets left: invoke it again (it resumes from the ledger).
     const rollbackDone = new sfn.Choice(scope, 'RollbackChoice', { stateName: STATE.rollbackChoice });
 
@@ -206,11 +209,9 @@ export class Rollback extends Phase {
       onError: report,
       errorPath: '$.rollbackError',
     });
-    rollback.next(rollbackDone);
-    rollbackDone.when(sfn.Condition.booleanEquals('$.rollback.done', false), rollback).otherwise(waitForCloudFront);
-    verify.next(report).next(rollbackVerified);
-
-    // Nodes first (they changed last), then the edge. A node rollback error is kept, and the edge still goes back.
+    // Then the nodes (while CloudFront deploys the edge's restores): the deploy document's rollback
+    // action to the nodes the ledger proves changed, polled in a Wait/Choice loop. A rollback error
+    // (edge or nodes) is kept in $.rollbackError, and what can still go back goes back.
     const nodeRollback = task({
       scope,
       id: 'NodeRollback',
@@ -220,7 +221,8 @@ export class Rollback extends Phase {
       resultPath: '$.nodeRollback',
       timing: t,
     });
-    nodeRollback.addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
+    rollback.addCatch(nodeRollback, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
+    nodeRollback.addCatch(waitForCloudFront, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
     const nodeStart = new sfn.Pass(scope, 'NodeRollbackPollStart', {
       stateName: STATE.nodeRollbackStart,
       result: sfn.Result.fromObject({ rounds: 0 }),
@@ -244,19 +246,23 @@ export class Rollback extends Phase {
       resultPath: '$.nodeRollbackPoll',
       timing: t,
     });
-    nodePoll.addCatch(rollback, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
+    nodePoll.addCatch(waitForCloudFront, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
     const nodeDone = new sfn.Choice(scope, 'NodeRollbackDone', { stateName: STATE.nodeRollbackDone })
-      .when(sfn.Condition.booleanEquals('$.nodeRollbackPoll.done', true), rollback)
+      .when(sfn.Condition.booleanEquals('$.nodeRollbackPoll.done', true), waitForCloudFront)
       .otherwise(nodeWait);
     const nodeAny = new sfn.Choice(scope, 'NodeRollbackAny', { stateName: STATE.nodeRollbackAny })
-      .when(sfn.Condition.booleanEquals('$.nodeRollback.done', true), rollback)
+      .when(sfn.Condition.booleanEquals('$.nodeRollback.done', true), waitForCloudFront)
       .otherwise(nodeStart);
     nodeRollback.next(nodeAny);
     nodeStart.next(nodeWait);
     nodeWait.next(nodePoll);
     nodePoll.next(nodeDone);
-    this.startState = nodeRollback;
-    this.onTimeout = approvalTimedOut(scope, nodeRollback);
+
+    rollback.next(rollbackDone);
+    rollbackDone.when(sfn.Condition.booleanEquals('$.rollback.done', false), rollback).otherwise(nodeRollback);
+    verify.next(report).next(rollbackVerified);
+    this.startState = rollback;
+    this.onTimeout = approvalTimedOut(scope, rollback);
     this.report = report;
   }
 

@@ -5,6 +5,8 @@
  */
 import { Match } from 'aws-cdk-lib/assertions';
 import { STATE } from '../../lib/cert-rotation';
+import { nodeGateName } from '../../lib/phases/node-approval';
+import { nodeStateNames } from '../../lib/phases/node-phase';
 import { RollbackIncomplete } from '../../lambdas/shared/errors';
 import type { HandlerName } from '../../lib/rotation-function';
 import {
@@ -92,12 +94,15 @@ describe('state machine', () => {
     });
   });
 
-  test('the definition holds every STATE name, and every state it holds is a STATE name', () => {
+  test("the definition holds every STATE name and each node phase's states, and no other state", () => {
+    const phases = s.config.nodePhases.map((p) => p.name);
+    const nodeStates = phases.flatMap((p) => Object.values(nodeStateNames(p)));
+    const nodeGates = phases.slice(0, -1).map((p, i) => nodeGateName(4 + i, p));
     expect(
       everyState()
         .map(([name]) => name)
         .sort(),
-    ).toEqual(Object.values(STATE).sort());
+    ).toEqual([...Object.values(STATE), ...nodeStates, ...nodeGates].sort());
     expect(definition.StartAt).toBe(STATE.receiveInput);
   });
 
@@ -151,7 +156,10 @@ describe('state machine', () => {
   // The rollback chain and the reports have their own catch targets; every other Lambda task
   // goes to the rollback when anything fails.
   const OWN_CATCH: Record<string, { readonly next: string; readonly resultPath: string }> = {
-    [STATE.rollback]: { next: STATE.finishFailure, resultPath: '$.rollbackError' },
+    // The edge's rollback failing still rolls the nodes back; a node rollback failure still waits for and verifies the edge.
+    [STATE.rollback]: { next: STATE.nodeRollback, resultPath: '$.rollbackError' },
+    [STATE.nodeRollback]: { next: STATE.rollbackDeployStart, resultPath: '$.rollbackError' },
+    [STATE.nodeRollbackPoll]: { next: STATE.rollbackDeployStart, resultPath: '$.rollbackError' },
     [STATE.verifyRollback]: { next: STATE.finishFailure, resultPath: '$.rollbackError' },
     [STATE.finishFailure]: { next: STATE.rollbackVerified, resultPath: '$.reportError' },
     [STATE.finishSuccess]: { next: STATE.reportFailed, resultPath: '$.error' },
@@ -181,6 +189,9 @@ describe('state machine', () => {
   });
 
   test('every Lambda task outside the rollback chain catches States.ALL into the rollback, keeping the state ($.error)', () => {
+    const phases = s.config.nodePhases.map((p) => p.name);
+    const nodeTasks = phases.flatMap((p) => [nodeStateNames(p).send, nodeStateNames(p).poll]);
+    const nodeGates = phases.slice(0, -1).map((p, i) => nodeGateName(4 + i, p));
     const ordinary = taskStates().filter(([name]) => !(name in OWN_CATCH) && name !== STATE.checkInput && !NESTED.includes(name));
     expect(ordinary.map(([name]) => name).sort()).toEqual(
       [
@@ -197,9 +208,11 @@ describe('state machine', () => {
         STATE.edgePrepare,
         STATE.edgePoll,
         STATE.gateEdge,
+        ...nodeTasks,
+        ...nodeGates,
       ].sort(),
     );
-    const gates: string[] = [STATE.gateStart, STATE.gateCanary, STATE.gateEdge];
+    const gates: string[] = [STATE.gateStart, STATE.gateCanary, STATE.gateEdge, ...nodeGates];
     for (const [name, st] of ordinary) {
       expect({ name, catch: st.Catch }).toEqual({
         name,
@@ -320,7 +333,9 @@ describe('state machine', () => {
     const callbacks = everyState()
       .filter(([, st]) => (st.Resource ?? '').endsWith('.waitForTaskToken'))
       .map(([n]) => n);
-    expect(callbacks.sort()).toEqual([STATE.gateStart, STATE.gateCanary, STATE.gateEdge].sort());
+    expect(callbacks.sort()).toEqual(
+      [STATE.gateStart, STATE.gateCanary, STATE.gateEdge, nodeGateName(4, 'beta'), nodeGateName(5, 'prod-canary')].sort(),
+    );
   });
 
   test('the canary check loops Choice -> Wait -> verify until the canary serves the new certificate', () => {
@@ -355,9 +370,17 @@ describe('state machine', () => {
     expect(wait).toEqual({ Type: 'Wait', Seconds: t.verifyIntervalSeconds, Next: STATE.canaryVerify });
   });
 
-  test('success: the canary gate leads to the edge rollout, its gate to pruning, then the report and the Succeed state', () => {
+  test('success: the canary gate leads to the edge rollout, its gate to the node phases (a gate between two), then pruning, the report and the Succeed state', () => {
     expect(state(STATE.gateCanary).Next).toBe(STATE.edgePrepare);
-    expect(state(STATE.gateEdge).Next).toBe(STATE.prune);
+    const [beta, canary, prod] = ['beta', 'prod-canary', 'prod'].map(nodeStateNames);
+    expect(state(STATE.gateEdge).Next).toBe(beta.send);
+    expect(state(beta.done)).toMatchObject({ Choices: [{ BooleanEquals: true, Next: nodeGateName(4, 'beta') }] });
+    expect(state(beta.anything)).toMatchObject({ Choices: [{ BooleanEquals: true, Next: beta.none }], Default: beta.start });
+    expect(state(beta.none).Next).toBe(nodeGateName(4, 'beta'));
+    expect(state(nodeGateName(4, 'beta')).Next).toBe(canary.send);
+    expect(state(canary.done)).toMatchObject({ Choices: [{ BooleanEquals: true, Next: nodeGateName(5, 'prod-canary') }] });
+    expect(state(nodeGateName(5, 'prod-canary')).Next).toBe(prod.send);
+    expect(state(prod.done)).toMatchObject({ Choices: [{ BooleanEquals: true, Next: STATE.prune }] });
     expect(handlerOfTask(state(STATE.prune))).toBe('prune');
     expect(state(STATE.prune).Next).toBe(STATE.finishSuccess);
     expect(state(STATE.finishSuccess).Next).toBe(STATE.succeeded);
@@ -371,7 +394,26 @@ describe('state machine', () => {
     expect(state(STATE.rollback).Next).toBe(STATE.rollbackChoice);
     expect(state(STATE.rollbackChoice)).toMatchObject({
       Choices: [{ Variable: '$.rollback.done', BooleanEquals: false, Next: STATE.rollback }],
-      Default: STATE.rollbackDeployStart,
+      Default: STATE.nodeRollback,
+    });
+    // Then the nodes the ledger proves changed, in their own Wait/Choice loop, while CloudFront deploys.
+    expect(handlerOfTask(state(STATE.nodeRollback))).toBe('node-rollback');
+    expect(state(STATE.nodeRollback).Next).toBe(STATE.nodeRollbackAny);
+    expect(state(STATE.nodeRollbackAny)).toMatchObject({
+      Choices: [{ Variable: '$.nodeRollback.done', BooleanEquals: true, Next: STATE.rollbackDeployStart }],
+      Default: STATE.nodeRollbackStart,
+    });
+    expect(state(STATE.nodeRollbackStart).Next).toBe(STATE.nodeRollbackWait);
+    expect(state(STATE.nodeRollbackWait)).toEqual({
+      Type: 'Wait',
+      Seconds: s.config.nodeRollout.pollSeconds,
+      Next: STATE.nodeRollbackPoll,
+    });
+    expect(handlerOfTask(state(STATE.nodeRollbackPoll))).toBe('node-poll');
+    expect(state(STATE.nodeRollbackPoll).Next).toBe(STATE.nodeRollbackDone);
+    expect(state(STATE.nodeRollbackDone)).toMatchObject({
+      Choices: [{ Variable: '$.nodeRollbackPoll.done', BooleanEquals: true, Next: STATE.rollbackDeployStart }],
+      Default: STATE.nodeRollbackWait,
     });
     expect(state(STATE.rollbackDeployStart).Next).toBe(STATE.rollbackPoll);
     expect(state(STATE.rollbackPoll).Next).toBe(STATE.rollbackDeployChoice);
@@ -631,10 +673,13 @@ describe('IAM: least privilege', () => {
       .filter((st) => st.resources.includes('*'))
       .flatMap((st) => st.actions.filter((a) => !readOnly.test(a) && !ownNamespace(st, a)).map((a) => `${a} in ${st.policyLogicalId}`));
     expect(offenders).toEqual([]);
-    // ... and no secret or object is read on "*".
+    // ... and no secret, object or parameter is read on "*" (Run Command's own records of commands and nodes may be).
+    const runCommandReads = /^ssm:(ListCommands|ListCommandInvocations|GetCommandInvocation|DescribeInstanceInformation)$/;
     const starReads = policyStatements(s.json)
       .filter((st) => st.resources.includes('*'))
-      .flatMap((st) => st.actions.filter((a) => /^(secretsmanager|s3|kms|ssm):/.test(a) || a === 'iam:GetServerCertificate'));
+      .flatMap((st) =>
+        st.actions.filter((a) => (/^(secretsmanager|s3|kms|ssm):/.test(a) && !runCommandReads.test(a)) || a === 'iam:GetServerCertificate'),
+      );
     expect(starReads).toEqual([]);
   });
 

@@ -60,7 +60,13 @@ describe('the artifacts bucket policy denies every principal but the owners', ()
       'LedgerWrittenOnlyBySwitchesAndRollback',
       'executions/*/ledger/*',
       ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
-      ['switch-canary', 'edge-switch', 'rollback'],
+      ['switch-canary', 'edge-switch', 'rollback', 'node-send', 'node-poll', 'node-rollback'],
+    ],
+    [
+      'NodeRecordsWrittenOnlyByNodePhases',
+      'executions/*/nodes/*',
+      ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+      ['node-send', 'node-poll', 'node-rollback'],
     ],
     ['PlanWrittenOnlyByPlan', 'executions/*/plan.json', ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], ['plan']],
     ['DiscoveryWrittenOnlyByPlan', 'executions/*/discovery/*', ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'], ['plan']],
@@ -81,10 +87,10 @@ describe('the artifacts bucket policy denies every principal but the owners', ()
 
   test('the Denies cover object actions under those prefixes only: a deploy, an update and the bucket itself are never locked out', () => {
     const denies = artifactsPolicy(s).filter((x) => x.Effect === 'Deny' && x.Sid !== undefined);
-    expect(denies).toHaveLength(3);
+    expect(denies).toHaveLength(4);
     for (const st of denies) {
       for (const action of list(st.Action)) expect(String(action)).toMatch(/^s3:(PutObject|DeleteObject|DeleteObjectVersion)$/);
-      for (const r of list(st.Resource)) expect(String(r)).toMatch(/\/executions\/\*\/(ledger\/\*|plan\.json|discovery\/\*)$/);
+      for (const r of list(st.Resource)) expect(String(r)).toMatch(/\/executions\/\*\/(ledger\/\*|plan\.json|discovery\/\*|nodes\/\*)$/);
     }
     // The bucket is retained with its objects; nothing deletes objects on stack removal.
     expect(s.json.Resources[artifactsId]).toMatchObject({ DeletionPolicy: 'Retain' });
@@ -171,6 +177,30 @@ describe('per-prefix grants: each function gets only the documents it uses', () 
         { actions: ['s3:ListBucket'], resources: [''] },
       ],
     ],
+    [
+      'node-send',
+      [
+        { actions: ['s3:GetObject'], resources: ['executions/*/plan.json'] },
+        { actions: ['s3:GetObject', 's3:PutObject'], resources: ['executions/*/ledger/*', 'executions/*/nodes/*'] },
+        { actions: ['s3:ListBucket'], resources: [''] },
+      ],
+    ],
+    [
+      'node-poll',
+      [
+        { actions: ['s3:GetObject'], resources: ['executions/*/plan.json'] },
+        { actions: ['s3:GetObject', 's3:PutObject'], resources: ['executions/*/ledger/*', 'executions/*/nodes/*'] },
+        { actions: ['s3:ListBucket'], resources: [''] },
+      ],
+    ],
+    [
+      'node-rollback',
+      [
+        { actions: ['s3:GetObject', 's3:PutObject'], resources: ['executions/*/ledger/*', 'executions/*/nodes/*'] },
+        { actions: ['s3:GetObject'], resources: ['executions/*/plan.json'] },
+        { actions: ['s3:ListBucket'], resources: [''] },
+      ],
+    ],
   ])('%s', (handler, expected) => {
     const got = artifactStatements(handler).map((st) => ({
       actions: [...st.actions].sort(),
@@ -187,6 +217,9 @@ describe('per-prefix grants: each function gets only the documents it uses', () 
       'edge-switch',
       'edge-verify',
       'finish',
+      'node-poll',
+      'node-rollback',
+      'node-send',
       'plan',
       'prune',
       'request-approval',
