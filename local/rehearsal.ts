@@ -17,6 +17,7 @@ import {
   certificateFactsOf,
   judgeRollback,
   pruneOf,
+  skippedNodesOf,
   targetReports,
   type Outcome,
   type RehearsalReport,
@@ -345,6 +346,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       pruned: iamBefore.filter((name) => !sim.iam.byName(name)),
       ...(sim.warnings.length > 0 ? { warnings: [...sim.warnings] } : {}),
       ...pruneOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/report.json`)),
+      ...skippedNodesOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/plan.json`)),
     };
     // Every document the scan reads; `places` and `searched` are counted from these.
     const docs: ScanDocument[] = [

@@ -68,6 +68,28 @@ export interface RehearsalReport {
   readonly prune?: PruneReport;
   /** What the rehearsal could not do as asked (nginx missing: its nodes ran in memory); absent when none. */
   readonly warnings?: string[];
+  /**
+   * Nodes of a node phase that the plan left out because SSM cannot run the command there (not
+   * managed, not Online), with `nodeRollout.unavailableNodes` = `skip`; from the plan the workflow
+   * wrote. Absent when none (with `refuse`, the default, the `error` names them instead).
+   */
+  readonly skippedNodes?: SkippedNode[];
+}
+
+export interface SkippedNode {
+  readonly instanceId: string;
+  readonly name: string;
+  readonly phase: string;
+  readonly reason: string;
+}
+
+/** The nodes the workflow's plan.json (text, or undefined) says it skipped, as the rehearsal reports them. */
+export function skippedNodesOf(planText: string | undefined): { skippedNodes?: SkippedNode[] } {
+  const plan = JSON.parse(planText ?? '{}') as { nodePhases?: Array<{ skipped?: SkippedNode[] }> };
+  const skipped = (plan.nodePhases ?? []).flatMap((p) => p.skipped ?? []);
+  return skipped.length > 0
+    ? { skippedNodes: skipped.map(({ instanceId, name, phase, reason }) => ({ instanceId, name, phase, reason })) }
+    : {};
 }
 
 /** The workflow's own account of pruning (its report.json `prune`), beside the observed `pruned`. */
