@@ -81,6 +81,40 @@ async function edgeBench(which: string[]): Promise<void> {
   printTable(rows);
 }
 
+/**
+ * `npm run bench -- nodes [5000]`: the node phases at a fleet's size (one edge target of each kind,
+ * the default beta and ws-01, and N more in-memory prod nodes). The claims it backs: the largest
+ * state payload stays below 64 KiB (node lists and per-node results live in S3), and the state
+ * transitions do not grow with the node count (one poll per round covers the whole phase).
+ */
+async function nodesBench(counts: number[]): Promise<void> {
+  const config = loadConfig();
+  const rows: string[][] = [
+    ['nodes', 'wall s', 'node phases sim s', 'state transitions', 'max payload B', 'SSM calls', 'API calls', 'status'],
+  ];
+  for (const n of counts) {
+    const fleet = edgeFleet({ ...ONE_OF_EACH, nodes: n });
+    const started = process.hrtime.bigint();
+    const report = await runRehearsal({ config, fleet, approve: { mode: 'auto' } });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const calls = Object.entries(report.apiCalls);
+    rows.push([
+      String(fleet.instances.length),
+      seconds.toFixed(1),
+      String(Math.round(report.phases.filter((p) => p.name.startsWith('nodes: ')).reduce((a, p) => a + p.simulatedSeconds, 0))),
+      String(report.stateTransitions),
+      String(report.maxStatePayloadBytes),
+      String(calls.filter(([op]) => op.startsWith('ssm:')).reduce((a, [, c]) => a + c, 0)),
+      String(calls.reduce((a, [, c]) => a + c, 0)),
+      report.status,
+    ]);
+    process.stderr.write(`${rows.at(-1)?.join(' | ')}\n`);
+    if (report.maxStatePayloadBytes >= 64 * 1024)
+      throw new Error(`largest state payload ${report.maxStatePayloadBytes} B at ${n} nodes: not below 64 KiB`);
+  }
+  printTable(rows);
+}
+
 function printTable(rows: string[][]): void {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r: string[]) => `| ${r.map((v, c) => v.padStart(widths[c])).join(' | ')} |`;
@@ -89,6 +123,7 @@ function printTable(rows: string[][]): void {
 
 async function main(): Promise<void> {
   if (process.argv[2] === 'edge') return edgeBench((process.argv[3] ?? 'one,mixed').split(','));
+  if (process.argv[2] === 'nodes') return nodesBench((process.argv[3] ?? '5000').split(',').map(Number));
   const config = loadConfig();
   const sizes = (process.argv[2] ?? '0,25,100,250').split(',').map(Number);
   const rows: string[][] = [['extra ELBs', 'targets', 'wall s', 'state transitions', 'max payload B', 'API calls', 'status']];

@@ -17,8 +17,8 @@ describe('rehearsal of a rotation (workflow)', () => {
     expect(newSha).toMatch(/^[0-9a-f]{64}$/);
     const canary = canaryOf(report);
     expect(canary).toMatchObject({ changed: true, rolledBack: false, after: newSha, servedAfter: newSha });
-    // Every edge target that served the previous certificate serves the new one (the edge phase);
-    // the ones on an unrelated certificate, and the nodes (no node phase yet), serve what they served.
+    // Every edge target that served the previous certificate serves the new one (the edge phase),
+    // and so does every node (the node phases); the ones on an unrelated certificate serve what they served.
     const previous = report.certificate.previous.sha256;
     const edgeOld = report.targets.filter((x) => x !== canary && x.kind !== 'node' && x.before === previous);
     expect(edgeOld.map((t) => t.key).sort()).toEqual([
@@ -29,9 +29,11 @@ describe('rehearsal of a rotation (workflow)', () => {
       'elb/ws-elb-prod/443',
       'elbv2/api-alb-prod/443',
     ]);
-    for (const t of edgeOld)
+    const nodes = report.targets.filter((x) => x.kind === 'node');
+    expect(nodes.map((t) => t.key).sort()).toEqual(['node/i-0beta', 'node/i-0webapp01', 'node/i-0ws01', 'node/i-0ws02', 'node/i-0ws03']);
+    for (const t of [...edgeOld, ...nodes])
       expect({ key: t.key, changed: t.changed, servedAfter: t.servedAfter }).toEqual({ key: t.key, changed: true, servedAfter: newSha });
-    for (const t of report.targets.filter((x) => x !== canary && !edgeOld.includes(x))) {
+    for (const t of report.targets.filter((x) => x !== canary && !edgeOld.includes(x) && !nodes.includes(x))) {
       expect({ id: t.id, port: t.port, changed: t.changed, servedAfter: t.servedAfter }).toEqual({
         id: t.id,
         port: t.port,
@@ -41,7 +43,7 @@ describe('rehearsal of a rotation (workflow)', () => {
     }
     const other = report.targets.find((t) => t.id === 'legacy-elb');
     expect(other?.before).not.toBe(report.certificate.previous.sha256);
-    expect(report.approvals.map((a) => a.decision)).toEqual(['approved', 'approved', 'approved']);
+    expect(report.approvals.map((a) => a.decision)).toEqual(['approved', 'approved', 'approved', 'approved', 'approved']);
     expect(report.apiCalls['iam:UploadServerCertificate']).toBe(1);
     expect(report.notifications.map((n) => n.subject)).toEqual(
       expect.arrayContaining([expect.stringContaining('Approval needed'), expect.stringContaining('Rotation SUCCEEDED')]),
