@@ -33,7 +33,7 @@ export interface CertRotationProps {
   readonly notifications: RotationNotifications;
   /** @default `CertRotation-<domain with dots as dashes>` */
   readonly stateMachineName?: string;
-  /** Phases inserted after the last gate, before prune, in order (tests add phases here). @default none */
+  /** Phases inserted after the last node phase, before prune, in order (tests add phases here). @default none */
   readonly extraPhases?: readonly PhaseFactory[];
 }
 

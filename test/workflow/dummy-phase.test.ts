@@ -24,7 +24,7 @@ describe('a phase added by a test (workflow)', () => {
       },
     });
 
-    // Assert: the rotation still succeeds, with the dummy phase between the last approval and finish.
+    // Assert: the rotation still succeeds, with the dummy phase after the last node phase, before prune.
     expect(report.status).toBe('SUCCEEDED');
     const names = report.phases.map((p) => p.name);
     expect(names).toEqual([
@@ -39,6 +39,11 @@ describe('a phase added by a test (workflow)', () => {
       'approval: canary',
       'edge',
       'approval: edge',
+      'nodes: beta',
+      'approval: nodes beta',
+      'nodes: prod-canary',
+      'approval: nodes prod-canary',
+      'nodes: prod',
       'dummy',
       'prune',
       'rollback',
