@@ -167,6 +167,7 @@ describe('resolveConfig: accepted configs', () => {
         deployPollSeconds: 30,
       },
       nodePhases: [{ name: 'all', targets: { instanceIds: ['i-0123456789abcdef0'] }, maxConcurrency: '1', maxErrors: '0' }],
+      nodeRollout: { unavailableNodes: 'refuse', pollSeconds: 15, timeoutSeconds: 3600 },
       nginx: {
         certificatePath: '/etc/nginx/ssl/example.crt',
         keyPath: '/etc/nginx/ssl/example.key',
@@ -263,6 +264,23 @@ describe('resolveConfig: each problem is reported, naming its field', () => {
     ['nodePhases.1.targets.tag', 'nodePhases[1].targets.tag'],
   ])('unknown field %s', (dotted, field) => {
     expect(problemsOf(makeRaw({ [dotted]: 'x' }))).toEqual([`${field}: unknown field`]);
+  });
+
+  test.each([
+    [{ unavailableNodes: 'ignore' }, 'nodeRollout.unavailableNodes: must be "refuse" or "skip"'],
+    [{ pollSeconds: 0 }, 'nodeRollout.pollSeconds: must be an integer from 1 to 3600'],
+    [{ timeoutSeconds: 10 }, 'nodeRollout.timeoutSeconds: must be an integer from 60 to 86400'],
+    [{ maxErrors: '1' }, 'nodeRollout.maxErrors: unknown field'],
+  ])('nodeRollout %j is refused, naming the field', (nodeRollout, message) => {
+    expect(problemsOf(makeRaw({ nodeRollout }))).toEqual([message]);
+  });
+
+  test('nodeRollout "skip" is taken as given', () => {
+    expect(resolveConfig(makeRaw({ nodeRollout: { unavailableNodes: 'skip' } })).nodeRollout).toEqual({
+      unavailableNodes: 'skip',
+      pollSeconds: 15,
+      timeoutSeconds: 3600,
+    });
   });
 
   test('unknown field inside pagerDuty', () => {

@@ -4,6 +4,8 @@
  * dropping out of the report.
  */
 import { STATE } from '../../lib/cert-rotation';
+import { nodeGateName } from '../../lib/phases/node-approval';
+import { nodeStateNames } from '../../lib/phases/node-phase';
 import { exampleConfig } from '../construct/synth-helpers';
 import { phasesOfStates, type DeclaredPhases } from '../../local/rehearsal';
 import { synthesizeWorkflow } from '../../local/template';
@@ -47,6 +49,18 @@ const HAND_MAP: Record<string, string> = {
   [STATE.rollbackDeployChoice]: 'rollback',
   [STATE.rollbackDeployWait]: 'rollback',
   [STATE.approvalTimedOut]: 'rollback',
+  [STATE.nodeRollback]: 'rollback',
+  [STATE.nodeRollbackAny]: 'rollback',
+  [STATE.nodeRollbackStart]: 'rollback',
+  [STATE.nodeRollbackWait]: 'rollback',
+  [STATE.nodeRollbackPoll]: 'rollback',
+  [STATE.nodeRollbackDone]: 'rollback',
+  // Each node phase's states, and the gate after beta and after the prod canary.
+  ...Object.fromEntries(
+    ['beta', 'prod-canary', 'prod'].flatMap((p) => Object.values(nodeStateNames(p)).map((name) => [name, `nodes: ${p}`])),
+  ),
+  [nodeGateName(4, 'beta')]: 'approval: nodes beta',
+  [nodeGateName(5, 'prod-canary')]: 'approval: nodes prod-canary',
   [STATE.prune]: 'prune',
   [STATE.finishSuccess]: 'finish',
   [STATE.rollback]: 'rollback',
@@ -112,6 +126,11 @@ describe('phasesOfStates', () => {
       'approval: canary',
       'edge',
       'approval: edge',
+      'nodes: beta',
+      'approval: nodes beta',
+      'nodes: prod-canary',
+      'approval: nodes prod-canary',
+      'nodes: prod',
       'prune',
       'rollback',
       'finish',
