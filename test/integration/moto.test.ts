@@ -646,11 +646,13 @@ runIt('wire-protocol checks against moto_server', () => {
       const byId = await findInstances(c.ec2, { instanceIds: [beta, ws03] });
 
       // Assert
+      // Each with its private DNS name (where a TLS check from inside the VPC reaches its nginx).
+      const host = expect.stringMatching(/^ip-[0-9-]+\.ec2\.internal$/) as unknown as string;
       expect(byTags).toEqual([
-        { instanceId: ws01, name: 'ws-01' },
-        { instanceId: ws02, name: 'ws-02' },
+        { instanceId: ws01, name: 'ws-01', host },
+        { instanceId: ws02, name: 'ws-02', host },
       ]);
-      expect(byId).toEqual([{ instanceId: beta, name: 'beta-01' }]);
+      expect(byId).toEqual([{ instanceId: beta, name: 'beta-01', host }]);
     });
   });
 
