@@ -43,9 +43,17 @@ export class AccountNodes {
     const endpoint = () => this.secretsEndpoint?.url;
     const services: NodeServices = {
       region: params.region,
+      // As the node's AWS CLI does it: standard retry mode, 3 attempts on throttling (the nginx nodes' stand-in: maxAttempts 3).
       getSecret: async (secretId) => {
-        const out = (await params.call('secretsmanager:GetSecretValue', { SecretId: secretId })) as { SecretString?: string };
-        return out.SecretString ?? '';
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const out = (await params.call('secretsmanager:GetSecretValue', { SecretId: secretId })) as { SecretString?: string };
+            return out.SecretString ?? '';
+          } catch (error) {
+            const name = (error as { name?: string }).name ?? '';
+            if (attempt >= 3 || !/Throttl|TooManyRequests|RequestLimitExceeded/.test(name)) throw error;
+          }
+        }
       },
       get secretsEndpoint() {
         return endpoint();
