@@ -272,6 +272,10 @@ const UNKEYED_FIELDS = new Set([
   'ClientRequestToken',
   'ContentType',
   'Metadata',
+  // SSM Run Command: the sim's random command ids, and the document parameters (the expected
+  // fingerprint is the run's own certificate's).
+  'CommandId',
+  'Parameters',
 ]);
 
 /**
