@@ -49,7 +49,7 @@ describe('node phases (workflow)', () => {
     expect(report.status).toBe('REJECTED');
     expect(allBack(report)).toEqual([]);
     expect(node(report, 'i-0beta').rolledBack).toBe(true);
-    expect(report.approvals.at(-1)).toEqual({ gate: nodeGateName(4, 'beta'), decision: 'rejected' });
+    expect(report.approvals.at(-1)).toMatchObject({ gate: nodeGateName(4, 'beta'), decision: 'rejected', approver: 'rehearsal' });
     expect(phase(report, 'nodes: prod-canary')).toBe('NOT_RUN');
     expect(report.apiCalls['ssm:SendCommand']).toBe(2); // beta's install, then its rollback
   });
@@ -57,7 +57,7 @@ describe('node phases (workflow)', () => {
   test('rejected at Approval 5 (after ws-01): reject:GATE matches the new gate by its name', async () => {
     const report = await rehearse({ approve: { mode: 'reject', gate: 'prod-canary nodes' } });
     expect(report.status).toBe('REJECTED');
-    expect(report.approvals.at(-1)).toEqual({ gate: nodeGateName(5, 'prod-canary'), decision: 'rejected' });
+    expect(report.approvals.at(-1)).toMatchObject({ gate: nodeGateName(5, 'prod-canary'), decision: 'rejected', approver: 'rehearsal' });
     expect(allBack(report)).toEqual([]);
     expect(node(report, 'i-0ws01').rolledBack).toBe(true);
   });

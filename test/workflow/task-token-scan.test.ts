@@ -14,7 +14,9 @@ describe('task tokens: only in the approval store', () => {
 
     // Assert
     expect(report.status).toBe('SUCCEEDED');
-    expect(report.secretScan.searched['approval store']).toBe(3);
+    // one item per gate passed: the three edge gates and the two between the node phases
+    expect(report.approvals).toHaveLength(5);
+    expect(report.secretScan.searched['approval store']).toBe(report.approvals.length);
     expect(report.secretScan.where).toEqual([]);
   });
 
