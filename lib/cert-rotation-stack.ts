@@ -1,5 +1,6 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { AcmRenewalTrigger } from './acm-renewal';
 import { RotationAlarms } from './alarms';
 import { CertRotation } from './cert-rotation';
 import { NodeDeployment } from './node-deployment';
@@ -42,6 +43,8 @@ export class CertRotationStack extends Stack {
       storage,
       ...(automaticSource ? { automaticSource } : {}),
     });
+    const acm = props.config.certificateSource.acm;
+    if (acm?.startOnRenewal) new AcmRenewalTrigger(this, 'AcmRenewal', { acm, stateMachine: this.rotation.stateMachine });
 
     new CfnOutput(this, 'StateMachineArn', { value: this.rotation.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StagingBucket', {

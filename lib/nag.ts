@@ -76,6 +76,21 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
+    path: /\/Obtain\/Function\//,
+    wildcardActions: new RegExp(`^(${XRAY}|route53:ListHostedZones)$`),
+    reason:
+      'ACME DNS-01 finds the hosted zone that owns each challenge name with route53:ListHostedZones, which supports no resource-level permissions (changes are scoped to the configured zones, TXT records of _acme-challenge names); X-Ray tracing.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::arn:<AWS::Partition>:route53:::change\/\*$/,
+    path: /\/Obtain\/Function\//,
+    reason:
+      'route53:GetChange of the change this rotation just submitted: change ids are known only at run time; GetChange reads status only.',
+  },
+  {
+    rule: 'AwsSolutions-IAM5',
+    finding: /^Resource::\*$/,
     path: /\/(Upload|Prune)\/Function\//,
     wildcardActions: new RegExp(
       `^(${XRAY}|iam:GetAccountSummary|iam:ListServerCertificates|elasticloadbalancing:Describe(LoadBalancers|Listeners|ListenerCertificates)|ec2:DescribeSecurityGroups|cloudfront:ListDistributions)$`,

@@ -9,8 +9,13 @@ import type { ResolvedConfig } from './config';
 
 export type { AutomaticSource } from '../lambdas/expiry-check';
 
-/** The automatic source of this config, or undefined (staged only). */
+/**
+ * The automatic source of this config, or undefined (staged only). ACME (`certificateSource.acme`)
+ * can issue a certificate without a person, so the check starts rotations with it. ACM is left
+ * out on purpose: ACM renews on its own schedule, and its renewal event starts the rotation
+ * (`certificateSource.acm.startOnRenewal`); exporting before ACM has renewed would only give the
+ * same certificate back, which validation refuses.
+ */
 export function automaticSourceOf(config: ResolvedConfig): AutomaticSource | undefined {
-  void config;
-  return undefined;
+  return config.certificateSource.acme ? { kind: 'acme', input: { acme: {} } } : undefined;
 }

@@ -226,6 +226,8 @@ export async function issueCertificate(opts: {
    * weak-signature fixture.
    */
   signatureHash?: 'SHA-1' | 'SHA-256' | 'SHA-384' | 'SHA-512';
+  /** IP address SANs besides the DNS names (a local server reached as https://127.0.0.1:port). @default none */
+  ips?: string[];
 }): Promise<IssuedCertificate> {
   if (opts.names.length === 0) throw new Error('issueCertificate: at least one name is required');
   const keyType = opts.keyType ?? 'rsa-2048';
@@ -251,7 +253,10 @@ export async function issueCertificate(opts: {
       new x509.KeyUsagesExtension(usage, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth], false),
       new x509.SubjectAlternativeNameExtension(
-        opts.names.map((value) => ({ type: 'dns' as const, value })),
+        [
+          ...opts.names.map((value) => ({ type: 'dns' as const, value })),
+          ...(opts.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+        ],
         false,
       ),
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),

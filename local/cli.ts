@@ -8,11 +8,12 @@ import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, configBlockOf, resolveConfig, type ResolvedConfig } from '../lib/config';
 import { parseApprove } from './approver';
+import { pebbleInstalled } from './pebble';
 import { runRehearsal, type RehearsalReport } from './rehearsal';
 import { defaultFleet, parseFaults, parseFleet, checkFaultsAgainstFleet, UsageError, type FaultSpec, type FleetSpec } from './sim';
 
 const USAGE = `usage: npm start -- [--config FILE] [--fleet FILE] [--faults FILE] [--input FILE]
-                   [--approve auto|prompt|web|reject:GATE] [--source staged|acme]
+                   [--approve auto|prompt|web|reject:GATE] [--source staged|acme|acm]
                    [--trigger console|schedule] [--certificate DIR] [--report FILE] [--quiet]`;
 
 function readJson(file: string, what: string): unknown {
@@ -142,10 +143,18 @@ export async function main(argv: string[]): Promise<number> {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    if (values.source === 'acme') {
-      throw new UsageError('--source acme: ACME issuance is not built yet; use --source staged (the default) or --certificate DIR');
+    const source = values.source as string;
+    if (source !== 'staged' && source !== 'acme' && source !== 'acm') {
+      throw new UsageError(`--source must be staged, acme or acm (got "${source}")`);
     }
-    if (values.source !== 'staged') throw new UsageError(`--source must be staged or acme (got "${String(values.source)}")`);
+    if (source === 'acme' && !pebbleInstalled()) {
+      throw new UsageError(
+        '--source acme needs a local ACME CA: install the Debian package "pebble" (npm run setup), which provides pebble and pebble-challtestsrv',
+      );
+    }
+    if (source !== 'staged' && values.certificate) {
+      throw new UsageError(`--certificate DIR stages a certificate; it cannot be combined with --source ${source}`);
+    }
     if (values.trigger !== 'console' && values.trigger !== 'schedule') {
       throw new UsageError(`--trigger must be console or schedule (got "${String(values.trigger)}")`);
     }
@@ -164,6 +173,7 @@ export async function main(argv: string[]): Promise<number> {
       faults,
       approve,
       trigger: values.trigger,
+      source,
       ...(values.certificate ? { certificateDir: values.certificate as string } : {}),
       ...(input ? { input: input as Record<string, unknown> } : {}),
       progress: log,

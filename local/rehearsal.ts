@@ -5,9 +5,11 @@ import type { PhaseFactory } from '../lib/workflow';
 import type { AutomaticSource } from '../lib/schedule-source';
 import { coldStartAll } from '../lambdas/shared/env';
 import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
+import { summarizeCertificate } from '../lambdas/shared/certificate';
 import { probeTls } from '../lambdas/shared/tls-probe';
 import { createApprover, gateMatches, type ApproveMode } from './approver';
 import { startApprovalServer } from './approval-server';
+import { prepareAutomaticSource, type RehearsalSource, type RehearsalSourceOptions, type SourceKind } from './automatic-source';
 import { captureOutput } from './capture';
 import { prepareCertificates } from './certificates';
 import { localOverrides, startLocalExecution, type EngineState } from './local-engine';
@@ -38,7 +40,10 @@ export interface RehearsalOptions {
   readonly fleet: FleetSpec;
   readonly faults?: readonly FaultSpec[];
   readonly approve?: ApproveMode;
-  readonly source?: 'staged';
+  /** `staged` (default): a generated certificate staged in Secrets Manager; `acme`: issued by a local pebble; `acm`: exported from the simulated ACM. */
+  readonly source?: SourceKind;
+  /** `--source acme` options (tests: pebble requiring EAB). */
+  readonly acme?: RehearsalSourceOptions;
   /** `console` (default): start the execution directly; `schedule`: run the expiry check first, which decides (local/schedule-trigger.ts). */
   readonly trigger?: 'console' | 'schedule';
   /**
@@ -121,19 +126,37 @@ function outcomeOf(e: unknown, gateTimedOut: boolean): Outcome & { error: string
  * handlers in-process, a simulated account behind the SDK clients and real TLS on 127.0.0.1.
  */
 export async function runRehearsal(options: RehearsalOptions): Promise<RehearsalReport> {
-  const progress = options.progress ?? (() => undefined);
-  const approve = options.approve ?? { mode: 'auto' };
-  const pauseMs = options.pauseMs ?? 5;
   const certs = await prepareCertificates({
     names: options.config.certificateNames,
     currentDaysLeft: options.fleet.currentCertDaysLeft,
     ...(options.certificateDir ? { certificateDir: options.certificateDir } : {}),
     older: options.fleet.iamCertificates ?? [],
   });
-  // Roots of the rehearsal's own CA (and DIR/root.pem) are trusted for this rehearsal only.
+  const automatic: RehearsalSource | undefined =
+    options.source === 'acme' || options.source === 'acm'
+      ? await prepareAutomaticSource(options.source, options.config, options.fleet, {
+          ...(options.acme ?? {}),
+          region: SIM_REGION,
+          accountId: SIM_ACCOUNT,
+        })
+      : undefined;
+  try {
+    return await rehearse(options, certs, automatic);
+  } finally {
+    await automatic?.close();
+  }
+}
+
+async function rehearse(options: RehearsalOptions, certs: Certificates, automatic: RehearsalSource | undefined): Promise<RehearsalReport> {
+  const progress = options.progress ?? (() => undefined);
+  const approve = options.approve ?? { mode: 'auto' };
+  const pauseMs = options.pauseMs ?? 5;
+  const base = automatic?.config ?? options.config;
+  const fleet = automatic?.fleet ?? options.fleet;
+  // Roots of the rehearsal's own CA (and DIR/root.pem, or pebble's root) are trusted for this rehearsal only.
   const config: ResolvedConfig = {
-    ...options.config,
-    trustedRootCertificates: [...options.config.trustedRootCertificates, ...certs.trustedRoots],
+    ...base,
+    trustedRootCertificates: [...base.trustedRootCertificates, ...certs.trustedRoots],
   };
   const workflow = synthesizeWorkflow(config, options.extraPhases ? { extraPhases: options.extraPhases } : {});
   const definition = workflow.definition as AslMachine<EngineState>;
@@ -146,7 +169,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   }
 
   const sim = await SimulatedAccount.create({
-    fleet: options.fleet,
+    fleet,
     faults: [...(options.faults ?? [])],
     current: certs.current,
     other: certs.other,
@@ -172,6 +195,11 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
   // A new rehearsal is a new set of Lambda containers: no configuration from an earlier run.
   coldStartAll();
   try {
+    automatic?.attach(
+      sim,
+      { certPem: certs.staged.certificate, keyPem: certs.staged.privateKey, chainPem: certs.staged.chain ?? '' },
+      certs.other,
+    );
     sim.s3.createBucket(workflow.buckets.staging);
     sim.s3.createBucket(workflow.buckets.artifacts);
     sim.dynamodb.createTable(workflow.approvalTable.name, workflow.approvalTable.partitionKey);
@@ -200,16 +228,18 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
     }
 
     const executionName = `rehearsal-${new Date().toISOString().replace(/[:.]/g, '-')}`;
-    const staged = await stageCertificate(
-      sim,
-      {
-        ...(options.stageVia ? { via: options.stageVia } : {}),
-        stagingBucket: workflow.buckets.staging,
-        domain: config.domain,
-        executionName,
-      },
-      certs,
-    );
+    const staged = automatic
+      ? automatic.input
+      : await stageCertificate(
+          sim,
+          {
+            ...(options.stageVia ? { via: options.stageVia } : {}),
+            stagingBucket: workflow.buckets.staging,
+            domain: config.domain,
+            executionName,
+          },
+          certs,
+        );
     await options.beforeStart?.(sim, {
       stateMachineArn: workflow.stateMachineArn,
       executionName,
@@ -313,14 +343,21 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
 
     const targets = await targetReports({
       sim,
-      fleet: options.fleet,
+      fleet,
       views,
       before,
       apiBefore,
       artifactBucket: workflow.buckets.artifacts,
       executionName: ranName,
     });
-    const newFacts = certificateFacts(certs.staged.certificate);
+    // An automatic source's certificate is what the workflow stored (none when it failed first).
+    const obtained = automatic?.obtained(sim, ranName);
+    const newPem = obtained?.certificate ?? certs.staged.certificate;
+    const newFacts = certificateFacts(newPem);
+    const source =
+      newFacts && (obtained || !automatic)
+        ? { kind: automatic?.kind ?? ('staged' as const), issuer: summarizeCertificate(newPem).issuer }
+        : undefined;
     const previous = certificateFactsOf(certs.current.certPem);
     const phases = accounting.phases(workflow.phases);
     const { status, error, rollbackIncomplete, rollbackStartedBy } = judgeRollback(outcome, targets, () =>
@@ -345,6 +382,7 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       simulatedSeconds: Math.round(sim.clock.simulatedSeconds() * 10) / 10,
       pruned: iamBefore.filter((name) => !sim.iam.byName(name)),
       ...(sim.warnings.length > 0 ? { warnings: [...sim.warnings] } : {}),
+      ...(source ? { source } : {}),
       ...pruneOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/report.json`)),
       ...skippedNodesOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/plan.json`)),
     };
@@ -360,7 +398,8 @@ export async function runRehearsal(options: RehearsalOptions): Promise<Rehearsal
       ...sim.recorded().map((r) => ({ place: r.place, name: r.name, text: r.text })),
       { place: 'report', name: 'report', text: JSON.stringify(partial) },
     ];
-    const keys = scanForKeys(docs, [certs.staged.privateKey, certs.current.keyPem]);
+    const extra = automatic?.secrets(sim, ranName) ?? { keys: [], raw: [] };
+    const keys = scanForKeys(docs, [certs.staged.privateKey, certs.current.keyPem, ...extra.keys], extra.raw);
     // Task tokens belong in the approval store only: anywhere else is a finding too.
     const secretScan = withTaskTokenFindings(keys, scanForTaskTokens(docs, issuedTokens));
     return { ...partial, secretScan };

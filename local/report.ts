@@ -74,6 +74,8 @@ export interface RehearsalReport {
    * wrote. Absent when none (with `refuse`, the default, the `error` names them instead).
    */
   readonly skippedNodes?: SkippedNode[];
+  /** Where the new certificate came from (`--source`) and its issuer as the workflow stored it; absent when none was obtained. */
+  readonly source?: { readonly kind: 'staged' | 'acme' | 'acm'; readonly issuer: string };
 }
 
 export interface SkippedNode {

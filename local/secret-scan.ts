@@ -152,6 +152,30 @@ export function keyNeedleSet(privateKeyPem: string): KeyNeedles {
   return { exact: list(exact), hex: list(hex) };
 }
 
+/**
+ * What counts as a secret that is not a key (the ACME EAB HMAC): the value itself; its bytes
+ * (read as base64url, as an EAB HMAC is) as base64 and hex; and the value as base64 and hex.
+ */
+export function secretNeedleSet(secret: string): KeyNeedles {
+  const value = secret.trim();
+  const exact = new Map<string, string>();
+  const hex = new Map<string, string>();
+  const add = (into: Map<string, string>, text: string, form: string) => {
+    if (text.length >= MIN_NEEDLE && !into.has(text)) into.set(text, form);
+  };
+  add(exact, value, 'secret value');
+  const text = Buffer.from(value, 'utf8');
+  for (const align of [0, 1, 2] as const) add(exact, base64Inside(text, align), 'secret value as base64');
+  add(hex, text.toString('hex'), 'secret value as hex');
+  if (/^[A-Za-z0-9_-]+={0,2}$/.test(value)) {
+    const bytes = Buffer.from(value, 'base64url');
+    add(exact, bytes.toString('base64').replace(/=+$/, ''), 'secret bytes as base64');
+    add(hex, bytes.toString('hex'), 'secret bytes as hex');
+  }
+  const list = (m: Map<string, string>) => [...m].map(([t, form]) => ({ text: t, form }));
+  return { exact: list(exact), hex: list(hex) };
+}
+
 /** Every needle of {@link keyNeedleSet} as text (hex in lower and upper case). */
 export function keyNeedles(privateKeyPem: string): string[] {
   const set = keyNeedleSet(privateKeyPem);
@@ -167,11 +191,20 @@ function variantsOf(text: string): string[] {
 }
 
 /**
- * Searches each document for each private key in every encoding ({@link keyNeedleSet}); counts
+ * Searches each document for each private key in every encoding ({@link keyNeedleSet}), and for
+ * each other secret ({@link secretNeedleSet}); counts
  * documents per place, and names each document that holds any (one finding per document).
  */
-export function scanForKeys(documents: readonly ScanDocument[], privateKeys: readonly string[]): SecretScanResult {
-  const sets = privateKeys.filter((k) => k.trim() !== '').map(keyNeedleSet);
+export function scanForKeys(
+  documents: readonly ScanDocument[],
+  privateKeys: readonly string[],
+  /** Secrets that are not PEM keys (the ACME EAB HMAC), searched as {@link secretNeedleSet}. @default none */
+  otherSecrets: readonly string[] = [],
+): SecretScanResult {
+  const sets = [
+    ...privateKeys.filter((k) => k.trim() !== '').map(keyNeedleSet),
+    ...otherSecrets.filter((k) => k.trim() !== '').map(secretNeedleSet),
+  ];
   const exact = sets.flatMap((s) => s.exact);
   const hex = sets.flatMap((s) => s.hex);
   const where: Array<{ place: ScanPlace; name: string; form: string }> = [];

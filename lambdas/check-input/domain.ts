@@ -11,7 +11,8 @@ import type { CertificateSource } from '../obtain/domain';
  * Documented input (README "Run a rotation"):
  *   { "source": { "secretId": "<name or ARN>" } }
  *   { "source": { "s3": { "prefix": "<folder>", "bucket"?: "<staging bucket>" } } }
- *   { "source": { "acme": {} } }   (ACME issuance is not built yet: no fields are defined)
+ *   { "source": { "acme": {} } }   (issued over ACME DNS-01 as configured: certificateSource.acme)
+ *   { "source": { "acm": {} } }    (exported from the configured ACM certificate: certificateSource.acm)
  */
 export interface CheckedInput {
   readonly source: CertificateSource;
@@ -24,9 +25,10 @@ export interface CheckInputParams {
 
 /** Top-level fields of the execution input, in the order the messages list them. */
 export const INPUT_FIELDS = ['source'] as const;
-const SOURCE_KINDS = ['secretId', 's3', 'acme'] as const;
+const SOURCE_KINDS = ['secretId', 's3', 'acme', 'acm'] as const;
 const S3_FIELDS = ['prefix', 'bucket'] as const;
-const ACME_FIELDS: readonly string[] = [];
+/** No fields: what to issue and from which CA or certificate is the deployment's config, not the caller's. */
+const AUTOMATIC_FIELDS: readonly string[] = [];
 
 /** A caller-written field name, quoted and cut short: it goes into an error message. */
 function quote(name: string): string {
@@ -85,10 +87,11 @@ function checkSource(source: unknown): CertificateSource {
     }
     return { s3: { prefix: s3.prefix, ...(typeof s3.bucket === 'string' ? { bucket: s3.bucket } : {}) } };
   }
-  const acme = source.acme;
-  if (!isObject(acme)) throw new InputInvalid(`execution input field "source.acme" must be an object, got ${kindOf(acme)}`);
-  refuseUnknown(acme, ACME_FIELDS, 'source.acme.');
-  return { acme: {} };
+  const kind = 'acme' in source ? 'acme' : 'acm';
+  const automatic = source[kind];
+  if (!isObject(automatic)) throw new InputInvalid(`execution input field "source.${kind}" must be an object, got ${kindOf(automatic)}`);
+  refuseUnknown(automatic, AUTOMATIC_FIELDS, `source.${kind}.`);
+  return kind === 'acme' ? { acme: {} } : { acm: {} };
 }
 
 /** Returns the documented fields of the execution input, validated; throws InputInvalid naming the first bad field. */

@@ -4,6 +4,7 @@ import { awsErrorName } from '../shared/aws-errors';
 import { readBundle, type StoredBundle } from '../shared/bundle-store';
 import { InputInvalid } from '../shared/errors';
 import type { DomainLogger } from '../shared/logger';
+import { obtainAutomatically, type AutomaticParams, type AutomaticResult } from './automatic';
 
 /**
  * Where the new certificate comes from, as named in the execution input:
@@ -17,9 +18,13 @@ import type { DomainLogger } from '../shared/logger';
 export type CertificateSource =
   | { readonly secretId: string }
   | { readonly s3: { readonly prefix: string; readonly bucket?: string } }
-  | { readonly acme: Record<string, unknown> };
+  | { readonly acme: Record<string, never> }
+  | { readonly acm: Record<string, never> };
 
-export interface ObtainParams {
+/** The automatic sources' clients and config (the staged sources need none of them). */
+type AutomaticParts = Pick<AutomaticParams, 'route53' | 'acm' | 'sources' | 'names' | 'now' | 'sleep'>;
+
+export interface ObtainParams extends Partial<AutomaticParts> {
   readonly s3: S3Client;
   readonly secrets: SecretsManagerClient;
   readonly logger: DomainLogger;
@@ -31,21 +36,23 @@ export interface ObtainParams {
   readonly domain: string;
 }
 
-export interface ObtainResult {
-  /** The only handle on the key that travels through the workflow. */
-  readonly secretArn: string;
-  readonly origin: 'secret' | 's3';
-  readonly stagedAt?: string;
-}
+export type ObtainResult =
+  | {
+      /** The only handle on the key that travels through the workflow. */
+      readonly secretArn: string;
+      readonly origin: 'secret' | 's3';
+      readonly stagedAt?: string;
+    }
+  | AutomaticResult;
 
 const SOURCE_HELP =
-  'the execution input needs "source": {"secretId": "<secret under the configured prefix>"} or {"s3": {"prefix": "<folder in the staging bucket holding cert.pem, key.pem, chain.pem>"}}';
+  'the execution input needs "source": {"secretId": "<secret under the configured prefix>"}, {"s3": {"prefix": "<folder in the staging bucket holding cert.pem, key.pem, chain.pem>"}}, {"acme": {}} or {"acm": {}}';
 
 export function parseSource(source: unknown): CertificateSource {
   if (typeof source !== 'object' || source === null || Array.isArray(source)) throw new InputInvalid(SOURCE_HELP);
   const s = source as Record<string, unknown>;
   const keys = Object.keys(s);
-  if (keys.length !== 1) throw new InputInvalid(`"source" must name exactly one of secretId, s3, acme; ${SOURCE_HELP}`);
+  if (keys.length !== 1) throw new InputInvalid(`"source" must name exactly one of secretId, s3, acme, acm; ${SOURCE_HELP}`);
   if (typeof s.secretId === 'string' && s.secretId !== '') return { secretId: s.secretId };
   if (typeof s.s3 === 'object' && s.s3 !== null) {
     const o = s.s3 as Record<string, unknown>;
@@ -54,6 +61,7 @@ export function parseSource(source: unknown): CertificateSource {
     return { s3: { prefix: o.prefix, ...(typeof o.bucket === 'string' ? { bucket: o.bucket } : {}) } };
   }
   if (s.acme !== undefined) return { acme: {} };
+  if (s.acm !== undefined) return { acm: {} };
   throw new InputInvalid(SOURCE_HELP);
 }
 
@@ -189,8 +197,11 @@ async function obtainFromS3(params: ObtainParams, bucket: string, rawPrefix: str
 
 export async function obtainCertificate(params: ObtainParams): Promise<ObtainResult> {
   const source = parseSource(params.source);
-  if ('acme' in source) {
-    throw new InputInvalid('ACME issuance is not available in this deployment yet; stage the certificate with "secretId" or "s3"');
+  if ('acme' in source || 'acm' in source) {
+    const { route53, acm, names, now, sleep } = params;
+    if (!route53 || !acm || !names || !now || !sleep) throw new Error('internal: obtain was built without the automatic sources');
+    const automatic: AutomaticParams = { ...params, route53, acm, names, now, sleep, sources: params.sources ?? {} };
+    return obtainAutomatically(automatic, 'acme' in source ? 'acme' : 'acm');
   }
   if ('s3' in source) {
     const bucket = source.s3.bucket ?? params.stagingBucket;

@@ -98,3 +98,57 @@ export class NodesUnavailable extends RotationError {
 export class NodeDeploymentFailed extends RotationError {
   override readonly name = 'NodeDeploymentFailed';
 }
+
+/**
+ * The ACME CA refused for a rate limit (`urn:ietf:params:acme:error:rateLimited`, HTTP 429 after
+ * acme-client's own retries). Not retried by the workflow: such limits last hours (Let's Encrypt:
+ * per registered domain, per exact set of names, per account). The message says when to retry.
+ */
+export class AcmeRateLimited extends RotationError {
+  override readonly name = 'AcmeRateLimited';
+}
+
+/**
+ * The ACME CA could not validate a DNS-01 challenge (the TXT record was not seen, or held the
+ * wrong value). The record this rotation published has been removed; nothing else changed.
+ */
+export class AcmeChallengeInvalid extends RotationError {
+  override readonly name = 'AcmeChallengeInvalid';
+}
+
+/** The ACME CA refused the account: EAB required or wrong, account key revoked or unknown, terms not agreed. */
+export class AcmeAccountRefused extends RotationError {
+  override readonly name = 'AcmeAccountRefused';
+}
+
+/** The ACME CA refused the order or the CSR (names not allowed by its policy, CAA, bad key). Not retried. */
+export class AcmeOrderRefused extends RotationError {
+  override readonly name = 'AcmeOrderRefused';
+}
+
+/** The ACME CA did not answer, or answered with a server error or a bad nonce: retried with backoff. */
+export class AcmeUnavailable extends RotationError {
+  override readonly name = 'AcmeUnavailable';
+}
+
+/**
+ * No public Route53 hosted zone owns a challenge record's name, several do (same name), or the one
+ * that does is not among the zones the stack grants (`certificateSource.acme.hostedZoneIds`).
+ */
+export class HostedZoneNotFound extends RotationError {
+  override readonly name = 'HostedZoneNotFound';
+}
+
+/** A Route53 change was not INSYNC before the configured deadline (the record has been removed). Retried once. */
+export class DnsChangeTimeout extends RotationError {
+  override readonly name = 'DnsChangeTimeout';
+}
+
+/**
+ * The configured ACM certificate cannot be exported: not issued yet, not an ACM-issued exportable
+ * certificate (imported, private without export, or requested without export enabled), or in
+ * another account or region. Not retried.
+ */
+export class AcmCertificateNotExportable extends RotationError {
+  override readonly name = 'AcmCertificateNotExportable';
+}

@@ -8,6 +8,7 @@ import { isObject, Problems } from '../problems';
 import type { ConfigSection } from './section';
 import { approvalsSection } from './sections/approvals';
 import { canarySection } from './sections/canary';
+import { certificateSourceSection } from './sections/certificate-source';
 import { domainSection } from './sections/domain';
 import { edgeSection } from './sections/edge';
 import { monitSection } from './sections/monit';
@@ -48,6 +49,7 @@ const SECTIONS = [
   pagerDutySection,
   monitSection,
   nodeAccessSection,
+  certificateSourceSection,
 ] as const;
 
 type KeysOf<S> = S extends ConfigSection<infer K> ? K : never;

@@ -5,6 +5,8 @@
  * (sections/*.ts); reader.ts runs them.
  */
 
+import type { CertificateSources } from '../../lambdas/shared/source-config';
+
 /** Which instances a node phase deploys to. Tags are ANDed; values within a tag are ORed. */
 export interface NodeTargets {
   /** e.g. `{ "Env": ["prod"] }` */
@@ -202,6 +204,12 @@ export interface RotationConfig {
   readonly pagerDuty?: PagerDutyConfig;
   readonly monit?: MonitConfig;
   readonly nodeAccess?: NodeAccessConfig;
+  /**
+   * The automatic certificate sources: `acme` (directoryUrl, contactEmail, eab, accountKeySecretName,
+   * keyType, hostedZoneIds, dnsTimeoutSeconds, dnsPollSeconds, directoryTrustedCertificates) and `acm`
+   * (certificateArn, startOnRenewal). @default none (staged sources only)
+   */
+  readonly certificateSource?: { readonly acme?: object; readonly acm?: object };
 }
 
 /** The config with every default filled in: what constructs and the rehearsal use. */
@@ -225,4 +233,5 @@ export interface ResolvedConfig {
   readonly pagerDuty?: PagerDutyConfig & { readonly apiUrl: string };
   readonly monit?: MonitConfig;
   readonly nodeAccess: Required<NodeAccessConfig>;
+  readonly certificateSource: CertificateSources;
 }

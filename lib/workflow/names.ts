@@ -75,4 +75,10 @@ export const ERR = {
   nodesUnavailable: 'NodesUnavailable',
 } as const;
 
+/** Errors of the automatic sources that the obtain state retries (lambdas/shared/errors.ts). */
+export const ERR_ACME = {
+  unavailable: 'AcmeUnavailable',
+  dnsTimeout: 'DnsChangeTimeout',
+} as const;
+
 export const EXECUTION_NAME = sfn.JsonPath.stringAt('$$.Execution.Name');

@@ -225,6 +225,8 @@ export class SimulatedAccount extends ServiceProperties implements SimulatedBack
       certificateId: (ref: CertificateRef) => entryOf(ref).id,
     };
     for (const def of SIMULATED_SERVICES) def.seed?.(built.get(def.prefix) as never, seed);
+    // Public DNS answers what the owning hosted zone holds (ACME DNS-01).
+    this.route53.useDns(this.dns);
 
     this.nodeSide = new AccountNodes({
       instances: this.ec2.instances,

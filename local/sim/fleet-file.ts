@@ -4,6 +4,7 @@
  * The shape it returns is fleet.ts's.
  */
 import { DEFAULT_API_RATES } from './api-rates';
+import { parseAcm, parseHostedZones } from './fleet-sources';
 import type {
   CertificateRef,
   ElbProtocol,
@@ -299,6 +300,8 @@ export function parseFleet(json: unknown, source: string): FleetSpec {
     'apiRates',
     'iamCertificates',
     'iamServerCertificateQuota',
+    'hostedZones',
+    'acm',
   ]);
   const domain = typeof raw.domain === 'string' ? raw.domain : '';
   if (typeof raw.domain !== 'string' || !DNS_NAME_RE.test(raw.domain)) {
@@ -340,6 +343,7 @@ export function parseFleet(json: unknown, source: string): FleetSpec {
   }
   const apiRates = parseApiRates(raw.apiRates, p);
   const iam = parseIam(raw, p);
+  const sources = { ...parseHostedZones(raw, p), ...parseAcm(raw, p) };
   p.throwIfAny(usageError(source, 'fleet file'));
-  return { domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates, ...iam };
+  return { domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates, ...iam, ...sources };
 }

@@ -2,6 +2,8 @@
  * The fleet file (REHEARSAL.md "Fleet file"): the shape of the simulated account, and the default
  * fleet. `parseFleet` (fleet-file.ts) validates a file into this shape.
  */
+import type { FleetAcmCertificate } from './acm';
+import type { FleetHostedZone } from './route53';
 import { DEFAULT_DAYS_LEFT, DEFAULT_DEPLOY_SECONDS, DEFAULT_IAM_PROPAGATION_SECONDS, DEFAULT_IAM_QUOTA } from './fleet-file';
 
 export { DEFAULT_DAYS_LEFT, DEFAULT_DEPLOY_SECONDS, DEFAULT_IAM_PROPAGATION_SECONDS, DEFAULT_IAM_QUOTA, parseFleet } from './fleet-file';
@@ -104,6 +106,10 @@ export interface FleetSpec {
   readonly iamCertificates: readonly FleetIamCertificate[];
   /** What GetAccountSummary says is `ServerCertificatesQuota`; uploads beyond it fail with LimitExceeded. @default 20 */
   readonly iamServerCertificateQuota: number;
+  /** Route53 hosted zones. @default one public zone named after `domain` */
+  readonly hostedZones?: readonly FleetHostedZone[];
+  /** ACM certificates (exportable public ones by default), in order; the rehearsal gives each the domain's names. @default [] */
+  readonly acm?: readonly FleetAcmCertificate[];
 }
 
 /**

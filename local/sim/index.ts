@@ -100,3 +100,5 @@ export type { IamServerCertificate } from './iam';
 export { installedBackend, SIM_MIDDLEWARE_NAME, type SimulatedBackend, type TlsRoute } from './install';
 export type { SimulatedOperationName } from './operations';
 export type { TaskTokenResult } from './sfn';
+export { SimRoute53, simHostedZoneId, type FleetHostedZone } from './route53';
+export { SimAcm, simAcmCertificateArn, type FleetAcmCertificate } from './acm';

@@ -5,6 +5,7 @@
  * account's properties) is derived from here. To add a service: write its file (ending in a
  * `defineService({...})`, see service.ts) and add it below.
  */
+import { acmService } from './acm';
 import { cloudfrontService } from './cloudfront';
 import { cloudwatchService } from './cloudwatch';
 import { dynamodbService } from './dynamodb';
@@ -13,6 +14,7 @@ import { elbService } from './elb';
 import { elbv2Service } from './elbv2';
 import { toSdkExceptionOf } from './errors';
 import { iamService } from './iam';
+import { route53Service } from './route53';
 import { s3Service } from './s3';
 import { secretsManagerService } from './secrets';
 import { sfnService } from './sfn';
@@ -34,6 +36,8 @@ export const SIMULATED_SERVICES = [
   sfnService,
   cloudwatchService,
   dynamodbService,
+  route53Service,
+  acmService,
 ] as const;
 
 type Service = (typeof SIMULATED_SERVICES)[number];

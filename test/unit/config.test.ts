@@ -118,6 +118,7 @@ describe('resolveConfig: accepted configs', () => {
       prune: { keep: 1 },
       monit: { fingerprintParameterName: '/gitter/monit/certificate-md5' },
       nodeAccess: { instanceRoleNames: [] },
+      certificateSource: {},
     };
     expect(config).toEqual(expected);
   });
@@ -181,6 +182,7 @@ describe('resolveConfig: accepted configs', () => {
       timing: { retryIntervalSeconds: 5, retryMaxAttempts: 6, verifyIntervalSeconds: 15, verifyTimeoutSeconds: 300 },
       prune: { keep: 1 },
       nodeAccess: { instanceRoleNames: [] },
+      certificateSource: {},
     });
     expect(config).not.toHaveProperty('pagerDuty');
     expect(config).not.toHaveProperty('monit');

@@ -68,7 +68,7 @@ describe('Problems', () => {
     expect(fleet).toBeInstanceOf(UsageError);
     expect((fleet as UsageError).message).toBe(
       'fleet.json: fleet.color: unknown field (allowed: ' +
-        'domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates, iamCertificates, iamServerCertificateQuota)',
+        'domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates, iamCertificates, iamServerCertificateQuota, hostedZones, acm)',
     );
     expect(faults).toBeInstanceOf(UsageError);
     expect((faults as UsageError).problems).toEqual(['faults[0].color: unknown field (allowed: state, fault, count, afterCalls)']);

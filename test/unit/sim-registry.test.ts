@@ -81,7 +81,7 @@ describe('the registry of simulated services', () => {
       ),
     ).not.toThrow();
     expect(() => parseFaults([{ operation: 'iam:ListRoles', error: 'Throttling', count: 1 }], 'faults.json')).toThrow(UsageError);
-    expect(() => parseFaults([{ operation: 'route53:*', error: 'Throttling', count: 1 }], 'faults.json')).toThrow(UsageError);
+    expect(() => parseFaults([{ operation: 'kms:*', error: 'Throttling', count: 1 }], 'faults.json')).toThrow(UsageError);
     const rates = Object.fromEntries(SIMULATED_OPERATIONS.map((o) => [o, 5]));
     expect(parseFleet({ ...defaultFleet(), apiRates: rates }, 'fleet.json').apiRates).toEqual(rates);
     expect(() => parseFleet({ ...defaultFleet(), apiRates: { 'iam:ListRoles': 5 } }, 'fleet.json')).toThrow(UsageError);

@@ -202,7 +202,7 @@ describe('parseFleet', () => {
     const err = fleetError(fleet);
     // Assert
     expect(err.problems).toEqual([
-      'fleet.bogus: unknown field (allowed: domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates, iamCertificates, iamServerCertificateQuota)',
+      'fleet.bogus: unknown field (allowed: domain, currentCertDaysLeft, elbs, albs, distributions, instances, iamPropagationSeconds, apiRates, iamCertificates, iamServerCertificateQuota, hostedZones, acm)',
       'fleet.domain: must be a lower-case DNS name like "gitter.im"',
       'fleet.elbs[0].listeners[0].port: must be an integer 1..65535',
     ]);
@@ -252,10 +252,7 @@ describe('parseFaults', () => {
       { operation: 'cloudfront:UpdateDistrubution', error: 'Throttling', count: 1 },
       'faults[0].operation: "cloudfront:UpdateDistrubution" is not a simulated operation',
     ],
-    [
-      { operation: 'acm:ImportCertificate', error: 'Throttling', count: 1 },
-      'faults[0].operation: "acm:ImportCertificate" must be "service:Operation"',
-    ],
+    [{ operation: 'kms:Decrypt', error: 'Throttling', count: 1 }, 'faults[0].operation: "kms:Decrypt" must be "service:Operation"'],
     [{ operation: '*', error: 'Throttling' }, 'faults[0]: needs exactly one of "count"'],
     [{ operation: '*', error: 'Throttling', count: 1, rate: 0.1 }, 'faults[0]: needs exactly one of "count"'],
     [{ operation: '*', error: 'Throttling', count: 0 }, 'faults[0].count: must be an integer >= 1'],

@@ -24,6 +24,7 @@ describe('checkInput: the documented fields pass, validated and nothing else', (
     [{ source: { s3: { prefix: '2026-11-27/' } } }],
     [{ source: { s3: { prefix: '2026-11-27/', bucket: 'my-staging-bucket' } } }],
     [{ source: { acme: {} } }],
+    [{ source: { acm: {} } }],
   ])('%j is accepted as is', (input) => {
     // Act
     const checked = checkInput(makeParams({ input }));
@@ -77,9 +78,9 @@ describe('checkInput: refusals name the field', () => {
     [
       'two kinds of source at once',
       { source: { secretId: 'x', s3: { prefix: 'p/' } } },
-      'execution input field "source" must name exactly one of secretId, s3, acme; got 2',
+      'execution input field "source" must name exactly one of secretId, s3, acme, acm; got 2',
     ],
-    ['an empty source', { source: {} }, 'execution input field "source" must name exactly one of secretId, s3, acme; got 0'],
+    ['an empty source', { source: {} }, 'execution input field "source" must name exactly one of secretId, s3, acme, acm; got 0'],
     ['an empty secretId', { source: { secretId: ' ' } }, 'execution input field "source.secretId" must be a non-empty string, got string'],
     [
       'a secretId that is not a string',
@@ -106,6 +107,11 @@ describe('checkInput: refusals name the field', () => {
       'an acme source that is not an object',
       { source: { acme: true } },
       'execution input field "source.acme" must be an object, got boolean',
+    ],
+    [
+      "a field inside acm (the certificate is the config's, never the caller's)",
+      { source: { acm: { certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/x' } } },
+      'execution input field "source.acm.certificateArn" is not allowed; allowed: (none)',
     ],
     [
       'a field inside acme (none is defined yet)',

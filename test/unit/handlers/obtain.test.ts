@@ -7,6 +7,8 @@ import {
   ResourceNotFoundException,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { ACMClient } from '@aws-sdk/client-acm';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { mockClient } from 'aws-sdk-client-mock';
 import { obtainCertificate, parseSource, type ObtainParams } from '../../../lambdas/obtain/domain';
 import { InputInvalid } from '../../../lambdas/shared/errors';
@@ -550,19 +552,28 @@ describe('obtainCertificate: s3 source', () => {
   });
 });
 
-describe('obtainCertificate: acme source', () => {
-  test('acme -> InputInvalid saying it is not available and how to stage instead; nothing called', async () => {
-    // Arrange
-    const source = { acme: { email: 'ops@gitter.im' } };
+describe('obtainCertificate: automatic sources not configured', () => {
+  test.each(['acme', 'acm'])(
+    '%s in a deployment without certificateSource.%s -> InputInvalid naming the config key; nothing obtained',
+    async (kind) => {
+      // Arrange: the secret of this rotation does not exist yet
+      const automatic = {
+        route53: new Route53Client({ region: 'eu-west-1' }),
+        acm: new ACMClient({ region: 'eu-west-1' }),
+        sources: {},
+        names: ['*.gitter.im', 'gitter.im'],
+        now: () => new Date(),
+        sleep: () => Promise.resolve(),
+      };
 
-    // Act
-    const thrown = await caught(() => obtainCertificate(makeParams({ source })));
+      // Act
+      const thrown = await caught(() => obtainCertificate(makeParams({ source: { [kind]: {} }, ...automatic })));
 
-    // Assert
-    expect(thrown).toBeInstanceOf(InputInvalid);
-    expect(thrown.message).toMatch(/ACME/);
-    expect(thrown.message).toMatch(/secretId.*s3/);
-    expect(secretsMock.calls()).toHaveLength(0);
-    expect(s3.mock.calls()).toHaveLength(0);
-  });
+      // Assert
+      expect(thrown).toBeInstanceOf(InputInvalid);
+      expect(thrown.message).toBe(`the "${kind}" source is not configured in this deployment (config certificateSource.${kind})`);
+      expect(secretsMock.commandCalls(CreateSecretCommand)).toHaveLength(0);
+      expect(s3.mock.calls()).toHaveLength(0);
+    },
+  );
 });
