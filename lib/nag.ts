@@ -69,7 +69,7 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
-    path: /\/(CheckInput|Guard|Obtain|Validate|RequestApproval|ApprovalPage|VerifyTls|Finish|EdgePrepare)\/Function\//,
+    path: /\/(CheckInput|Guard|Validate|RequestApproval|ApprovalPage|VerifyTls|Finish|EdgePrepare)\/Function\//,
     wildcardActions: new RegExp(`^(${XRAY})$`),
     reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, sampling rules) supports no resource-level permissions.',
   },
@@ -79,7 +79,7 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
     path: /\/Obtain\/Function\//,
     wildcardActions: new RegExp(`^(${XRAY}|route53:ListHostedZones)$`),
     reason:
-      'ACME DNS-01 finds the hosted zone that owns each challenge name with route53:ListHostedZones, which supports no resource-level permissions (changes are scoped to the configured zones, TXT records of _acme-challenge names); X-Ray tracing.',
+      'X-Ray tracing (no resource-level permissions); with the ACME source configured also route53:ListHostedZones, which finds the zone that owns each challenge name and supports no resource-level permissions either (changes are scoped to the configured zones and to TXT records of _acme-challenge names).',
   },
   {
     rule: 'AwsSolutions-IAM5',

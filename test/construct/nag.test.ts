@@ -9,7 +9,8 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { ACKNOWLEDGEMENTS, acknowledgeNagFindings } from '../../lib/nag';
 import type { HandlerName } from '../../lib/rotation-function';
 import { buildApp } from '../../lib/app';
-import { buildStack, exampleConfig, SKIP_BUNDLING } from './synth-helpers';
+import { resolveConfig } from '../../lib/config';
+import { buildStack, exampleConfig, exampleRawConfig, SKIP_BUNDLING } from './synth-helpers';
 
 /** A fresh app (nag off), with extra statements added to function roles before nag runs, then nag wired as lib/app.ts does. */
 function appWithNag(extra: ReadonlyArray<{ readonly handler: HandlerName; readonly statement: iam.PolicyStatement }> = []): {
@@ -88,7 +89,10 @@ describe('cdk-nag AwsSolutions', () => {
 
   test('every acknowledgement is still needed: it is the first to match at least one finding', () => {
     // Arrange: the findings of a fresh stack, matched in table order (first match wins, as in lib/nag.ts)
-    const { stack } = buildStack(exampleConfig());
+    // (with the optional ACME source on too: its Route53 grants have acknowledgements of their own)
+    const { stack } = buildStack(
+      resolveConfig({ ...(exampleRawConfig() as Record<string, unknown>), certificateSource: { acme: { hostedZoneIds: ['Z0EXAMPLE'] } } }),
+    );
     const report = new AwsSolutionsChecks().validateScope(stack);
     const used = ACKNOWLEDGEMENTS.map(() => 0);
 

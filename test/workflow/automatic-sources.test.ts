@@ -94,6 +94,17 @@ describe('--source acme: a certificate issued by a real pebble over DNS-01', () 
   });
 });
 
+describe('--trigger schedule with ACME configured: the expiry check renews on its own', () => {
+  test('20 days left: the check starts scheduled-<date> with the acme source, which issues and rotates', async () => {
+    const report = await rehearse({ source: 'acme', trigger: 'schedule' });
+    expect(report.trigger).toMatchObject({ kind: 'schedule', daysLeft: 20, due: true, started: true, automaticSource: 'acme' });
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.source?.kind).toBe('acme');
+    expect(report.targets.filter((t) => t.changed).every((t) => t.servedAfter === report.certificate.new?.sha256)).toBe(true);
+    expect(report.secretScan.findings).toBe(0);
+  });
+});
+
 describe('--source acm: a certificate exported from the simulated ACM', () => {
   test('the rotation succeeds with the exported certificate, exported once, nothing leaks', async () => {
     const report = await rehearse({ source: 'acm' });
