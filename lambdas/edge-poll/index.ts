@@ -2,12 +2,11 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { S3Client } from '@aws-sdk/client-s3';
 import { ArtifactStore } from '../shared/artifacts';
 import { defineHandler } from '../shared/handler';
+import { roundsBefore, type PollRoundEvent } from '../shared/poll-round';
 import { pollDistributions, type EdgePollParams, type EdgePollResult } from './domain';
 
 /** The state's payload: these fields of {@link EdgePollParams}, and the previous round's count (absent on the first). */
-export type EdgePollEvent = Pick<EdgePollParams, 'executionName' | 'maxRounds' | 'purpose'> & {
-  readonly previous: { readonly rounds: number };
-};
+export type EdgePollEvent = Pick<EdgePollParams, 'executionName' | 'maxRounds' | 'purpose'> & PollRoundEvent;
 
 export const handler = defineHandler({
   name: 'edge-poll',
@@ -16,5 +15,5 @@ export const handler = defineHandler({
     cloudfront: awsClient(CloudFrontClient),
   }),
   run: ({ previous, ...event }: EdgePollEvent, d, { logger }): Promise<EdgePollResult> =>
-    pollDistributions({ ...d, ...event, rounds: typeof previous?.rounds === 'number' ? previous.rounds : 0, logger }),
+    pollDistributions({ ...d, ...event, rounds: roundsBefore({ previous }), logger }),
 });

@@ -3,14 +3,13 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { ArtifactStore } from '../shared/artifacts';
 import { defineHandler } from '../shared/handler';
 import { ChangeLedger } from '../shared/ledger';
+import { roundsBefore, type PollRoundEvent } from '../shared/poll-round';
 import { pollNodes, type NodePollParams, type NodePollResult } from './domain';
 
 export type { NodePollResult } from './domain';
 
 /** The state's payload: these fields of {@link NodePollParams}, and the previous round's count (`{ rounds: 0 }` first). */
-export type NodePollEvent = Pick<NodePollParams, 'executionName' | 'purpose' | 'phase' | 'newSha256' | 'maxRounds'> & {
-  readonly previous: { readonly rounds: number };
-};
+export type NodePollEvent = Pick<NodePollParams, 'executionName' | 'purpose' | 'phase' | 'newSha256' | 'maxRounds'> & PollRoundEvent;
 
 export const handler = defineHandler({
   name: 'node-poll',
@@ -28,7 +27,7 @@ export const handler = defineHandler({
       purpose: event.purpose === 'rollback' ? 'rollback' : 'install',
       ...(event.phase !== undefined ? { phase: event.phase } : {}),
       ...(event.newSha256 !== undefined ? { newSha256: event.newSha256 } : {}),
-      rounds: typeof event.previous?.rounds === 'number' ? event.previous.rounds : 0,
+      rounds: roundsBefore(event),
       maxRounds: event.maxRounds,
       now,
     }),
