@@ -61,6 +61,9 @@ afterAll(async () => {
   rmSync(profile, { recursive: true, force: true });
 });
 
+/** The default config's gates: Approval 1-3 (start, canary, edge), then one between each two of its three node phases. */
+const GATES = 5;
+
 test('every gate through the real page in Chromium: GET changes nothing, Approve continues the execution, a replay is refused', async () => {
   // Arrange
   const links = new Links();
@@ -79,7 +82,7 @@ test('every gate through the real page in Chromium: GET changes nothing, Approve
     const store = () => JSON.stringify(sim!.dynamodb.dump());
     const decided: string[] = [];
 
-    for (let gate = 1; gate <= 3; gate += 1) {
+    for (let gate = 1; gate <= GATES; gate += 1) {
       const link = await links.next();
       current = link;
 
@@ -122,14 +125,12 @@ test('every gate through the real page in Chromium: GET changes nothing, Approve
     // The execution went on after each click, to the end.
     const report = await run;
     expect(report.status).toBe('SUCCEEDED');
-    expect(report.approvals.map((a) => [a.decision, a.approver])).toEqual([
-      ['approved', 'Chromium Tester'],
-      ['approved', 'Chromium Tester'],
-      ['approved', 'Chromium Tester'],
-    ]);
+    expect(report.approvals.map((a) => [a.decision, a.approver])).toEqual(
+      Array.from({ length: GATES }, () => ['approved', 'Chromium Tester']),
+    );
     expect(report.approvals[1].comment).toBe('gate 2 checked in the browser');
     expect(report.secretScan.findings).toBe(0);
-    expect(decided).toHaveLength(3);
+    expect(decided).toHaveLength(GATES);
     finished = true;
   } finally {
     // A failed check must not leave the rehearsal waiting for a browser: reject what still waits.
