@@ -1,6 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from './config';
 import type { RotationNotifications } from './notifications';
@@ -23,7 +22,9 @@ import { Validate } from './phases/validate';
 import type { HandlerName, RotationFunction } from './rotation-function';
 import type { RotationStorage } from './storage';
 import { createApprovalFunctions, reportPhases, secretPrefix, type Phase, type PhaseContext } from './workflow';
+import { restrictArtifactWriters } from './workflow/artifact-writers';
 import { insertPhases, type PhaseFactory } from './workflow/phase';
+import { rotationStateMachine } from './workflow/state-machine';
 
 export { STATE } from './workflow';
 
@@ -82,19 +83,7 @@ export class CertRotation extends Construct {
       ...Finish.createFunctions(ctx),
     };
     this.functions = fns;
-    const role = (fn: RotationFunction) => fn.function.role!;
-    props.storage.restrictArtifacts({
-      ledgerWriters: [
-        role(fns['switch-canary']),
-        role(fns['edge-switch']),
-        role(fns.rollback),
-        role(fns['node-send']),
-        role(fns['node-poll']),
-        role(fns['node-rollback']),
-      ],
-      nodeRecordWriters: [role(fns['node-send']), role(fns['node-poll']), role(fns['node-rollback'])],
-      planWriters: [role(fns.plan)],
-    });
+    restrictArtifactWriters(props.storage, fns);
 
     // The phases, bottom-up: each receives the state after it and the failure path.
     const onError = new Rollback(ctx, { functions: fns });
@@ -133,22 +122,12 @@ export class CertRotation extends Construct {
       finish,
     ];
 
-    this.logGroup = new logs.LogGroup(this, 'ExecutionLogs', {
-      logGroupName: `/aws/vendedlogs/states/${this.stateMachineName}`,
-      retention: logs.RetentionDays.SIX_MONTHS,
-      removalPolicy: RemovalPolicy.DESTROY,
-    });
-    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+    ({ stateMachine: this.stateMachine, logGroup: this.logGroup } = rotationStateMachine(this, {
       stateMachineName: this.stateMachineName,
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(inputCheck),
-      comment: `Rotates the ${this.config.domain} TLS certificate across ELB, ELBv2, CloudFront and nginx nodes`,
-      tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      // Long enough for every gate to wait its full timeout (a gate timeout is caught and rolled
-      // back; an execution timeout could not be), plus a day for the work itself.
-      timeout: Duration.seconds(phases.reduce((n, p) => n + p.gates, 0) * this.config.approvals.timeoutSeconds + 86_400),
-    });
+      config: this.config,
+      start: inputCheck,
+      phases,
+    }));
     this.phases = reportPhases(phases);
   }
 
