@@ -1,19 +1,19 @@
 import './polyfill';
 import type { ResolvedConfig } from '../lib/config';
 import { STATE } from '../lib/cert-rotation';
-import type { PhaseFactory } from '../lib/workflow';
-import type { AutomaticSource } from '../lib/schedule-source';
 import { coldStartAll } from '../lambdas/shared/env';
-import { APPROVAL_REJECTED } from '../lambdas/shared/errors';
 import { summarizeCertificate } from '../lambdas/shared/certificate';
 import { probeTls } from '../lambdas/shared/tls-probe';
-import { createApprover, gateMatches, type ApproveMode } from './approver';
+import { createApprover, gateMatches } from './approver';
 import { startApprovalServer } from './approval-server';
-import { prepareAutomaticSource, type RehearsalSource, type RehearsalSourceOptions, type SourceKind } from './automatic-source';
+import { prepareAutomaticSource, type RehearsalSource } from './automatic-source';
 import { captureOutput } from './capture';
 import { prepareCertificates } from './certificates';
 import { localOverrides, startLocalExecution, type EngineState } from './local-engine';
 import { ExecutionAccounting, phasesOfStates } from './phase-accounting';
+import type { RehearsalOptions } from './rehearsal-options';
+import { scanRehearsal } from './rehearsal-scan';
+import { chooseExecution, outcomeOf, stageCertificate, type Certificates } from './rehearsal-start';
 import {
   certificateFacts,
   certificateFactsOf,
@@ -25,101 +25,14 @@ import {
   type RehearsalReport,
   type TargetViews,
 } from './report';
-import { runScheduleTrigger, type TriggerReport } from './schedule-trigger';
-import { scanForKeys, scanForTaskTokens, withTaskTokenFindings, type ScanDocument } from './secret-scan';
-import { SimulatedAccount, UsageError, type FaultSpec, type FleetSpec } from './sim';
-import { CALLBACK_RESOURCE, taskHandlers, type AroundHandler } from './task-handlers';
+import { SimulatedAccount, UsageError } from './sim';
+import { CALLBACK_RESOURCE, taskHandlers } from './task-handlers';
 import { synthesizeWorkflow, SIM_ACCOUNT, SIM_REGION } from './template';
 import { statesByName, type AslMachine } from './walk-states';
 
 export { phasesOfStates, type DeclaredPhases, type PhaseReport } from './phase-accounting';
 export type { CertificateFacts, RehearsalReport, TargetReport } from './report';
-
-export interface RehearsalOptions {
-  readonly config: ResolvedConfig;
-  readonly fleet: FleetSpec;
-  readonly faults?: readonly FaultSpec[];
-  readonly approve?: ApproveMode;
-  /** `staged` (default): a generated certificate staged in Secrets Manager; `acme`: issued by a local pebble; `acm`: exported from the simulated ACM. */
-  readonly source?: SourceKind;
-  /** `--source acme` options (tests: pebble requiring EAB). */
-  readonly acme?: RehearsalSourceOptions;
-  /** `console` (default): start the execution directly; `schedule`: run the expiry check first, which decides (local/schedule-trigger.ts). */
-  readonly trigger?: 'console' | 'schedule';
-  /**
-   * `--trigger schedule`: the automatic source the check starts rotations with, built from the
-   * staged source, when the synthesized check has none (the config's `automaticSourceOf`).
-   * @default none: with the staged source the check emails the steps and starts nothing
-   */
-  readonly automaticSource?: (staged: Readonly<Record<string, unknown>>) => AutomaticSource;
-  /** Stage DIR/cert.pem, key.pem, chain.pem (and trust DIR/root.pem) instead of a generated certificate. */
-  readonly certificateDir?: string;
-  /** Live progress lines; omitted = silent. */
-  readonly progress?: (line: string) => void;
-  /** Warnings that must be seen even when quiet (nginx missing: nginx nodes run in memory); also in the report's `warnings`. */
-  readonly warn?: (line: string) => void;
-  /** Lines the operator must see even when quiet (`--approve web`: each approval link). @default progress */
-  readonly announce?: (line: string) => void;
-  /** Real milliseconds a simulated retry pause or Wait takes. @default 5 */
-  readonly pauseMs?: number;
-  /** How the new certificate is staged: a Secrets Manager secret (default) or files in the staging bucket. */
-  readonly stageVia?: 'secret' | 's3';
-  /** Shapes the simulated account before the execution starts (tests: a concurrent run, a DNS mistake, a forged ledger entry). */
-  readonly beforeStart?: (
-    sim: SimulatedAccount,
-    context: { readonly stateMachineArn: string; readonly executionName: string; readonly artifactBucket: string },
-  ) => void | Promise<void>;
-  /**
-   * `--input FILE`: merged over the execution input the rehearsal builds (after `beforeStart`) and
-   * handed to the workflow as is, unvalidated: the workflow must refuse what it does not document.
-   */
-  readonly input?: Readonly<Record<string, unknown>>;
-  /**
-   * Tests only (the CLI never sets it): runs around each handler invocation, in the handler's
-   * place, e.g. to leak key material the way a handler could (stderr, an S3 object, an email) and
-   * see the secret scan catch it.
-   */
-  readonly aroundHandlerForTests?: AroundHandler;
-  /** Tests only (the CLI never sets it): phases inserted before finish, as `CertRotationProps.extraPhases`. */
-  readonly extraPhases?: readonly PhaseFactory[];
-}
-
-type Certificates = Awaited<ReturnType<typeof prepareCertificates>>;
-
-/** Stages the new certificate as an operator would: a secret under the prefix (default), or files in the staging bucket. */
-async function stageCertificate(
-  sim: SimulatedAccount,
-  params: { readonly via?: 'secret' | 's3'; readonly stagingBucket: string; readonly domain: string; readonly executionName: string },
-  certs: Certificates,
-): Promise<{ source: Record<string, unknown> }> {
-  if (params.via === 's3') {
-    // As an operator would: cert.pem, key.pem (and chain.pem) under a prefix of the staging bucket.
-    const prefix = `staged/${params.executionName}/`;
-    const files: Array<[string, string | undefined]> = [
-      ['cert.pem', certs.staged.certificate],
-      ['key.pem', certs.staged.privateKey || undefined],
-      ['chain.pem', certs.staged.chain],
-    ];
-    for (const [file, body] of files) {
-      if (body !== undefined) await sim.handle('s3:PutObject', { Bucket: params.stagingBucket, Key: `${prefix}${file}`, Body: body });
-    }
-    return { source: { s3: { prefix } } };
-  }
-  const secretName = `cert-rotation/${params.domain}/staged-${params.executionName}`;
-  sim.putSecret(secretName, JSON.stringify(certs.staged));
-  return { source: { secretId: secretName } };
-}
-
-/** How the execution ended: its status and error, from the engine's result (the engine wraps the execution's error). */
-function outcomeOf(e: unknown, gateTimedOut: boolean): Outcome & { error: string } {
-  // The engine wraps the execution's error (ExecutionError); its cause carries the name
-  // and cause the Fail state reported (the original error, through ErrorPath/CausePath).
-  const wrapped = e as { cause?: unknown };
-  const err = (wrapped.cause instanceof Error ? wrapped.cause : e) as { name?: string; message?: string };
-  const name = err.name ?? 'Error';
-  const status = name === APPROVAL_REJECTED || (name === 'States.Timeout' && gateTimedOut) ? 'REJECTED' : 'FAILED';
-  return { status, error: `${name}: ${err.message ?? ''}` };
-}
+export type { RehearsalOptions } from './rehearsal-options';
 
 /**
  * Runs one rehearsal: the real synthesized state machine in the local ASL engine, the real
@@ -245,40 +158,16 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
       executionName,
       artifactBucket: workflow.buckets.artifacts,
     });
-    // The execution to run: the one the expiry check started (schedule), or the operator's (console).
-    const scheduled =
-      options.trigger === 'schedule'
-        ? await runScheduleTrigger({
-            sim,
-            workflow,
-            progress,
-            ...(options.automaticSource ? { automaticSource: options.automaticSource(staged.source) } : {}),
-          })
-        : undefined;
-    const trigger: TriggerReport = scheduled?.report ?? { kind: 'console' };
-    const run = scheduled
-      ? scheduled.execution && {
-          executionArn: scheduled.execution.executionArn,
-          name: scheduled.execution.name,
-          input: JSON.parse(scheduled.execution.input ?? '{}') as Record<string, unknown>,
-          startTime: scheduled.execution.startDate,
-        }
-      : {
-          executionArn: `arn:aws:states:${SIM_REGION}:${SIM_ACCOUNT}:execution:${workflow.stateMachineName}:${executionName}`,
-          name: executionName,
-          input: { ...staged, ...(options.input ?? {}) },
-          startTime: new Date(),
-        };
-    if (run && !scheduled) {
-      sim.sfn.registerExecution({
-        executionArn: run.executionArn,
-        stateMachineArn: workflow.stateMachineArn,
-        name: run.name,
-        status: 'RUNNING',
-        startDate: run.startTime,
-        input: JSON.stringify(run.input),
-      });
-    }
+    const { trigger, run } = await chooseExecution({
+      sim,
+      workflow,
+      progress,
+      executionName,
+      staged,
+      ...(options.trigger ? { trigger: options.trigger } : {}),
+      ...(options.automaticSource ? { automaticSource: options.automaticSource } : {}),
+      ...(options.input ? { input: options.input } : {}),
+    });
 
     const approvals: RehearsalReport['approvals'] = [];
     const handlerFor = taskHandlers({
@@ -386,22 +275,16 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
       ...pruneOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/report.json`)),
       ...skippedNodesOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/plan.json`)),
     };
-    // Every document the scan reads; `places` and `searched` are counted from these.
-    const docs: ScanDocument[] = [
-      ...history.map((text, i) => ({ place: 'execution history' as const, name: `event ${i}`, text })),
-      ...captured.writes.map((w, i) => ({ place: 'logs' as const, name: `${w.stream} write ${i}`, text: w.text })),
-      ...[...workflow.functions].map(([arn, fn]) => ({
-        place: 'lambda environments' as const,
-        name: `${arn} (${fn.handler})`,
-        text: JSON.stringify(fn.environment),
-      })),
-      ...sim.recorded().map((r) => ({ place: r.place, name: r.name, text: r.text })),
-      { place: 'report', name: 'report', text: JSON.stringify(partial) },
-    ];
-    const extra = automatic?.secrets(sim, ranName) ?? { keys: [], raw: [] };
-    const keys = scanForKeys(docs, [certs.staged.privateKey, certs.current.keyPem, ...extra.keys], extra.raw);
-    // Task tokens belong in the approval store only: anywhere else is a finding too.
-    const secretScan = withTaskTokenFindings(keys, scanForTaskTokens(docs, issuedTokens));
+    const secretScan = scanRehearsal({
+      history,
+      captured,
+      workflow,
+      sim,
+      report: partial,
+      keys: [certs.staged.privateKey, certs.current.keyPem],
+      extra: automatic?.secrets(sim, ranName) ?? { keys: [], raw: [] },
+      issuedTokens,
+    });
     return { ...partial, secretScan };
   } finally {
     approver.close();
