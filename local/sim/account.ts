@@ -10,8 +10,6 @@
  *   ... run handlers (they build ordinary SDK clients) ...
  *   await account.close();                   // stops the TLS servers and uninstalls
  */
-import { X509Certificate } from 'node:crypto';
-import { isoDay } from './certinfo';
 import { SimClock } from './clock';
 import { Dispatcher, type SimCall } from './dispatch';
 import { SimDns } from './dns';
@@ -27,7 +25,8 @@ import {
   type StateFault,
 } from './faults';
 import { parseFleet, type CertificateRef, type FleetSpec } from './fleet';
-import type { IamServerCertificate, SimCertificate, SimIam } from './iam';
+import type { IamServerCertificate, SimCertificate } from './iam';
+import { currentIamName, DEFAULT_IAM_PATH, iamNameFor, OTHER_IAM_PATH, seedIam } from './iam-seed';
 import { installedBackend, installSimulatedAws, uninstallSimulatedAws, type SimulatedBackend, type TlsRoute } from './install';
 import { AccountNodes } from './account-nodes';
 import type { NodeFleet, NodeRuntimeName } from './nodes';
@@ -76,46 +75,6 @@ export interface SimulatedAccountOptions {
   readonly nodeRuntime?: 'memory' | 'nginx';
   /** Where nginx reads the certificate and key on a node (the config's `nginx` paths). @default /etc/nginx/ssl/<domain>.crt and .key */
   readonly nginxPaths?: { readonly certificatePath: string; readonly keyPath: string };
-}
-
-const DEFAULT_IAM_PATH = '/cloudfront/rehearsal/';
-const OTHER_IAM_PATH = '/cloudfront/other/';
-
-function iamNameFor(cert: SimCertificate, fallbackDomain: string): string {
-  const x = new X509Certificate(cert.certPem);
-  const san = (x.subjectAltName ?? '').split(/,\s*/).find((s) => s.startsWith('DNS:'));
-  const cn = /CN=([^\n,]+)/.exec(x.subject)?.[1];
-  const name = (san?.slice(4) ?? cn ?? fallbackDomain).replace(/^\*\./, 'STAR.').replace(/[^\w+=,.@-]/g, '-');
-  return `${name}_${isoDay(new Date(x.validFrom))}`;
-}
-
-/** Days ago the current and the other certificate were uploaded. */
-const SEEDED_DAYS_AGO = 400;
-
-/** Uploads a certificate to IAM long ago: it may have expired since, and every service sees it. */
-function seedIam(
-  iam: SimIam,
-  clock: SimClock,
-  cert: SimCertificate,
-  name: string,
-  path: string,
-  daysAgo = SEEDED_DAYS_AGO,
-): IamServerCertificate {
-  try {
-    iam.upload(
-      {
-        ServerCertificateName: name,
-        Path: path,
-        CertificateBody: cert.certPem,
-        PrivateKey: cert.keyPem,
-        CertificateChain: cert.chainPem || undefined,
-      },
-      { allowExpired: true, uploadedAt: new Date(clock.nowMs() - daysAgo * 86_400_000) },
-    );
-  } catch (e) {
-    throw new Error(`cannot seed IAM certificate ${name}: ${(e as Error).message}`, { cause: e });
-  }
-  return iam.byName(name)!;
 }
 
 /**
@@ -205,7 +164,7 @@ export class SimulatedAccount extends ServiceProperties implements SimulatedBack
       this.iam,
       this.clock,
       opts.current,
-      opts.currentCertificateName ?? `STAR.${this.fleet.domain}_${isoDay(new Date(new X509Certificate(opts.current.certPem).validFrom))}`,
+      opts.currentCertificateName ?? currentIamName(opts.current, this.fleet.domain),
       opts.iamPath ?? DEFAULT_IAM_PATH,
     );
     let otherName = iamNameFor(opts.other, 'other');
