@@ -1,15 +1,33 @@
 /**
- * Runs the real node deploy script (lib/node-deployment/deploy-certificate.sh) under `sh`, as the
+ * Runs the real node deploy script (the document's, lib/node-deployment: `deployScript()`) under `sh`, as the
  * SSM Agent would: the document parameters as `SSM_<name>` environment variables, and the AWS
  * CLI stand-in (local/aws-cli) first on PATH, so `aws secretsmanager get-secret-value` is
  * answered locally (from `CERT_ROTATION_SECRETS_FILE`, or a loopback Secrets Manager endpoint).
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEPLOY_SCRIPT_PATH, scriptEnvironment, type DeployParameters } from '../lib/node-deployment/parameters';
+import { deployScript, scriptEnvironment, type DeployParameters } from '../lib/node-deployment/parameters';
 
 /** The directory holding the `aws` stand-in; put it first on PATH. */
 export const AWS_STANDIN_BIN = join(__dirname, 'aws-cli', 'bin');
+
+/**
+ * The document's script, exactly, as a file to run with `sh` (the document joins two files; a
+ * node runs their joined text). Written once per content, atomically, in the temp directory.
+ */
+export function deployScriptFile(): string {
+  const text = deployScript();
+  const file = join(tmpdir(), `cert-rotation-deploy-${createHash('sha256').update(text).digest('hex').slice(0, 16)}.sh`);
+  if (!existsSync(file)) {
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, text, { mode: 0o644 });
+    renameSync(temp, file);
+  }
+  return file;
+}
 
 /** The one JSON line the script prints. */
 export interface DeployResult {
@@ -68,7 +86,8 @@ export function runDeployScript(options: RunDeployOptions): Promise<DeployRun> {
   // Only what a node's agent would give it: no AWS credentials or endpoints of this process leak in.
   const base: Record<string, string> = { PATH: path, HOME: process.env.HOME ?? '/root', LANG: 'C' };
   const env = { ...base, ...scriptEnvironment(options.parameters), ...(options.env ?? {}) };
-  const args = options.trace ? ['-x', DEPLOY_SCRIPT_PATH] : [DEPLOY_SCRIPT_PATH];
+  const script = deployScriptFile();
+  const args = options.trace ? ['-x', script] : [script];
   return new Promise((resolve, reject) => {
     const child = spawn('sh', args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -1,11 +1,17 @@
-import { readFileSync } from 'node:fs';
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
 import type { ResolvedConfig } from '../config';
 import { secretPrefix } from '../workflow';
-import { configDefaults, DEPLOY_PARAMETERS, DEPLOY_SCRIPT_PATH, type DeployParameterName, type DeployParameterSpec } from './parameters';
+import {
+  configDefaults,
+  DEPLOY_PARAMETERS,
+  DEPLOY_SCRIPT_PARTS,
+  deployScript,
+  type DeployParameterName,
+  type DeployParameterSpec,
+} from './parameters';
 
 export * from './parameters';
 
@@ -18,7 +24,7 @@ export interface NodeDeploymentProps {
 /**
  * What the nodes need to deploy the certificate themselves:
  * - the SSM Command document (schemaVersion 2.2, one `aws:runShellScript` step) that carries
- *   `deploy-certificate.sh`, read from the repository at synth. Its parameters (parameters.ts)
+ *   deploy script (`deploy-certificate.sh` then `deploy-certificate-changes.sh`), read from the repository at synth. Its parameters (parameters.ts)
  *   reach the script as `SSM_<name>` environment variables (`interpolationType: ENV_VAR`, and an
  *   `allowedPattern` on each), never as text pasted into the script; none carries key material.
  *   The node phases send it (SendCommand `DocumentName`, `DocumentVersion: "$LATEST"`);
@@ -76,9 +82,10 @@ export function defaultDocumentName(config: ResolvedConfig): string {
 
 /** The document's JSON content: the parameters, with the config's defaults, and the script. */
 export function documentContent(config: ResolvedConfig): Record<string, unknown> {
-  const script = readFileSync(DEPLOY_SCRIPT_PATH, 'utf8');
+  const script = deployScript();
   // SSM would replace a {{ name }} in the script text; the script takes its parameters from the environment only.
-  if (script.includes('{{')) throw new Error(`${DEPLOY_SCRIPT_PATH} must not contain "{{": SSM would interpolate it`);
+  if (script.includes('{{'))
+    throw new Error(`the deploy script (${DEPLOY_SCRIPT_PARTS.join(', ')}) must not contain "{{": SSM would interpolate it`);
   const defaults = configDefaults(config);
   const parameters = Object.fromEntries(
     (Object.entries(DEPLOY_PARAMETERS) as Array<[DeployParameterName, DeployParameterSpec]>).map(([name, spec]) => {

@@ -1,5 +1,5 @@
 /**
- * The parameters of the node deploy document (`deploy-certificate.sh`), in one place: the CDK
+ * The parameters of the node deploy document (its script: `deployScript()`), in one place: the CDK
  * document declares them from here, and whoever runs the script (the node phases' SendCommand,
  * the rehearsal's nginx nodes, the tests) builds its values with {@link deployParameters} and,
  * outside SSM, its environment with {@link scriptEnvironment}.
@@ -9,11 +9,20 @@
  * an `allowedPattern` refuses anything else at SendCommand. No parameter carries key material:
  * the script fetches the key itself from Secrets Manager with the instance role.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ResolvedConfig } from '../config';
 
-/** The script file, read at synth into the document (and run as is by the rehearsal and the tests). */
-export const DEPLOY_SCRIPT_PATH = join(__dirname, 'deploy-certificate.sh');
+/** The script's files, in order: their text joined is the document's script. */
+export const DEPLOY_SCRIPT_PARTS: readonly string[] = [
+  join(__dirname, 'deploy-certificate.sh'),
+  join(__dirname, 'deploy-certificate-changes.sh'),
+];
+
+/** The document's script, read at synth (the rehearsal and the tests run exactly this text). */
+export function deployScript(): string {
+  return DEPLOY_SCRIPT_PARTS.map((f) => readFileSync(f, 'utf8')).join('');
+}
 
 const PATH = '^/[A-Za-z0-9_./-]+$';
 // A command line without shell operators, quotes or expansions ($ ` ; | & < > ( ) { } ' " \).

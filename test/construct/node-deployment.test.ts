@@ -1,16 +1,15 @@
 /**
  * The node deployment (lib/node-deployment): the SSM Command document carries the very script
- * file the nginx tests run, its parameters reach the script as environment variables only and
+ * text the nginx tests run, its parameters reach the script as environment variables only and
  * refuse anything their patterns do not allow; the managed policy reads only this domain's
  * certificate secrets and is attached to the configured instance roles; both are outputs.
  */
-import { readFileSync } from 'node:fs';
 import { Validations } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError, resolveConfig } from '../../lib/config';
 import { ACKNOWLEDGEMENTS, acknowledgeNagFindings } from '../../lib/nag';
-import { DEPLOY_PARAMETERS, DEPLOY_SCRIPT_PATH, deployParameters } from '../../lib/node-deployment';
+import { DEPLOY_PARAMETERS, deployParameters, deployScript } from '../../lib/node-deployment';
 import { buildStack, exampleRawConfig, flatten, logicalIdOf, synthesize, type CfnResource, type Synthesized } from './synth-helpers';
 
 const SECRETS = 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:cert-rotation/gitter.im/*';
@@ -52,7 +51,7 @@ describe('the deploy document', () => {
   test('runs exactly the script file of the repository (the one the nginx tests run) in one aws:runShellScript step', () => {
     expect(content.mainSteps).toHaveLength(1);
     expect(content.mainSteps[0].action).toBe('aws:runShellScript');
-    expect(content.mainSteps[0].inputs.runCommand.join('\n')).toBe(readFileSync(DEPLOY_SCRIPT_PATH, 'utf8'));
+    expect(content.mainSteps[0].inputs.runCommand.join('\n')).toBe(deployScript());
     expect(content.mainSteps[0].inputs.runCommand[0]).toBe('#!/bin/sh');
   });
 
@@ -65,7 +64,7 @@ describe('the deploy document', () => {
         interpolationType: 'ENV_VAR',
       });
       expect({ name, constrained: p.allowedPattern !== undefined || p.allowedValues !== undefined }).toEqual({ name, constrained: true });
-      expect(readFileSync(DEPLOY_SCRIPT_PATH, 'utf8')).toContain(`SSM_${name}`);
+      expect(deployScript()).toContain(`SSM_${name}`);
     }
     expect(JSON.stringify(content.mainSteps)).not.toContain('{{');
     expect(content.parameters.action.allowedValues).toEqual(['install', 'rollback']);

@@ -1,5 +1,5 @@
 /**
- * The node deploy script (lib/node-deployment/deploy-certificate.sh), the REAL file under `sh`,
+ * The node deploy script (the document's, lib/node-deployment: both files joined), the REAL text under `sh`,
  * against a REAL nginx on 127.0.0.1 (its own prefix, a free port), with the AWS CLI stand-in
  * (local/aws-cli) on PATH answering from a secrets file. What nginx serves is judged by our own
  * TLS handshake, not by what the script says.
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { deployParameters, type DeployParameters } from '../../lib/node-deployment/parameters';
 import { issueWithFreshPki, type IssuedCertificate } from '../../local/certs';
 import { hasNginx, startNginx, type NginxServer } from '../../local/nginx';
-import { AWS_STANDIN_BIN, runDeployScript, type DeployResult, type DeployRun } from '../../local/node-script';
+import { AWS_STANDIN_BIN, deployScriptFile, runDeployScript, type DeployResult, type DeployRun } from '../../local/node-script';
 import { scanForKeys } from '../../local/secret-scan';
 import { md5Of, sha256Of } from '../support/handler-support';
 
@@ -439,7 +439,7 @@ describe('deploy script parameters (no nginx needed)', () => {
 /** Runs the script with exactly this environment (plus PATH), synchronously. */
 function execDeploy(env: Record<string, string>): { code: number; stdout: string } {
   try {
-    const stdout = execFileSync('sh', [join(__dirname, '../../lib/node-deployment/deploy-certificate.sh')], {
+    const stdout = execFileSync('sh', [deployScriptFile()], {
       env: { PATH: `${AWS_STANDIN_BIN}:${process.env.PATH ?? ''}`, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     }).toString();
