@@ -1,9 +1,10 @@
 import {
   GetCommandInvocationCommand,
-  ListCommandsCommand,
   paginateListCommandInvocations,
+  paginateListCommands,
   SendCommandCommand,
   type CommandInvocation,
+  type ListCommandsCommandInput,
   type SSMClient,
   type Target,
 } from '@aws-sdk/client-ssm';
@@ -117,23 +118,17 @@ async function ownCommands(ssm: SSMClient, documentName: string, comment: string
   // A minute of slack: SSM's RequestedDateTime and this function's clock may differ a little.
   const after = new Date(new Date(since).getTime() - 60_000).toISOString();
   const found: Array<{ id: string; at: number }> = [];
-  let NextToken: string | undefined;
-  do {
-    const out = await ssm.send(
-      new ListCommandsCommand({
-        Filters: [
-          { key: 'DocumentName', value: documentName },
-          { key: 'InvokedAfter', value: after },
-        ],
-        MaxResults: 50,
-        ...(NextToken ? { NextToken } : {}),
-      }),
-    );
+  const input: ListCommandsCommandInput = {
+    Filters: [
+      { key: 'DocumentName', value: documentName },
+      { key: 'InvokedAfter', value: after },
+    ],
+  };
+  for await (const out of paginateListCommands(pages(ssm, 50), input)) {
     for (const c of out.Commands ?? []) {
       if (c.Comment === comment && c.CommandId) found.push({ id: c.CommandId, at: c.RequestedDateTime?.getTime() ?? 0 });
     }
-    NextToken = out.NextToken;
-  } while (NextToken);
+  }
   return found.sort((a, b) => a.at - b.at).map((f) => f.id);
 }
 

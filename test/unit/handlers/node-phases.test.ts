@@ -102,12 +102,18 @@ function installSsm(): void {
       return { CommandInvocations: page, ...(start + size < all.length ? { NextToken: String(start + size) } : {}) };
     }),
   );
+  // One command per page: a search for a command sent before reads every page.
   ssmMock.on(ListCommandsCommand).callsFake(
-    settle((input: { CommandId?: string }) => ({
-      Commands: commands
-        .filter((c) => !input.CommandId || c.id === input.CommandId)
-        .map((c) => ({ CommandId: c.id, Comment: c.input.Comment, Status: c.status, RequestedDateTime: new Date() })),
-    })),
+    settle((input: { CommandId?: string; NextToken?: string }) => {
+      const all = commands.filter((c) => !input.CommandId || c.id === input.CommandId);
+      const at = Number(input.NextToken ?? '0');
+      return {
+        Commands: all
+          .slice(at, at + 1)
+          .map((c) => ({ CommandId: c.id, Comment: c.input.Comment, Status: c.status, RequestedDateTime: new Date() })),
+        ...(at + 1 < all.length ? { NextToken: String(at + 1) } : {}),
+      };
+    }),
   );
 }
 
@@ -267,7 +273,12 @@ describe('node send: ledger first, then SendCommand with references only', () =>
 
   test('a retry sends nothing again: after the record is written it is reused; after a crash before it, ListCommands finds the command by its comment', async () => {
     // Arrange
-    writePlan([{ name: 'prod', nodes: [node(1)] }]);
+    writePlan([
+      { name: 'beta', nodes: [node(9, 'beta')] },
+      { name: 'prod', nodes: [node(1)] },
+    ]);
+    // The beta phase's command comes first in ListCommands: prod's is on a later page.
+    await sendNodePhase(sendParams({ phase: { name: 'beta', targets: { tags: { Env: ['beta'] } }, maxConcurrency: '1', maxErrors: '0' } }));
     await sendNodePhase(sendParams());
     // ...then as if the record had been lost right after SendCommand (crash between the two writes).
     const key = nodeDocumentKeys(EXECUTION, 'install-prod').commands;
@@ -278,9 +289,10 @@ describe('node send: ledger first, then SendCommand with references only', () =>
     const again = await sendNodePhase(sendParams());
 
     // Assert
-    expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(1);
+    expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(2);
     expect(again.commands).toBe(1);
-    expect(s3.json<{ commands: Array<{ commandId: string }> }>(ARTIFACTS, key)!.commands[0].commandId).toBe(commands[0].id);
+    expect(s3.json<{ commands: Array<{ commandId: string }> }>(ARTIFACTS, key)!.commands[0].commandId).toBe(commands[1].id);
+    expect(ssmMock.commandCalls(ListCommandsCommand).some((c) => c.args[0].input.NextToken !== undefined)).toBe(true);
   });
 });
 
