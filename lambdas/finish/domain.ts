@@ -7,7 +7,7 @@ import type { DomainLogger } from '../shared/logger';
 import { notBackOf, withoutNotBack } from '../shared/not-back';
 import { getCertificateBody } from '../shared/iam-certs';
 import { targetLabel } from '../shared/targets';
-import { rollbackAccount, successFollowUp, type ConfigurationManagement } from './message';
+import { fitForSns, listed, LISTED, rollbackAccount, successFollowUp, type ConfigurationManagement } from './message';
 
 /** ROLLBACK_INCOMPLETE: a rollback ran and some target is not proven back on its previous certificate. */
 export type Outcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'ROLLBACK_INCOMPLETE';
@@ -169,7 +169,7 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
       ? [
           'ACTION NEEDED: the rollback could not be verified. Not proven back on the previous certificate:',
           ...(notBackLabels.length
-            ? notBackLabels.map((t) => `  ${t}`)
+            ? listed(notBackLabels, 4 * LISTED)
             : ['  (unknown: the rollback failed before it could say; check every target of the plan)']),
           '',
         ]
@@ -181,17 +181,17 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
     '',
     `New certificate: ${state.validation?.summary?.sha256 ?? '(not validated)'} (expires ${state.validation?.summary?.notAfter ?? '?'})`,
     `Previous certificate: ${state.current?.sha256 ?? '?'} (expires ${state.current?.notAfter ?? '?'})`,
-    ...(changed.length ? ['', 'Now serving the new certificate:', ...changed.map((t) => `  ${t}`)] : []),
-    ...(restored.length && params.succeeded ? ['', 'Rolled back to the previous certificate:', ...restored.map((t) => `  ${t}`)] : []),
+    ...(changed.length ? ['', 'Now serving the new certificate:', ...listed(changed)] : []),
+    ...(restored.length && params.succeeded ? ['', 'Rolled back to the previous certificate:', ...listed(restored)] : []),
     ...(params.succeeded
       ? []
       : rollbackAccount({ ledger, verified: (state.rollbackVerification as { verified?: [] } | undefined)?.verified, notBack })),
-    ...(leftAlone.length ? ['', 'LEFT ALONE (check by hand):', ...leftAlone.map((t) => `  ${t}`)] : []),
+    ...(leftAlone.length ? ['', 'LEFT ALONE (check by hand):', ...listed(leftAlone, 4 * LISTED)] : []),
     ...(pruneWarning
       ? ['', `WARNING: pruning old IAM certificates failed (the rotation itself succeeded; nothing was rolled back): ${pruneWarning}`]
       : []),
     ...(state.prune ? ['', `Old IAM certificates pruned: ${pruned.length ? pruned.join(', ') : 'none'}`] : []),
-    ...(pruneKept.length ? ['Kept in IAM:', ...pruneKept.map((k) => `  ${k}`)] : []),
+    ...(pruneKept.length ? ['Kept in IAM:', ...listed(pruneKept)] : []),
     ...(params.succeeded
       ? successFollowUp({
           certificate: state.validation?.summary ?? {},
@@ -209,7 +209,7 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
     new PublishCommand({
       TopicArn: params.topicArn,
       Subject: subjectOf(params.domain, status, notBack.length, pruneWarning !== undefined),
-      Message: lines.join('\n'),
+      Message: fitForSns(lines, reportKey),
     }),
   );
   params.logger.info('rotation finished', { status });

@@ -8,6 +8,27 @@ import { targetLabel } from '../shared/targets';
 
 type Entries = Awaited<ReturnType<ChangeLedger['entries']>>;
 
+/** Targets named per list of a result email; the rest is "and N more" (the report names them all). */
+export const LISTED = 50;
+/** SNS takes at most 256 KB (262,144 bytes) per message; the email stays below this. */
+export const EMAIL_MAX_BYTES = 250_000;
+
+/** The first `max` items, indented, then "and N more" (a fleet of thousands would not fit in an email). */
+export function listed(items: readonly string[], max = LISTED): string[] {
+  const more = items.length - max;
+  return [...items.slice(0, max).map((t) => `  ${t}`), ...(more > 0 ? [`  and ${more} more (the report names them all)`] : [])];
+}
+
+/** The email text, cut at a line end below {@link EMAIL_MAX_BYTES} when a long note would make it too long for SNS. */
+export function fitForSns(lines: readonly string[], reportKey: string): string {
+  const text = lines.join('\n');
+  if (Buffer.byteLength(text, 'utf8') <= EMAIL_MAX_BYTES) return text;
+  const tail = `\n... (cut: the whole account is in the report ${reportKey})`;
+  let cut = text.slice(0, EMAIL_MAX_BYTES - tail.length);
+  while (Buffer.byteLength(cut, 'utf8') > EMAIL_MAX_BYTES - tail.length) cut = cut.slice(0, -1000);
+  return `${cut.slice(0, Math.max(0, cut.lastIndexOf('\n')))}${tail}`;
+}
+
 /** Where the Ansible role keeps the certificate and its key (config `configurationManagement`). */
 export interface ConfigurationManagement {
   readonly role: string;
@@ -75,10 +96,10 @@ export function rollbackAccount(p: {
   return [
     '',
     `Reverted to the previous certificate (${reverted.length}):`,
-    ...(reverted.length ? reverted.map((t) => `  ${t}`) : ['  none']),
-    ...(neverSwitched.length ? ['Recorded but never switched (nothing to revert):', ...neverSwitched.map((t) => `  ${t}`)] : []),
+    ...(reverted.length ? listed(reverted) : ['  none']),
+    ...(neverSwitched.length ? ['Recorded but never switched (nothing to revert):', ...listed(neverSwitched)] : []),
     `Verified serving the previous certificate over TLS (${verified.length}):`,
-    ...(verified.length ? verified.map((v) => `  ${v.target ?? '?'}: ${v.servedSha256 ?? '?'}`) : ['  none']),
+    ...(verified.length ? listed(verified.map((v) => `${v.target ?? '?'}: ${v.servedSha256 ?? '?'}`)) : ['  none']),
     ...(p.notBack.length ? [`NOT verified back (${p.notBack.length}): see ACTION NEEDED above.`] : []),
   ];
 }
