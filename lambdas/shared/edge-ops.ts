@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing';
 import {
   AddListenerCertificatesCommand,
+  DescribeListenersCommand,
   ModifyListenerCommand,
   paginateDescribeListenerCertificates,
   RemoveListenerCertificatesCommand,
@@ -98,6 +99,12 @@ export async function listenerCertificates(
   const certs: Array<{ arn: string; isDefault: boolean }> = [];
   for await (const out of paginateDescribeListenerCertificates(pages(elbv2), { ListenerArn: listenerArn, PageSize: MAX_PAGE_SIZE.elbv2 })) {
     for (const c of out.Certificates ?? []) if (c.CertificateArn) certs.push({ arn: c.CertificateArn, isDefault: c.IsDefault === true });
+  }
+  if (!certs.some((c) => c.isDefault)) {
+    // A list without its default (some implementations leave it out): DescribeListeners names it.
+    const ls = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
+    const def = ls.Listeners?.[0]?.Certificates?.[0]?.CertificateArn;
+    if (def) certs.unshift({ arn: def, isDefault: true });
   }
   return certs;
 }

@@ -1,7 +1,8 @@
 import { type ChangeLedger } from '../shared/ledger';
 import { TargetNotFound } from '../shared/errors';
 import type { DomainLogger } from '../shared/logger';
-import { describeClassicElb, readTargetState, setTargetCertificate, type EdgeClients } from '../shared/target-ops';
+import { apply, observe } from '../shared/edge-ops';
+import { describeClassicElb, type EdgeClients } from '../shared/target-ops';
 import { targetLabel, type ElbListenerTarget } from '../shared/targets';
 
 export interface SwitchCanaryParams {
@@ -41,14 +42,22 @@ export async function switchCanary(params: SwitchCanaryParams): Promise<SwitchRe
     beforeSha256: params.current.sha256,
     afterSha256: params.newSha256,
   });
-  const { state, value } = await readTargetState(params.clients, target, before, after);
+  // The edge rollout's own read and switch (lambdas/shared/edge-ops.ts), the listener's certificates read from `lb`.
+  const classic = new Map(
+    (lb.ListenerDescriptions ?? []).map((d) => [
+      `${target.loadBalancerName}:${d.Listener?.LoadBalancerPort}`,
+      d.Listener?.SSLCertificateId ?? '',
+    ]),
+  );
+  const seen = await observe(params.clients, target, before, after, classic);
+  const { state, value } = seen;
   if (state === 'other') {
     throw new TargetNotFound(
       `${label} now serves ${value}, neither the current nor the new certificate; someone else changed it, stopping`,
     );
   }
   if (state === 'before') {
-    await setTargetCertificate(params.clients, target, before, after);
+    await apply(params.clients, target, seen, before, after);
     params.logger.info('canary listener switched', { target: label });
   } else {
     params.logger.info('canary listener already serves the new certificate', { target: label });

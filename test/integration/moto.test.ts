@@ -57,7 +57,8 @@ import { ConcurrentRotation, TargetNotFound } from '../../lambdas/shared/errors'
 import { EXECUTION_TAG, findServerCertificate, getCertificateBody } from '../../lambdas/shared/iam-certs';
 import { ChangeLedger } from '../../lambdas/shared/ledger';
 import { silentLogger } from '../../lambdas/shared/logger';
-import { readTargetState, setTargetCertificate, type EdgeClients } from '../../lambdas/shared/target-ops';
+import type { EdgeClients } from '../../lambdas/shared/target-ops';
+import { switchTarget, targetState } from '../support/handler-support';
 import { type DistributionTarget } from '../../lambdas/shared/targets';
 import { switchCanary } from '../../lambdas/switch-canary/domain';
 import { certificateName, uploadCertificate, type UploadResult } from '../../lambdas/upload/domain';
@@ -453,7 +454,7 @@ runIt('wire-protocol checks against moto_server', () => {
       expect(none).toEqual([]);
     });
 
-    test('findV2Listeners finds the current certificate as default, then as SNI; setTargetCertificate switches each (ModifyListener, Add/RemoveListenerCertificates)', async () => {
+    test('findV2Listeners finds the current certificate as default, then as SNI; switchTarget (observe, apply) switches each (ModifyListener, Add/RemoveListenerCertificates)', async () => {
       // Arrange: VPC, two subnets, an ALB with an HTTPS listener (default = current) and a plain HTTP one
       const vpc = await c.ec2.send(new CreateVpcCommand({ CidrBlock: '10.20.0.0/16' }));
       const vpcId = vpc.Vpc?.VpcId ?? '';
@@ -502,10 +503,10 @@ runIt('wire-protocol checks against moto_server', () => {
 
       // Act: the default-certificate switch (ModifyListener) and its read-back
       const other = await upload(next, await secretFor('next-v2', next), 'rotate-moto-v2');
-      await setTargetCertificate(edge, found[0], currentUpload.arn, other.arn);
+      await switchTarget(edge, found[0], currentUpload.arn, other.arn);
 
       // Assert
-      expect(await readTargetState(edge, found[0], currentUpload.arn, other.arn)).toEqual({ state: 'after', value: other.arn });
+      expect(await targetState(edge, found[0], currentUpload.arn, other.arn)).toEqual({ state: 'after', value: other.arn });
       const listeners = await c.elbv2.send(new DescribeListenersCommand({ ListenerArns: [defaultArn] }));
       expect(listeners.Listeners?.[0]?.Certificates?.[0]?.CertificateArn).toBe(other.arn);
 
@@ -525,11 +526,11 @@ runIt('wire-protocol checks against moto_server', () => {
 
       // Act
       const [sni] = await findV2Listeners(c.elbv2, currentUpload.arn);
-      await setTargetCertificate(edge, sni, currentUpload.arn, replacementArn);
+      await switchTarget(edge, sni, currentUpload.arn, replacementArn);
 
       // Assert: found as SNI; after the switch (Add then Remove) only the replacement is in the SNI list
       expect(sni).toMatchObject({ listenerArn: defaultArn, port: 443, role: 'sni' });
-      expect(await readTargetState(edge, sni, currentUpload.arn, replacementArn)).toEqual({ state: 'after', value: replacementArn });
+      expect(await targetState(edge, sni, currentUpload.arn, replacementArn)).toEqual({ state: 'after', value: replacementArn });
       const certs = await c.elbv2.send(new DescribeListenerCertificatesCommand({ ListenerArn: defaultArn }));
       expect(certs.Certificates?.map((x) => x.CertificateArn)).toEqual([other.arn, replacementArn]);
       expect(await findV2Listeners(c.elbv2, currentUpload.arn)).toEqual([]);
@@ -585,13 +586,13 @@ runIt('wire-protocol checks against moto_server', () => {
       // itself (the unit tests and the simulated account do); whatever it finds must be this one.
       for (const d of found) expect(d).toMatchObject({ kind: 'cloudfront', distributionId });
       expect(await findDistributions(c.cloudfront, 'ASCANOTTHEONEWEUSE')).toEqual([]);
-      expect(await readTargetState(edge, target, currentUpload.id, 'ASCANEWCERTIFICATEID')).toEqual({
+      expect(await targetState(edge, target, currentUpload.id, 'ASCANEWCERTIFICATEID')).toEqual({
         state: 'before',
         value: currentUpload.id,
       });
 
       // Act: moto gives every IAM certificate the same id, so switch to a made-up id to see the change land.
-      await setTargetCertificate(edge, target, currentUpload.id, 'ASCANEWCERTIFICATEID');
+      await switchTarget(edge, target, currentUpload.id, 'ASCANEWCERTIFICATEID');
 
       // Assert: the whole config went back (GetDistributionConfig -> UpdateDistribution with If-Match: the ETag read)
       const updates = cloudfrontWire.requests.filter((r) => r.command === 'UpdateDistributionCommand');
@@ -606,7 +607,7 @@ runIt('wire-protocol checks against moto_server', () => {
       });
       expect(after.DistributionConfig?.Aliases?.Items).toEqual(expect.arrayContaining(['gitter.im', 'www.gitter.im']));
       expect(after.DistributionConfig?.Origins?.Items?.[0]?.DomainName).toBe('webapp.gitter.im');
-      expect(await readTargetState(edge, target, currentUpload.id, 'ASCANEWCERTIFICATEID')).toEqual({
+      expect(await targetState(edge, target, currentUpload.id, 'ASCANEWCERTIFICATEID')).toEqual({
         state: 'after',
         value: 'ASCANEWCERTIFICATEID',
       });

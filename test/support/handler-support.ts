@@ -1,7 +1,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { ServiceException } from '@smithy/smithy-client';
+import { apply, observe } from '../../lambdas/shared/edge-ops';
 import type { ChangeLedger, LedgerEntry, LedgerStatus } from '../../lambdas/shared/ledger';
 import type { DomainLogger } from '../../lambdas/shared/logger';
+import type { EdgeClients, TargetState } from '../../lambdas/shared/target-ops';
 import type { DistributionTarget, EdgeTarget, ElbListenerTarget, ElbV2ListenerTarget } from '../../lambdas/shared/targets';
 
 /** A DomainLogger that keeps every call, so tests can assert what was (never) logged. */
@@ -161,6 +163,22 @@ export const distributionTarget: DistributionTarget = {
   domainName: 'd111111abcdef8.cloudfront.net',
   aliases: ['cdn.gitter.im'],
 };
+
+/** Where the target stands between `before` and `after` (observe's state and the value it compared). */
+export async function targetState(
+  clients: EdgeClients,
+  target: EdgeTarget,
+  before: string,
+  after: string,
+): Promise<{ state: TargetState; value: string }> {
+  const { state, value } = await observe(clients, target, before, after);
+  return { state, value };
+}
+
+/** Observes the target, then switches what it saw from `from` to `to`: as the canary, the edge rollout and rollback do. */
+export async function switchTarget(clients: EdgeClients, target: EdgeTarget, from: string, to: string): Promise<void> {
+  await apply(clients, target, await observe(clients, target, from, to), from, to);
+}
 
 /** Writes a ledger entry as the switching phases do (intent, then optionally a status), at `at`. */
 export async function seedLedger(

@@ -34,7 +34,6 @@ import { EXECUTION_TAG } from '../../../lambdas/shared/iam-certs';
 import { ChangeLedger, type LedgerEntry } from '../../../lambdas/shared/ledger';
 import type { PlanDocument } from '../../../lambdas/plan/domain';
 import { silentLogger } from '../../../lambdas/shared/logger';
-import { setTargetCertificate } from '../../../lambdas/shared/target-ops';
 import { targetKey, type EdgeTarget } from '../../../lambdas/shared/targets';
 import { createInMemoryS3 } from '../../support/handler-s3';
 import {
@@ -53,6 +52,7 @@ import {
   THIRD_ID,
   webappTarget,
   settle,
+  switchTarget,
 } from '../../support/handler-support';
 
 const ARTIFACTS = 'cert-rotation-artifacts-123456789012';
@@ -540,7 +540,7 @@ describe('rollBack', () => {
     elbv2Mock
       .on(RemoveListenerCertificatesCommand)
       .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
-    await caught(() => setTargetCertificate(makeParams().clients, albSniTarget, NEW_ARN, OLD_ARN));
+    await caught(() => switchTarget(makeParams().clients, albSniTarget, NEW_ARN, OLD_ARN));
     expect(v2Sni.get(albSniTarget.listenerArn)).toEqual([THIRD_ARN, NEW_ARN, OLD_ARN]);
     installEdgeFakes();
     journal = [];

@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
 import { AwsTransient, CertificateNotPropagated, TargetNotFound } from '../../../lambdas/shared/errors';
-import { readTargetState, setTargetCertificate, type EdgeClients } from '../../../lambdas/shared/target-ops';
+import type { EdgeClients } from '../../../lambdas/shared/target-ops';
 import {
   albDefaultTarget,
   albSniTarget,
@@ -38,6 +38,8 @@ import {
   OLD_ARN,
   OLD_ID,
   THIRD_ARN,
+  switchTarget,
+  targetState,
   THIRD_ID,
 } from '../../support/handler-support';
 
@@ -103,7 +105,7 @@ function distributionConfig(iamCertificateId: string): DistributionConfig {
   };
 }
 
-describe('readTargetState', () => {
+describe('observe: where a target stands', () => {
   test.each([
     ['the old certificate', OLD_ARN, 'before'],
     ['the new certificate', NEW_ARN, 'after'],
@@ -113,7 +115,7 @@ describe('readTargetState', () => {
     canaryServes(served);
 
     // Act
-    const result = await readTargetState(makeClients(), canaryTarget, OLD_ARN, NEW_ARN);
+    const result = await targetState(makeClients(), canaryTarget, OLD_ARN, NEW_ARN);
 
     // Assert
     expect(result).toEqual({ state, value: served });
@@ -126,7 +128,7 @@ describe('readTargetState', () => {
       .resolves({ LoadBalancerDescriptions: [{ LoadBalancerName: canaryTarget.loadBalancerName, ListenerDescriptions: [] }] });
 
     // Act
-    const thrown = await caught(() => readTargetState(makeClients(), canaryTarget, OLD_ARN, NEW_ARN));
+    const thrown = await caught(() => targetState(makeClients(), canaryTarget, OLD_ARN, NEW_ARN));
 
     // Assert
     expect(thrown).toBeInstanceOf(TargetNotFound);
@@ -141,7 +143,7 @@ describe('readTargetState', () => {
       .rejects(new AccessPointNotFoundException({ message: 'no such LB', $metadata: { httpStatusCode: 400 } }));
 
     // Act
-    const thrown = await caught(() => readTargetState(makeClients(), canaryTarget, OLD_ARN, NEW_ARN));
+    const thrown = await caught(() => targetState(makeClients(), canaryTarget, OLD_ARN, NEW_ARN));
 
     // Assert
     expect(thrown).toBeInstanceOf(TargetNotFound);
@@ -156,7 +158,7 @@ describe('readTargetState', () => {
       .resolvesOnce({ Certificates: [{ CertificateArn: NEW_ARN, IsDefault: true }] });
 
     // Act
-    const result = await readTargetState(makeClients(), albDefaultTarget, OLD_ARN, NEW_ARN);
+    const result = await targetState(makeClients(), albDefaultTarget, OLD_ARN, NEW_ARN);
 
     // Assert
     expect(result).toEqual({ state: 'after', value: NEW_ARN });
@@ -175,7 +177,7 @@ describe('readTargetState', () => {
     });
 
     // Act
-    const result = await readTargetState(makeClients(), albDefaultTarget, OLD_ARN, NEW_ARN);
+    const result = await targetState(makeClients(), albDefaultTarget, OLD_ARN, NEW_ARN);
 
     // Assert
     expect(result).toEqual({ state: 'before', value: OLD_ARN });
@@ -195,7 +197,7 @@ describe('readTargetState', () => {
     });
 
     // Act
-    const result = await readTargetState(makeClients(), albSniTarget, OLD_ARN, NEW_ARN);
+    const result = await targetState(makeClients(), albSniTarget, OLD_ARN, NEW_ARN);
 
     // Assert
     expect(result.state).toBe(state);
@@ -212,20 +214,21 @@ describe('readTargetState', () => {
       .resolves({ ETag: 'E1', DistributionConfig: distributionConfig(id) });
 
     // Act
-    const result = await readTargetState(makeClients(), distributionTarget, OLD_ID, NEW_ID);
+    const result = await targetState(makeClients(), distributionTarget, OLD_ID, NEW_ID);
 
     // Assert
     expect(result).toEqual({ state, value: id });
   });
 });
 
-describe('setTargetCertificate', () => {
+describe('apply: switching what observe saw', () => {
   test('classic ELB: SetLoadBalancerListenerSSLCertificate on the listener port with the new ARN', async () => {
     // Arrange
+    canaryServes(OLD_ARN);
     elbMock.on(SetLoadBalancerListenerSSLCertificateCommand).resolves({});
 
     // Act
-    await setTargetCertificate(makeClients(), canaryTarget, OLD_ARN, NEW_ARN);
+    await switchTarget(makeClients(), canaryTarget, OLD_ARN, NEW_ARN);
 
     // Assert
     const calls = elbMock.commandCalls(SetLoadBalancerListenerSSLCertificateCommand);
@@ -236,6 +239,7 @@ describe('setTargetCertificate', () => {
 
   test('classic ELB: CertificateNotFoundException (IAM propagation) -> CertificateNotPropagated naming the listener', async () => {
     // Arrange
+    canaryServes(OLD_ARN);
     elbMock
       .on(SetLoadBalancerListenerSSLCertificateCommand)
       .rejects(
@@ -243,7 +247,7 @@ describe('setTargetCertificate', () => {
       );
 
     // Act
-    const thrown = await caught(() => setTargetCertificate(makeClients(), canaryTarget, OLD_ARN, NEW_ARN));
+    const thrown = await caught(() => switchTarget(makeClients(), canaryTarget, OLD_ARN, NEW_ARN));
 
     // Assert
     expect(thrown).toBeInstanceOf(CertificateNotPropagated);
@@ -252,12 +256,13 @@ describe('setTargetCertificate', () => {
 
   test('classic ELB deleted meanwhile -> TargetNotFound', async () => {
     // Arrange
+    canaryServes(OLD_ARN);
     elbMock
       .on(SetLoadBalancerListenerSSLCertificateCommand)
       .rejects(new AccessPointNotFoundException({ message: 'gone', $metadata: { httpStatusCode: 400 } }));
 
     // Act
-    const thrown = await caught(() => setTargetCertificate(makeClients(), canaryTarget, OLD_ARN, NEW_ARN));
+    const thrown = await caught(() => switchTarget(makeClients(), canaryTarget, OLD_ARN, NEW_ARN));
 
     // Assert
     expect(thrown).toBeInstanceOf(TargetNotFound);
@@ -266,10 +271,11 @@ describe('setTargetCertificate', () => {
 
   test('ELBv2 default: ModifyListener with exactly the new certificate; the SNI list is not touched', async () => {
     // Arrange
+    elbv2Mock.on(DescribeListenerCertificatesCommand).resolves({ Certificates: [{ CertificateArn: OLD_ARN, IsDefault: true }] });
     elbv2Mock.on(ModifyListenerCommand).resolves({});
 
     // Act
-    await setTargetCertificate(makeClients(), albDefaultTarget, OLD_ARN, NEW_ARN);
+    await switchTarget(makeClients(), albDefaultTarget, OLD_ARN, NEW_ARN);
 
     // Assert
     expect(elbv2Mock.commandCalls(ModifyListenerCommand).map((c) => c.args[0].input)).toEqual([
@@ -291,7 +297,7 @@ describe('setTargetCertificate', () => {
     elbv2Mock.on(RemoveListenerCertificatesCommand).resolves({});
 
     // Act
-    await setTargetCertificate(makeClients(), albSniTarget, OLD_ARN, NEW_ARN);
+    await switchTarget(makeClients(), albSniTarget, OLD_ARN, NEW_ARN);
 
     // Assert
     const calls = elbv2Mock
@@ -323,7 +329,7 @@ describe('setTargetCertificate', () => {
       .rejects(new V2CertificateNotFoundException({ message: 'not found', $metadata: { httpStatusCode: 400 } }));
 
     // Act
-    const thrown = await caught(() => setTargetCertificate(makeClients(), albSniTarget, OLD_ARN, NEW_ARN));
+    const thrown = await caught(() => switchTarget(makeClients(), albSniTarget, OLD_ARN, NEW_ARN));
 
     // Assert
     expect(thrown).toBeInstanceOf(CertificateNotPropagated);
@@ -342,7 +348,7 @@ describe('setTargetCertificate', () => {
     elbv2Mock.on(RemoveListenerCertificatesCommand).resolves({});
 
     // Act
-    await setTargetCertificate(makeClients(), albSniTarget, OLD_ARN, NEW_ARN);
+    await switchTarget(makeClients(), albSniTarget, OLD_ARN, NEW_ARN);
 
     // Assert
     expect(elbv2Mock.commandCalls(AddListenerCertificatesCommand)).toHaveLength(0);
@@ -351,10 +357,11 @@ describe('setTargetCertificate', () => {
 
   test('ELBv2 listener deleted -> TargetNotFound naming it', async () => {
     // Arrange
+    elbv2Mock.on(DescribeListenerCertificatesCommand).resolves({ Certificates: [{ CertificateArn: OLD_ARN, IsDefault: true }] });
     elbv2Mock.on(ModifyListenerCommand).rejects(new ListenerNotFoundException({ message: 'gone', $metadata: { httpStatusCode: 400 } }));
 
     // Act
-    const thrown = await caught(() => setTargetCertificate(makeClients(), albDefaultTarget, OLD_ARN, NEW_ARN));
+    const thrown = await caught(() => switchTarget(makeClients(), albDefaultTarget, OLD_ARN, NEW_ARN));
 
     // Assert
     expect(thrown).toBeInstanceOf(TargetNotFound);
@@ -367,7 +374,7 @@ describe('setTargetCertificate', () => {
     cloudfrontMock.on(UpdateDistributionCommand).resolves({ ETag: 'E3ETAG' });
 
     // Act
-    await setTargetCertificate(makeClients(), distributionTarget, OLD_ID, NEW_ID);
+    await switchTarget(makeClients(), distributionTarget, OLD_ID, NEW_ID);
 
     // Assert
     expect(cloudfrontMock.commandCalls(GetDistributionConfigCommand)[0].args[0].input).toEqual({ Id: distributionTarget.distributionId });
@@ -396,7 +403,7 @@ describe('setTargetCertificate', () => {
     );
 
     // Act
-    const thrown = await caught(() => setTargetCertificate(makeClients(), distributionTarget, OLD_ID, NEW_ID));
+    const thrown = await caught(() => switchTarget(makeClients(), distributionTarget, OLD_ID, NEW_ID));
 
     // Assert
     expect(thrown).toBeInstanceOf(AwsTransient);
@@ -418,7 +425,7 @@ describe('setTargetCertificate', () => {
       .resolves({});
 
     // Act
-    await setTargetCertificate(makeClients(), distributionTarget, OLD_ID, NEW_ID);
+    await switchTarget(makeClients(), distributionTarget, OLD_ID, NEW_ID);
 
     // Assert
     expect(cloudfrontMock.commandCalls(UpdateDistributionCommand).map((c) => c.args[0].input.IfMatch)).toEqual(['E1', 'E2']);
@@ -431,7 +438,7 @@ describe('setTargetCertificate', () => {
       .rejects(new NoSuchDistribution({ message: 'The specified distribution does not exist.', $metadata: { httpStatusCode: 404 } }));
 
     // Act
-    const thrown = await caught(() => setTargetCertificate(makeClients(), distributionTarget, OLD_ID, NEW_ID));
+    const thrown = await caught(() => switchTarget(makeClients(), distributionTarget, OLD_ID, NEW_ID));
 
     // Assert
     expect(thrown).toBeInstanceOf(TargetNotFound);
@@ -445,7 +452,7 @@ describe('setTargetCertificate', () => {
     cloudfrontMock.on(GetDistributionConfigCommand).resolves({ ETag: 'E2ETAG', DistributionConfig: noCert });
 
     // Act
-    const thrown = await caught(() => setTargetCertificate(makeClients(), distributionTarget, OLD_ID, NEW_ID));
+    const thrown = await caught(() => switchTarget(makeClients(), distributionTarget, OLD_ID, NEW_ID));
 
     // Assert
     expect(thrown).toBeInstanceOf(TargetNotFound);
@@ -459,7 +466,7 @@ describe('setTargetCertificate', () => {
     cloudfrontMock.on(UpdateDistributionCommand).rejects(error);
 
     // Act
-    const thrown = await caught(() => setTargetCertificate(makeClients(), distributionTarget, OLD_ID, NEW_ID));
+    const thrown = await caught(() => switchTarget(makeClients(), distributionTarget, OLD_ID, NEW_ID));
 
     // Assert
     expect(thrown).toBe(error);
