@@ -3,21 +3,38 @@ import { createInterface, type Interface } from 'node:readline';
 import { openPage, postDecision, type DecisionForm } from './approval-client';
 
 export type ApproveMode =
-  { readonly mode: 'auto' } | { readonly mode: 'prompt' } | { readonly mode: 'web' } | { readonly mode: 'reject'; readonly gate: string };
+  | { readonly mode: 'auto' }
+  | { readonly mode: 'prompt' }
+  | { readonly mode: 'web' }
+  | { readonly mode: 'reject'; readonly gate: string }
+  | { readonly mode: 'timeout'; readonly gate: string };
 
 export type Decision = 'approved' | 'rejected';
 
-/** Parses `--approve auto|prompt|web|reject:GATE`. */
+/** Parses `--approve auto|prompt|web|reject:GATE|timeout:GATE`. */
 export function parseApprove(value: string): ApproveMode {
   if (value === 'auto' || value === 'prompt' || value === 'web') return { mode: value };
-  const m = /^reject:(.+)$/.exec(value);
-  if (m) return { mode: 'reject', gate: m[1] };
-  throw new Error(`--approve must be auto, prompt, web or reject:GATE (got "${value}")`);
+  const m = /^(reject|timeout):(.+)$/.exec(value);
+  if (m) return { mode: m[1] as 'reject' | 'timeout', gate: m[2] };
+  throw new Error(`--approve must be auto, prompt, web, reject:GATE or timeout:GATE (got "${value}")`);
 }
 
 /** True when `gate` (a state name) is the one `reject:GATE` names: a case-insensitive substring. */
 export function gateMatches(stateName: string, gate: string): boolean {
   return stateName.toLowerCase().includes(gate.toLowerCase());
+}
+
+/**
+ * The gate `timeout:GATE` lets time out: the one whose gate name (`start`, `canary`, `edge`,
+ * `nodesBeta`...) is GATE, else the first whose state name contains GATE (as `reject:GATE`). So
+ * `timeout:edge` is Approval 3 (the gate named `edge`), not Approval 2 ("canary edge").
+ */
+export function timeoutGateOf(
+  gates: ReadonlyArray<{ readonly gate: string; readonly stateName: string }>,
+  wanted: string,
+): string | undefined {
+  const exact = gates.find((g) => g.gate.toLowerCase() === wanted.toLowerCase());
+  return (exact ?? gates.find((g) => gateMatches(g.stateName, wanted)))?.stateName;
 }
 
 /** A gate waiting for a decision: its state name, the link of its email, and the email itself. */
@@ -95,8 +112,16 @@ async function decideOnPage(link: string, form: DecisionForm): Promise<string> {
   return answered.text;
 }
 
-/** Decides gates as the operator would: automatically, by rule, by asking in the terminal, or in a browser (web). */
-export function createApprover(mode: ApproveMode, options: { readonly announce: (line: string) => void }): Approver {
+/**
+ * Decides gates as the operator would: automatically, by rule, by asking in the terminal, or in a
+ * browser (web). `timeout:GATE`: approves every gate before `timeoutGate` (the state name
+ * {@link timeoutGateOf} picked) and never answers that one, so the engine's own TimeoutSeconds
+ * of that callback task ends it.
+ */
+export function createApprover(
+  mode: ApproveMode,
+  options: { readonly announce: (line: string) => void; readonly timeoutGate?: string },
+): Approver {
   if (mode.mode === 'web') {
     return {
       decide: (gate) => {
@@ -124,11 +149,16 @@ export function createApprover(mode: ApproveMode, options: { readonly announce: 
   }
   return {
     decide: async (gate) => {
+      if (mode.mode === 'timeout' && gate.stateName === options.timeoutGate) {
+        // As an operator who never reads the email: no GET, no POST; the gate's timeout decides.
+        options.announce(`  not answering "${gate.stateName}" (--approve timeout:${mode.gate}): it times out`);
+        return;
+      }
       const reject = mode.mode === 'reject' && gateMatches(gate.stateName, mode.gate);
       await decideOnPage(gate.link, {
         decision: reject ? 'reject' : 'approve',
         name: 'rehearsal',
-        comment: `--approve ${mode.mode === 'reject' ? `reject:${mode.gate}` : mode.mode}`,
+        comment: `--approve ${mode.mode === 'reject' || mode.mode === 'timeout' ? `${mode.mode}:${mode.gate}` : mode.mode}`,
       });
     },
     close: () => undefined,

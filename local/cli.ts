@@ -13,7 +13,7 @@ import { runRehearsal, type RehearsalReport } from './rehearsal';
 import { defaultFleet, parseFaults, parseFleet, checkFaultsAgainstFleet, UsageError, type FaultSpec, type FleetSpec } from './sim';
 
 const USAGE = `usage: npm start -- [--config FILE] [--fleet FILE] [--faults FILE] [--input FILE]
-                   [--approve auto|prompt|web|reject:GATE] [--source staged|acme|acm]
+                   [--approve auto|prompt|web|reject:GATE|timeout:GATE] [--source staged|acme|acm]
                    [--trigger console|schedule] [--certificate DIR] [--report FILE] [--quiet]`;
 
 function readJson(file: string, what: string): unknown {
@@ -69,11 +69,20 @@ function checkFleetMatchesConfig(fleet: FleetSpec, config: ResolvedConfig, sourc
  * (wins over everything), 4 when the rollback could not be verified, 0 when the execution
  * succeeded, 1 when it failed or was rejected and everything is back.
  */
-export function exitCodeFor(report: Pick<RehearsalReport, 'status' | 'secretScan'>): number {
+export function exitCodeFor(report: Pick<RehearsalReport, 'status' | 'secretScan' | 'stopped'>): number {
   if (report.secretScan.findings > 0) return 5;
   if (report.status === 'ROLLBACK_INCOMPLETE') return 4;
+  // Stopped at a gate with the changes kept (FAILED, 1) unless some target is on neither certificate.
+  if (report.stopped && !report.stopped.consistent) return 4;
   // NOT_STARTED: the scheduled check rightly started nothing.
   return report.status === 'SUCCEEDED' || report.status === 'NOT_STARTED' ? 0 : 1;
+}
+
+/** A stop at a gate (onTimeout: stop): where, and what was kept on the new certificate (TLS). */
+function stoppedLine(stopped: NonNullable<RehearsalReport['stopped']>): string {
+  const kept = stopped.keptOnNew.length ? stopped.keptOnNew.join(', ') : 'nothing had changed';
+  const neither = stopped.neitherCertificate.length ? `; ON NEITHER CERTIFICATE: ${stopped.neitherCertificate.join(', ')}` : '';
+  return `  stopped at "${stopped.stateName}" after a timeout, changes kept (no rollback); on the new certificate: ${kept}${neither}`;
 }
 
 function summaryLine(report: RehearsalReport): string {
@@ -88,6 +97,7 @@ function summaryLine(report: RehearsalReport): string {
         ]
       : []),
     ...(report.rollbackIncomplete ? [`  NOT BACK on what they served before: ${report.rollbackIncomplete.join(', ')}`] : []),
+    ...(report.stopped ? [stoppedLine(report.stopped)] : []),
     `  targets: ${report.targets.length} (${changed} changed, ${served} serving the new certificate, ${report.targets.filter((t) => t.rolledBack).length} rolled back)`,
     `  approvals: ${report.approvals.map((a) => `${a.gate} -> ${a.decision}${a.approver ? ` by ${a.approver}` : ''}`).join('; ') || 'none'}`,
     `  state transitions: ${report.stateTransitions}, largest state payload: ${report.maxStatePayloadBytes} bytes, simulated time: ${report.simulatedSeconds}s`,

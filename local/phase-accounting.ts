@@ -79,6 +79,8 @@ export interface AccountingOptions {
   readonly progress: (line: string) => void;
   /** Called with each StateExited (progress lines that read a state's output). */
   readonly onExited?: (state: { name: string; output?: unknown }) => void;
+  /** Called when the engine times a gate out (States.Timeout in a callback state). */
+  readonly onGateTimedOut?: (state: string) => void;
 }
 
 /**
@@ -181,13 +183,19 @@ export class ExecutionAccounting {
       case 'StateFailed':
         this.lastAttemptFailed.add(event.state.name);
         this.touch(event.state.name);
-        if (event.Error === 'States.Timeout' && gateNames.includes(event.state.name)) this.gateTimedOut = true;
+        if (event.Error === 'States.Timeout' && gateNames.includes(event.state.name)) {
+          this.gateTimedOut = true;
+          // The gate waited its configured TimeoutSeconds in simulated time (the engine's timer may be scaled down).
+          const configured = states.get(event.state.name)?.TimeoutSeconds;
+          if (configured) clock.advance(configured);
+          this.options.onGateTimedOut?.(event.state.name);
+        }
         progress(`  ${event.state.name} failed: ${event.Error}: ${String(event.Cause).slice(0, 300)}`);
         break;
       case 'StateCaught':
         this.lastAttemptFailed.delete(event.state.name);
         this.touch(event.state.name, { failed: true });
-        progress(`  caught: rolling back`);
+        progress(`  caught: ${event.state.name} goes to its error path`);
         break;
       default:
         break;

@@ -4,7 +4,7 @@ import { STATE } from '../lib/cert-rotation';
 import { coldStartAll } from '../lambdas/shared/env';
 import { summarizeCertificate } from '../lambdas/shared/certificate';
 import { probeTls } from '../lambdas/shared/tls-probe';
-import { createApprover, gateMatches } from './approver';
+import { createApprover } from './approver';
 import { startApprovalServer } from './approval-server';
 import { prepareAutomaticSource, type RehearsalSource } from './automatic-source';
 import { captureOutput } from './capture';
@@ -12,12 +12,14 @@ import { prepareCertificates } from './certificates';
 import { localOverrides, startLocalExecution, type EngineState } from './local-engine';
 import { ExecutionAccounting, phasesOfStates } from './phase-accounting';
 import type { RehearsalOptions } from './rehearsal-options';
+import { rehearsalGates } from './rehearsal-gates';
 import { scanRehearsal } from './rehearsal-scan';
 import { chooseExecution, outcomeOf, stageCertificate, type Certificates } from './rehearsal-start';
 import {
   certificateFacts,
   certificateFactsOf,
   judgeRollback,
+  judgeStop,
   pruneOf,
   skippedNodesOf,
   targetReports,
@@ -25,8 +27,8 @@ import {
   type RehearsalReport,
   type TargetViews,
 } from './report';
-import { SimulatedAccount, UsageError } from './sim';
-import { CALLBACK_RESOURCE, taskHandlers } from './task-handlers';
+import { SimulatedAccount } from './sim';
+import { CALLBACK_RESOURCE, taskHandlers, WaitingGates } from './task-handlers';
 import { synthesizeWorkflow, SIM_ACCOUNT, SIM_REGION } from './template';
 import { statesByName, type AslMachine } from './walk-states';
 
@@ -77,9 +79,8 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
   const states = statesByName(definition);
   const phaseOfState = phasesOfStates(definition, workflow.phases);
   const gateNames = [...states].filter(([, s]) => s.Resource === CALLBACK_RESOURCE).map(([n]) => n);
-  if (approve.mode === 'reject' && !gateNames.some((g) => gateMatches(g, approve.gate))) {
-    throw new UsageError(`--approve reject:${approve.gate} matches no approval gate; gates: ${gateNames.map((g) => `"${g}"`).join(', ')}`);
-  }
+  // `reject:GATE` / `timeout:GATE` must name a gate; the one that times out runs with a short real TimeoutSeconds.
+  const gates = rehearsalGates(approve, states, gateNames);
 
   const sim = await SimulatedAccount.create({
     fleet,
@@ -97,7 +98,10 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
   for (const line of sim.warnings) (options.warn ?? progress)(`warning: ${line}`);
   // The stack's deploy document, as CloudFormation would create it.
   for (const doc of workflow.ssmDocuments) sim.ssm.registerDocument(doc.name, doc.content);
-  const approver = createApprover(approve, { announce: options.announce ?? progress });
+  const approver = createApprover(approve, {
+    announce: options.announce ?? progress,
+    ...(gates.timeoutGate ? { timeoutGate: gates.timeoutGate } : {}),
+  });
   const pageFn = [...workflow.functions.values()].find((f) => f.handler === 'approval-page');
   if (!pageFn) throw new Error('the synthesized app has no approval-page function');
   // The real approval page on 127.0.0.1 (every --approve mode decides through it).
@@ -170,7 +174,9 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
     });
 
     const approvals: RehearsalReport['approvals'] = [];
+    const waitingGates = new WaitingGates(sim);
     const handlerFor = taskHandlers({
+      waitingGates,
       sim,
       workflow,
       approver,
@@ -187,6 +193,7 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
       gateNames,
       clock: sim.clock,
       progress,
+      onGateTimedOut: (state) => waitingGates.timedOut(state),
       onExited: (state) => {
         if (state.name !== STATE.plan) return;
         const out = state.output as { plan?: { counts?: unknown } } | undefined;
@@ -201,6 +208,7 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
       // Waits and retry pauses take `pauseMs` of real time; their simulated length is added to the clock.
       const execution = startLocalExecution(definition, run.input, {
         overrides: localOverrides(definition, { pauseMs, handlerFor }),
+        timeoutOverrides: gates.timeoutOverrides,
         context: {
           Execution: {
             Id: run.executionArn,
@@ -249,15 +257,17 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
         : undefined;
     const previous = certificateFactsOf(certs.current.certPem);
     const phases = accounting.phases(workflow.phases);
-    const { status, error, rollbackIncomplete, rollbackStartedBy } = judgeRollback(outcome, targets, () =>
-      sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/report.json`),
-    );
+    const workflowReport = () => sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/report.json`);
+    // A stop at a gate (onTimeout: stop) kept its changes on purpose: judged as such, not as a rollback.
+    const stopped = judgeStop(outcome, targets, newFacts?.sha256, workflowReport);
+    const { status, error, rollbackIncomplete, rollbackStartedBy } = stopped ? outcome : judgeRollback(outcome, targets, workflowReport);
     const notifications = sim.sns.messages.map((m) => ({ subject: m.subject ?? '' }));
     const partial = {
       status,
       ...(error ? { error } : {}),
       ...(rollbackIncomplete ? { rollbackIncomplete } : {}),
       ...(rollbackStartedBy ? { rollbackStartedBy } : {}),
+      ...(stopped ? { stopped } : {}),
       execution: run?.name ?? '',
       trigger,
       certificate: { new: newFacts, previous },

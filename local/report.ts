@@ -76,6 +76,63 @@ export interface RehearsalReport {
   readonly skippedNodes?: SkippedNode[];
   /** Where the new certificate came from (`--source`) and its issuer as the workflow stored it; absent when none was obtained. */
   readonly source?: { readonly kind: 'staged' | 'acme' | 'acm'; readonly issuer: string };
+  /** A gate timed out with `approvals.onTimeout: stop` (status FAILED, error GateTimedOut): where, and what was kept. */
+  readonly stopped?: StoppedAtGate;
+}
+
+/**
+ * The report's `stopped`: the rotation stopped at a gate after a timeout and kept every change, on
+ * purpose (no rollback ran), which is not a rollback that failed. What is on which certificate is
+ * observed over TLS; the workflow's own account is beside it.
+ */
+export interface StoppedAtGate {
+  readonly gate: string;
+  readonly stateName: string;
+  readonly timeoutSeconds: number;
+  /** Always true: nothing was rolled back. */
+  readonly changesKept: true;
+  /** Targets that serve the new certificate now and did not before (TLS). */
+  readonly keptOnNew: string[];
+  /** What the workflow's report says it kept on the new certificate (its ledger), as report keys. */
+  readonly workflowKeptOnNew: string[];
+  /** Targets that serve neither what they served before nor the new certificate (TLS): none in a consistent stop. */
+  readonly neitherCertificate: string[];
+  /** Every target serves what it served before or the new certificate, and the ones on the new one are the ones the workflow kept. */
+  readonly consistent: boolean;
+}
+
+/** The error the execution ends with when a gate timed out and the config says stop (lib/workflow/names.ts ERR.gateTimedOut). */
+export const GATE_TIMED_OUT = 'GateTimedOut';
+
+/**
+ * A stop at a gate (error `GateTimedOut`): the status stays FAILED (the rotation did not complete),
+ * and `stopped` says where, what is kept on the new certificate (seen over TLS and as the workflow
+ * says), and whether every target serves a valid certificate (the previous one or the new one).
+ * Undefined when the execution did not end that way.
+ */
+export function judgeStop(
+  outcome: Outcome,
+  targets: readonly TargetReport[],
+  newSha256: string | undefined,
+  workflowReportText: () => string | undefined,
+): StoppedAtGate | undefined {
+  if (outcome.status !== 'FAILED' || !outcome.error?.startsWith(`${GATE_TIMED_OUT}:`)) return undefined;
+  const workflow = (JSON.parse(workflowReportText() ?? '{}') as { stopped?: Partial<StoppedAtGate> }).stopped ?? {};
+  const tls = targets.filter((t) => t.before !== null || t.servedAfter !== null);
+  const keptOnNew = tls.filter((t) => t.changed && t.servedAfter === newSha256).map((t) => t.key);
+  const neitherCertificate = tls.filter((t) => t.changed && t.servedAfter !== newSha256).map((t) => t.key);
+  const workflowKeptOnNew = [...new Set((workflow.keptOnNew ?? []).map(reportKeyOfLedgerKey))];
+  const same = keptOnNew.length === workflowKeptOnNew.length && keptOnNew.every((k) => workflowKeptOnNew.includes(k));
+  return {
+    gate: workflow.gate ?? '?',
+    stateName: workflow.stateName ?? '?',
+    timeoutSeconds: workflow.timeoutSeconds ?? 0,
+    changesKept: true,
+    keptOnNew,
+    workflowKeptOnNew,
+    neitherCertificate,
+    consistent: neitherCertificate.length === 0 && same,
+  };
 }
 
 export interface SkippedNode {

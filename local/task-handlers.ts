@@ -25,6 +25,27 @@ export interface ApprovalReport {
   readonly decidedAt?: string;
 }
 
+/**
+ * The gates waiting for an answer, by state name. When the engine times a gate out (its callback
+ * task's TimeoutSeconds), {@link timedOut} closes that gate's token as Step Functions does (a
+ * later SendTaskSuccess/Failure is `TaskTimedOut`), so the waiting handler records the timeout.
+ */
+export class WaitingGates {
+  private readonly tokens = new Map<string, string>();
+
+  constructor(private readonly sim: Pick<SimulatedAccount, 'sfn'>) {}
+
+  waiting(stateName: string, token: string): void {
+    this.tokens.set(stateName, token);
+  }
+
+  /** The engine raised States.Timeout in `stateName`. */
+  timedOut(stateName: string): void {
+    const token = this.tokens.get(stateName);
+    if (token) this.sim.sfn.timeOutTaskToken(token);
+  }
+}
+
 export interface TaskHandlerOptions {
   readonly sim: SimulatedAccount;
   readonly workflow: SynthesizedWorkflow;
@@ -37,6 +58,8 @@ export interface TaskHandlerOptions {
   readonly around?: AroundHandler;
   /** Each gate's decision is appended here, in the order the gates ran. */
   readonly approvals: ApprovalReport[];
+  /** Where a waiting gate's token is kept, for the engine's timeout to close. @default a private one (no timeouts observed) */
+  readonly waitingGates?: WaitingGates;
 }
 
 /**
@@ -52,6 +75,7 @@ export interface TaskHandlerOptions {
  */
 export function taskHandlers(options: TaskHandlerOptions): (stateName: string, state: EngineState) => LocalHandler | undefined {
   const { sim, workflow, approver, progress, around, approvals, pageUrl, issuedTokens } = options;
+  const waitingGates = options.waitingGates ?? new WaitingGates(sim);
   const crashes = sim.stateFaults.filter((f) => f.afterCalls === undefined).map((f) => ({ state: f.state, remaining: f.count ?? 1 }));
 
   type Fn = SynthesizedWorkflow['functions'] extends ReadonlyMap<string, infer F> ? F : never;
@@ -94,6 +118,7 @@ export function taskHandlers(options: TaskHandlerOptions): (stateName: string, s
         const link = approvalLinksIn(email)[0];
         progress(`  waiting for approval: ${stateName}`);
         const ended = sim.sfn.waitForTaskToken(token);
+        waitingGates.waiting(stateName, token);
         await approver.decide({ stateName, link, email });
         const result = await ended;
         sim.sfn.recordStateEvent(executionArn, 'TaskStateExited', stateName);
@@ -101,7 +126,9 @@ export function taskHandlers(options: TaskHandlerOptions): (stateName: string, s
         const idHash = hashApprovalId(link.slice(link.lastIndexOf('/') + 1));
         const item = sim.dynamodb.items(workflow.approvalTable.name).find((i) => i.idHash?.S === idHash);
         const recorded = item?.decision?.S;
-        const decision: Decision | 'timeout' = recorded === 'approved' || recorded === 'rejected' ? recorded : 'timeout';
+        // The engine's timeout ended the task: a timeout, whatever anyone posted after it.
+        const timedOut = 'error' in result && result.error === 'States.Timeout';
+        const decision: Decision | 'timeout' = !timedOut && (recorded === 'approved' || recorded === 'rejected') ? recorded : 'timeout';
         approvals.push({
           gate: stateName,
           decision,

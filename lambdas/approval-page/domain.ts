@@ -66,7 +66,9 @@ const expiredPage = (r: ApprovalRecord) =>
       'This approval request has expired',
       [
         `The gate "${r.summary.title}" waited until ${new Date(r.expiresAt * 1000).toISOString()} and nobody decided.`,
-        r.summary.onTimeout === 'rollback' ? 'The rotation rolls back what it changed.' : 'The rotation stopped where it was.',
+        r.summary.onTimeout === 'rollback'
+          ? 'The rotation rolls back what it changed.'
+          : 'The rotation stopped at this gate and kept what it had changed (no rollback): see its result email.',
       ],
       'warn',
     ),

@@ -106,7 +106,10 @@ export function decisionPage(
   o: { readonly error?: string; readonly name?: string; readonly comment?: string } = {},
 ): string {
   const expires = new Date(r.expiresAt * 1000).toISOString();
-  const timeout = r.summary.onTimeout === 'rollback' ? 'everything changed so far is rolled back' : 'the rotation stops where it is';
+  const timeout =
+    r.summary.onTimeout === 'rollback'
+      ? 'everything changed so far is rolled back'
+      : 'the rotation stops here and keeps what it changed (no rollback)';
   return layout(
     `Approve? ${r.summary.title}`,
     [

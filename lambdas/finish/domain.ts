@@ -8,6 +8,7 @@ import { notBackOf, withoutNotBack } from '../shared/not-back';
 import { getCertificateBody } from '../shared/iam-certs';
 import { targetLabel } from '../shared/targets';
 import { fitForSns, listed, LISTED, rollbackAccount, successFollowUp, type ConfigurationManagement } from './message';
+import { finishStopped, timeoutReason, type GateTimeoutState } from './stopped';
 
 /** ROLLBACK_INCOMPLETE: a rollback ran and some target is not proven back on its previous certificate. */
 export type Outcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'ROLLBACK_INCOMPLETE';
@@ -16,6 +17,7 @@ export type Outcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'ROLLBACK_INCOMPLETE
 export interface FinishState {
   readonly certificate?: { readonly secretArn?: string };
   readonly current?: {
+    readonly arn?: string;
     readonly name?: string;
     readonly sha256?: string;
     readonly md5?: string;
@@ -47,8 +49,8 @@ export interface FinishState {
   readonly error?: { readonly Error?: string; readonly Cause?: string };
   /** Set when the rollback itself or its verification failed. */
   readonly rollbackError?: { readonly Error?: string; readonly Cause?: string };
-  /** Set when an approval gate got no answer before its timeout. */
-  readonly approvalTimeout?: { readonly gateTimedOut?: boolean };
+  /** Set when an approval gate got no answer before its timeout: which gate, how long, and what the config says to do. */
+  readonly approvalTimeout?: GateTimeoutState;
 }
 
 export interface FinishParams {
@@ -79,6 +81,8 @@ export interface FinishResult {
   readonly rollbackCause?: string;
   /** Set when pruning old IAM certificates failed after a successful rotation (the status stays SUCCEEDED). */
   readonly pruneWarning?: string;
+  /** A gate timed out with `approvals.onTimeout: stop`: the Cause of the execution's GateTimedOut (what was kept, where the report is). */
+  readonly stopCause?: string;
 }
 
 /** Subjects longer than this are refused by SNS. */
@@ -127,11 +131,13 @@ export function entriesNotBack(ledger: readonly LedgerEntry[], state: FinishStat
 export async function finishRotation(params: FinishParams): Promise<FinishResult> {
   const { state } = params;
   const ledger = await params.ledger.entries();
+  if (!params.succeeded && state.approvalTimeout?.onTimeout === 'stop') return finishStopped(params, ledger);
   const notBack = params.succeeded ? [] : entriesNotBack(ledger, state);
   // A failed rollback (or its verification) is incomplete even when no ledger entry can be named.
   const incomplete = !params.succeeded && (notBack.length > 0 || state.rollbackError !== undefined);
   const status = outcomeOf(params.succeeded, state.error, state.approvalTimeout?.gateTimedOut === true, incomplete);
-  const error = params.succeeded ? undefined : describeError(state.error);
+  const timedOut = state.approvalTimeout?.gateTimedOut === true && state.error?.Error === 'States.Timeout';
+  const error = params.succeeded ? undefined : timedOut ? timeoutReason(state.approvalTimeout ?? {}) : describeError(state.error);
   const rollbackError = withoutNotBack(describeError(state.rollbackError));
   const notBackLabels = notBack.map((e) => `${targetLabel(e.target)} [${e.key}]`);
   // A pruning failure comes after the rotation completed: a warning, never a change of outcome.

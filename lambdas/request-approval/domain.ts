@@ -38,6 +38,7 @@ export interface ApprovalRequestParams {
   readonly domain: string;
   /** The approval page's base URL (the function URL), ending in `/`. */
   readonly pageUrl: string;
+  /** This gate's timeout (its state's TimeoutSeconds): the link expires then. */
   readonly timeoutSeconds: number;
   readonly onTimeout: 'rollback' | 'stop';
   readonly gate: string;

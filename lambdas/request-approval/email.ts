@@ -31,7 +31,9 @@ export function nameLines(names: readonly string[], more: number): string[] {
 
 /** What the timeout does, in words. */
 export function onTimeoutText(onTimeout: ApprovalSummary['onTimeout']): string {
-  return onTimeout === 'rollback' ? 'everything changed so far is rolled back' : 'the rotation stops where it is (no rollback)';
+  return onTimeout === 'rollback'
+    ? 'everything changed so far is rolled back'
+    : 'the rotation stops here and keeps what it changed (no rollback)';
 }
 
 /** Wraps prose at `width` characters (a phone shows about that many), keeping an indent on every line. */

@@ -11,7 +11,7 @@ export type { GateNext, GateTouches } from './domain';
 /** What a gate's state passes (the rest of the params comes from the environment). */
 export type ApprovalEvent = Pick<
   ApprovalRequestParams,
-  'taskToken' | 'gate' | 'title' | 'executionName' | 'executionArn' | 'details' | 'certificates' | 'next'
+  'taskToken' | 'gate' | 'title' | 'executionName' | 'executionArn' | 'details' | 'certificates' | 'next' | 'timeoutSeconds'
 >;
 
 function onTimeoutOf(value: string): 'rollback' | 'stop' {
@@ -27,7 +27,6 @@ export const handler = defineHandler({
       domain: requireEnv('DOMAIN'),
       topicArn: requireEnv('TOPIC_ARN'),
       pageUrl: requireEnv('APPROVAL_PAGE_URL'),
-      timeoutSeconds: Number(requireEnv('TIMEOUT_SECONDS')),
       onTimeout,
       approvals: new ApprovalStore(awsClient(DynamoDBClient), requireEnv('APPROVAL_TABLE')),
       artifacts: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),

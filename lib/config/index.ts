@@ -4,3 +4,4 @@
  */
 export * from './types';
 export { CONFIG_CONTEXT_KEY, ConfigError, configBlockOf, configFromContext, resolveConfig } from './reader';
+export { gateNamesOf, gateTimeoutSeconds } from './sections/approvals';

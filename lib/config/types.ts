@@ -98,13 +98,20 @@ export interface NginxConfig {
 }
 
 export interface ApprovalConfig {
-  /** How long a gate waits for a decision (the approval link expires then). @default 86400 */
+  /** How long a gate waits for a decision (the approval link expires then), unless `gates` says otherwise. @default 86400 */
   readonly timeoutSeconds?: number;
   /**
    * What a gate timeout does: `rollback` restores every changed target (verified) and reports
-   * it, as a rejection does. The only value today (the email and the page say it). @default "rollback"
+   * it, as a rejection does; `stop` ends the rotation at the gate with every change kept (each
+   * changed target was verified on the new certificate before the gate), reported as a failure
+   * `GateTimedOut` that names what is on which certificate and how to finish or undo. @default "rollback"
    */
-  readonly onTimeout?: 'rollback';
+  readonly onTimeout?: 'rollback' | 'stop';
+  /**
+   * Per gate (`start`, `canary`, `edge`, `nodes<Phase>`: see `gateNamesOf`), its own timeout.
+   * @default {} (every gate waits `timeoutSeconds`)
+   */
+  readonly gates?: Readonly<Record<string, { readonly timeoutSeconds: number }>>;
 }
 
 export interface ScheduleConfig {

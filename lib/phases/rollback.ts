@@ -16,8 +16,8 @@ import {
   Phase,
   STATE,
   allow,
-  approvalTimedOut,
   arns,
+  gateTimeoutPath,
   listArtifacts,
   payloadFor,
   retryPropagation,
@@ -113,7 +113,7 @@ export class Rollback extends Phase {
   }
 
   public readonly startState: sfn.State;
-  /** Where a gate timeout goes: it records the timeout, then rolls back. */
+  /** Where a gate timeout goes (`approvals.onTimeout`): the rollback, or the stop report that keeps every change. */
   public readonly onTimeout: sfn.State;
   private readonly report: sfn.State;
 
@@ -262,15 +262,22 @@ export class Rollback extends Phase {
     rollbackDone.when(sfn.Condition.booleanEquals('$.rollback.done', false), rollback).otherwise(nodeRollback);
     verify.next(report).next(rollbackVerified);
     this.startState = rollback;
-    this.onTimeout = approvalTimedOut(scope, rollback);
+    this.onTimeout = gateTimeoutPath({
+      scope,
+      onTimeout: ctx.config.approvals.onTimeout,
+      rollback,
+      finish: props.functions.finish,
+      timing: t,
+    });
     this.report = report;
   }
 
-  /** Its restore and the gate timeout report as `rollback`, the failure report and the Fail states as `finish`. */
+  /** Its restore reports as `rollback`; the failure report, the stop report (onTimeout: stop) and the Fail states as `finish`. */
   protected override parts() {
+    const stop = this.onTimeout === this.startState ? [] : [this.onTimeout];
     return [
-      { name: 'rollback', starts: [this.startState, this.onTimeout], until: [this.report] },
-      { name: 'finish', starts: [this.report], until: [] },
+      { name: 'rollback', starts: [this.startState], until: [this.report] },
+      { name: 'finish', starts: [this.report, ...stop], until: [] },
     ];
   }
 }

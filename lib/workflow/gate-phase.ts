@@ -1,5 +1,6 @@
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { GateNext } from '../../lambdas/request-approval';
+import { gateTimeoutSeconds } from '../config';
 import type { PhaseContext } from './context';
 import { gate } from './gate';
 import { Phase, type Functions, type PhaseProps } from './phase';
@@ -8,7 +9,7 @@ import { Phase, type Functions, type PhaseProps } from './phase';
 export interface GatePhaseProps extends PhaseProps {
   /** The approval-request function (`createApprovalFunctions`), shared by every gate. */
   readonly functions: Functions<'request-approval'>;
-  /** The one "no answer in time" state every gate goes to on a timeout (`approvalTimedOut`). */
+  /** Where every gate goes on a timeout, after recording which gate it was (`gateTimeoutPath`). */
   readonly onTimeout: sfn.IChainable;
 }
 
@@ -37,9 +38,12 @@ export interface GateSpec {
 export abstract class GatePhase extends Phase {
   public readonly startState: sfn.State;
   public override readonly gates = 1;
+  /** This gate's timeout: `approvals.gates.<gate>.timeoutSeconds`, else `approvals.timeoutSeconds`. */
+  public override readonly gateTimeoutSeconds: number;
 
   protected constructor(ctx: PhaseContext, props: GatePhaseProps, spec: GateSpec) {
     super(spec.phaseId, spec.reportPhase, [props.next, props.onError, props.onTimeout]);
+    this.gateTimeoutSeconds = gateTimeoutSeconds(ctx.config.approvals, spec.gate);
     const approval = gate({
       scope: ctx.scope,
       id: spec.constructId,
@@ -48,7 +52,8 @@ export abstract class GatePhase extends Phase {
       details: spec.details,
       ...(spec.next ? { next: spec.next } : {}),
       handler: props.functions['request-approval'],
-      timeoutSeconds: ctx.config.approvals.timeoutSeconds,
+      timeoutSeconds: this.gateTimeoutSeconds,
+      onTimeoutMode: ctx.config.approvals.onTimeout,
       timing: ctx.config.timing,
       onTimeout: props.onTimeout,
       onError: props.onError,

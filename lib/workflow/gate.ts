@@ -3,13 +3,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
+import type { FinishEvent } from '../../lambdas/finish';
 import type { ApprovalEvent, GateNext } from '../../lambdas/request-approval';
 import { RotationFunction } from '../rotation-function';
 import { ARTIFACTS } from '../storage';
 import { allow, arns, type PhaseContext } from './context';
-import { ERR, EXECUTION_NAME, STATE } from './names';
+import { ERR, EXECUTION_NAME, STOP_STATE } from './names';
 import { payloadFor } from './payload';
 import { retryWithBackoff, type Timing } from './retry';
+import { task } from './task';
 
 /** The approval functions: the request every gate invokes, and the page that decides. */
 export interface ApprovalFunctions {
@@ -57,7 +59,6 @@ export function createApprovalFunctions(ctx: PhaseContext): ApprovalFunctions {
       TOPIC_ARN: ctx.notifications.topic.topicArn,
       APPROVAL_TABLE: table.tableName,
       APPROVAL_PAGE_URL: url.url,
-      TIMEOUT_SECONDS: String(ctx.config.approvals.timeoutSeconds),
       ON_TIMEOUT: ctx.config.approvals.onTimeout,
     },
   });
@@ -71,18 +72,65 @@ export function createApprovalFunctions(ctx: PhaseContext): ApprovalFunctions {
   return { 'request-approval': request, 'approval-page': page };
 }
 
+/** What a gate's timeout path records at `$.approvalTimeout` (the finish report reads it). */
+export interface GateTimeoutRecord {
+  readonly gateTimedOut: true;
+  readonly gate: string;
+  readonly stateName: string;
+  readonly timeoutSeconds: number;
+  readonly onTimeout: 'rollback' | 'stop';
+  readonly stateMachineArn: string;
+}
+
 /**
- * No answer in time counts as a rejection (reported as such), then the same rollback. Built once
- * by the composer and passed to every gate.
+ * Where every gate's timeout goes, per `approvals.onTimeout` (built once, by the failure path):
+ * - `rollback`: the rollback itself (restore, verify, report; the report says the gate timed out);
+ * - `stop`: the stop report (the finish function: what is on which certificate, how to finish or
+ *   undo, emailed), then the execution fails as `GateTimedOut` with every change kept. Nothing is
+ *   switched back: each change was verified by its phase before the gate was reached, so every
+ *   target serves a valid certificate, the new or the previous one. A report that cannot be
+ *   written still ends as `GateTimedOut` (the execution history holds the record).
  */
-export function approvalTimedOut(scope: Construct, failure: sfn.IChainable): sfn.Pass {
-  const timedOut = new sfn.Pass(scope, 'ApprovalTimedOut', {
-    stateName: STATE.approvalTimedOut,
-    result: sfn.Result.fromObject({ gateTimedOut: true }),
-    resultPath: '$.approvalTimeout',
+export function gateTimeoutPath(o: {
+  readonly scope: Construct;
+  readonly onTimeout: 'rollback' | 'stop';
+  readonly rollback: sfn.State;
+  readonly finish: RotationFunction;
+  readonly timing: Timing;
+}): sfn.State {
+  if (o.onTimeout === 'rollback') return o.rollback;
+  const report = task({
+    scope: o.scope,
+    id: 'FinishStopped',
+    stateName: STOP_STATE.finishStopped,
+    handler: o.finish,
+    payload: payloadFor<FinishEvent>({ executionName: EXECUTION_NAME, succeeded: false, state: sfn.JsonPath.entirePayload }),
+    resultPath: '$.report',
+    timing: o.timing,
   });
-  timedOut.next(failure);
-  return timedOut;
+  report.addCatch(
+    new sfn.Fail(o.scope, 'StoppedAtGateUnreported', {
+      stateName: STOP_STATE.stoppedAtGateUnreported,
+      error: ERR.gateTimedOut,
+      cause:
+        'a gate timed out and approvals.onTimeout is stop: every change was kept (nothing rolled back), and the report could not be written; see $.approvalTimeout in the execution history',
+    }),
+    { errors: ['States.ALL'], resultPath: '$.reportError' },
+  );
+  report.next(
+    new sfn.Fail(o.scope, 'StoppedAtGate', {
+      stateName: STOP_STATE.stoppedAtGate,
+      error: ERR.gateTimedOut,
+      causePath: '$.report.stopCause',
+    }),
+  );
+  return report;
+}
+
+/** `Approval 2: no answer in time` from `Approval 2: canary edge OK, continue?`. */
+export function gateTimedOutName(stateName: string): string {
+  const colon = stateName.indexOf(':');
+  return `${colon > 0 ? stateName.slice(0, colon) : stateName}: no answer in time`;
 }
 
 export interface GateOptions {
@@ -97,15 +145,22 @@ export interface GateOptions {
   /** What the next phase does and which planned targets it touches. @default "the next phase", none listed */
   readonly next?: GateNext;
   readonly handler: RotationFunction;
+  /** This gate's timeout (`approvals.gates.<gate>.timeoutSeconds`, else `approvals.timeoutSeconds`). */
   readonly timeoutSeconds: number;
+  /** What a timeout does (`approvals.onTimeout`), recorded with it. */
+  readonly onTimeoutMode: 'rollback' | 'stop';
   readonly timing: Timing;
-  /** Where a gate timeout goes (see `approvalTimedOut`). */
+  /** Where a gate timeout goes, after this gate records which gate it was (see `gateTimeoutPath`). */
   readonly onTimeout: sfn.IChainable;
   /** Where a rejection or any other error goes. */
   readonly onError: sfn.IChainable;
 }
 
-/** A human gate: a callback task that waits for SendTaskSuccess/SendTaskFailure or times out. */
+/**
+ * A human gate: a callback task that waits for SendTaskSuccess/SendTaskFailure or times out. A
+ * timeout (`States.Timeout`) first records which gate it was (`Approval N: no answer in time`,
+ * at `$.approvalTimeout`), then goes to `onTimeout`.
+ */
 export function gate(o: GateOptions): tasks.LambdaInvoke {
   const t = new tasks.LambdaInvoke(o.scope, `Step${o.id}`, {
     stateName: o.stateName,
@@ -125,6 +180,7 @@ export function gate(o: GateOptions): tasks.LambdaInvoke {
           previous: sfn.JsonPath.objectAt('$.current'),
         },
         next: o.next ?? { description: 'the next phase of the rotation' },
+        timeoutSeconds: o.timeoutSeconds,
       }),
     ),
     resultPath: `$.approvals.${o.gate}`,
@@ -132,7 +188,20 @@ export function gate(o: GateOptions): tasks.LambdaInvoke {
   });
   // A throttled request (email or store) is asked again; a retry gets a new task token, and a new id.
   retryWithBackoff(t, ERR.transient, o.timing);
-  t.addCatch(o.onTimeout, { errors: ['States.Timeout'], resultPath: '$.error' });
+  const timedOut = new sfn.Pass(o.scope, `Step${o.id}TimedOut`, {
+    stateName: gateTimedOutName(o.stateName),
+    parameters: {
+      gateTimedOut: true,
+      gate: o.gate,
+      stateName: o.stateName,
+      timeoutSeconds: o.timeoutSeconds,
+      onTimeout: o.onTimeoutMode,
+      stateMachineArn: sfn.JsonPath.stringAt('$$.StateMachine.Id'),
+    } satisfies Record<keyof GateTimeoutRecord, unknown>,
+    resultPath: '$.approvalTimeout',
+  });
+  timedOut.next(o.onTimeout);
+  t.addCatch(timedOut, { errors: ['States.Timeout'], resultPath: '$.error' });
   t.addCatch(o.onError, { errors: ['States.ALL'], resultPath: '$.error' });
   return t;
 }

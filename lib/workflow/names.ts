@@ -39,7 +39,6 @@ export const STATE = {
   edgeVerify: 'Edge: verify every target over the API and TLS',
   edgeVerifyBatch: 'Edge: verify a batch (API read-back and TLS)',
   gateEdge: 'Approval 3: edge rollout OK, continue?',
-  approvalTimedOut: 'No answer before the approval timeout',
   prune: 'Prune: delete old IAM certificates of this domain',
   finishSuccess: 'Finish: write the report and notify',
   succeeded: 'Rotation complete',
@@ -64,12 +63,21 @@ export const STATE = {
   reportFailed: 'Rotation finished, but the report could not be sent',
 } as const;
 
+/** The states of a gate timeout's stop path: only with `approvals.onTimeout: stop` (lib/workflow/gate.ts). */
+export const STOP_STATE = {
+  finishStopped: 'Report the stop at the gate and notify (changes kept)',
+  stoppedAtGate: 'Rotation stopped at a gate after a timeout (changes kept)',
+  stoppedAtGateUnreported: 'Stopped at a gate after a timeout, not reported (changes kept)',
+} as const;
+
 /** Error names matched by Retry/Catch; the handler error classes set the same names. */
 export const ERR = {
   transient: 'AwsTransient',
   notPropagated: 'CertificateNotPropagated',
   verification: 'VerificationFailed',
   rollbackIncomplete: 'RollbackIncomplete',
+  /** A gate timed out with `approvals.onTimeout: stop`: the rotation stopped there, every change kept. */
+  gateTimedOut: 'GateTimedOut',
   cloudFrontNotDeployed: 'CloudFrontNotDeployed',
   nodeDeploymentFailed: 'NodeDeploymentFailed',
   nodesUnavailable: 'NodesUnavailable',

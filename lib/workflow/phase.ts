@@ -24,6 +24,8 @@ export abstract class Phase implements sfn.IChainable {
   public readonly endStates: sfn.INextable[] = [];
   /** Approval gates in this phase; each may wait its full timeout (the execution timeout allows for it). */
   public readonly gates: number = 0;
+  /** The longest this phase's gates may wait in all (the sum of their timeouts). */
+  public readonly gateTimeoutSeconds: number = 0;
 
   /**
    * @param id the phase's id

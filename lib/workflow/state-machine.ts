@@ -27,7 +27,8 @@ export function rotationStateMachine(
     retention: logs.RetentionDays.SIX_MONTHS,
     removalPolicy: RemovalPolicy.DESTROY,
   });
-  const gates = props.phases.reduce((n, p) => n + p.gates, 0);
+  // Each gate's own timeout (approvals.gates.<gate>, else approvals.timeoutSeconds).
+  const gateSeconds = props.phases.reduce((n, p) => n + p.gateTimeoutSeconds, 0);
   const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
     stateMachineName: props.stateMachineName,
     stateMachineType: sfn.StateMachineType.STANDARD,
@@ -36,8 +37,8 @@ export function rotationStateMachine(
     tracingEnabled: true,
     logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     // Long enough for every gate to wait its full timeout (a gate timeout is caught and rolled
-    // back; an execution timeout could not be), plus a day for the work itself.
-    timeout: Duration.seconds(gates * props.config.approvals.timeoutSeconds + 86_400),
+    // back or stopped as configured; an execution timeout could not be), plus a day for the work itself.
+    timeout: Duration.seconds(gateSeconds + 86_400),
   });
   return { stateMachine, logGroup };
 }

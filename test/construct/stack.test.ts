@@ -7,6 +7,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { STATE } from '../../lib/cert-rotation';
 import { nodeGateName } from '../../lib/phases/node-approval';
 import { nodeStateNames } from '../../lib/phases/node-phase';
+import { gateTimedOutName } from '../../lib/workflow';
 import { RollbackIncomplete } from '../../lambdas/shared/errors';
 import type { HandlerName } from '../../lib/rotation-function';
 import {
@@ -102,7 +103,15 @@ describe('state machine', () => {
       everyState()
         .map(([name]) => name)
         .sort(),
-    ).toEqual([...Object.values(STATE), ...nodeStates, ...nodeGates].sort());
+    ).toEqual(
+      [
+        ...Object.values(STATE),
+        ...nodeStates,
+        ...nodeGates,
+        // Each gate records its own timeout; the stop path (STOP_STATE) exists only with approvals.onTimeout: stop.
+        ...[STATE.gateStart, STATE.gateCanary, STATE.gateEdge, ...nodeGates].map(gateTimedOutName),
+      ].sort(),
+    );
     expect(definition.StartAt).toBe(STATE.receiveInput);
   });
 
@@ -217,8 +226,8 @@ describe('state machine', () => {
       expect({ name, catch: st.Catch }).toEqual({
         name,
         catch: [
-          // A gate's timeout is marked as "no answer" (reported as a rejection) before the same rollback.
-          ...(gates.includes(name) ? [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: STATE.approvalTimedOut }] : []),
+          // A gate's timeout is marked as "no answer" at that gate (reported as a timeout) before the same rollback.
+          ...(gates.includes(name) ? [{ ErrorEquals: ['States.Timeout'], ResultPath: '$.error', Next: gateTimedOutName(name) }] : []),
           { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: STATE.rollback },
         ],
       });
@@ -282,10 +291,24 @@ describe('state machine', () => {
     expect(state(STATE.edgeVerify).Next).toBe(STATE.gateEdge);
   });
 
-  test('no answer at a gate is marked, then rolled back like a rejection', () => {
-    expect(state(STATE.approvalTimedOut)).toMatchObject({
+  test.each([
+    [STATE.gateStart, 'start'],
+    [STATE.gateCanary, 'canary'],
+    [STATE.gateEdge, 'edge'],
+    [nodeGateName(4, 'beta'), 'nodesBeta'],
+    [nodeGateName(5, 'prod-canary'), 'nodesProdCanary'],
+  ])('no answer at "%s" is marked with that gate and its timeout, then rolled back (onTimeout: rollback)', (gate, name) => {
+    expect(state(gate).TimeoutSeconds).toBe(86400);
+    expect(state(gateTimedOutName(gate))).toEqual({
       Type: 'Pass',
-      Result: { gateTimedOut: true },
+      Parameters: {
+        gateTimedOut: true,
+        gate: name,
+        stateName: gate,
+        timeoutSeconds: 86400,
+        onTimeout: 'rollback',
+        'stateMachineArn.$': '$$.StateMachine.Id',
+      },
       ResultPath: '$.approvalTimeout',
       Next: STATE.rollback,
     });
@@ -544,7 +567,6 @@ describe('Lambda functions', () => {
       DOMAIN: 'gitter.im',
       ARTIFACT_BUCKET: `\${${artifacts}}`,
       TOPIC_ARN: `\${${topic}}`,
-      TIMEOUT_SECONDS: String(s.config.approvals.timeoutSeconds),
       ON_TIMEOUT: 'rollback',
     });
     expect(env('upload')).toMatchObject({

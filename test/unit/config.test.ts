@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, resolveConfig, type ResolvedConfig } from '../../lib/config';
+import { ConfigError, gateNamesOf, gateTimeoutSeconds, resolveConfig, type ResolvedConfig } from '../../lib/config';
 
 type Json = Record<string, unknown>;
 
@@ -110,7 +110,7 @@ describe('resolveConfig: accepted configs', () => {
         testCommand: 'nginx -t',
         reloadCommand: 'systemctl reload nginx',
       },
-      approvals: { timeoutSeconds: 86400, onTimeout: 'rollback' },
+      approvals: { timeoutSeconds: 86400, onTimeout: 'rollback', gates: {} },
       notificationEmails: ['sre@example.com'],
       schedule: { enabled: true, expression: 'cron(0 9 * * ? *)', daysBeforeExpiry: 30 },
       trustedRootCertificates: [],
@@ -175,7 +175,7 @@ describe('resolveConfig: accepted configs', () => {
         testCommand: 'nginx -t',
         reloadCommand: 'systemctl reload nginx',
       },
-      approvals: { timeoutSeconds: 86400, onTimeout: 'rollback' },
+      approvals: { timeoutSeconds: 86400, onTimeout: 'rollback', gates: {} },
       notificationEmails: ['ops@example.org'],
       schedule: { enabled: true, expression: 'cron(0 9 * * ? *)', daysBeforeExpiry: 30 },
       trustedRootCertificates: [],
@@ -505,12 +505,52 @@ describe('resolveConfig: each problem is reported, naming its field', () => {
     ]);
   });
 
-  test('approvals.onTimeout "rollback" passes through', () => {
-    expect(resolveConfig(makeRaw({ 'approvals.onTimeout': 'rollback' })).approvals.onTimeout).toBe('rollback');
+  test.each(['rollback', 'stop'])('approvals.onTimeout "%s" passes through', (value) => {
+    expect(resolveConfig(makeRaw({ 'approvals.onTimeout': value })).approvals.onTimeout).toBe(value);
   });
 
-  test.each(['stop', 'ignore', '', 1])('approvals.onTimeout %j', (value) => {
-    expect(problemsOf(makeRaw({ 'approvals.onTimeout': value }))).toEqual(['approvals.onTimeout: must be one of "rollback"']);
+  test.each(['ignore', '', 1])('approvals.onTimeout %j', (value) => {
+    expect(problemsOf(makeRaw({ 'approvals.onTimeout': value }))).toEqual(['approvals.onTimeout: must be one of "rollback", "stop"']);
+  });
+
+  test('approvals.gates gives a gate its own timeout; the others keep approvals.timeoutSeconds', () => {
+    // Act
+    const { approvals } = resolveConfig(
+      makeRaw({ 'approvals.gates': { edge: { timeoutSeconds: 3600 }, nodesBeta: { timeoutSeconds: 600 } } }),
+    );
+
+    // Assert
+    expect(approvals.gates).toEqual({ edge: { timeoutSeconds: 3600 }, nodesBeta: { timeoutSeconds: 600 } });
+    expect(gateTimeoutSeconds(approvals, 'edge')).toBe(3600);
+    expect(gateTimeoutSeconds(approvals, 'canary')).toBe(86400);
+  });
+
+  test('the gate names follow the node phases: one gate after every node phase but the last', () => {
+    expect(gateNamesOf(['beta', 'prod-canary', 'prod'])).toEqual(['start', 'canary', 'edge', 'nodesBeta', 'nodesProdCanary']);
+    expect(gateNamesOf([])).toEqual(['start', 'canary', 'edge']);
+  });
+
+  test('an unknown gate name in approvals.gates is refused, naming the gates this config has', () => {
+    expect(
+      problemsOf(makeRaw({ 'approvals.gates': { 'Approval 3': { timeoutSeconds: 3600 }, nodesProd: { timeoutSeconds: 3600 } } })),
+    ).toEqual([
+      'approvals.gates.Approval 3: is not an approval gate of this config (gates: start, canary, edge, nodesBeta, nodesProdCanary)',
+      // No gate after the last node phase.
+      'approvals.gates.nodesProd: is not an approval gate of this config (gates: start, canary, edge, nodesBeta, nodesProdCanary)',
+    ]);
+  });
+
+  test.each([
+    [{ edge: { timeoutSeconds: 59 } }, 'approvals.gates.edge.timeoutSeconds: must be an integer from 60 to 604800'],
+    [{ edge: {} }, 'approvals.gates.edge.timeoutSeconds: is required'],
+    [{ edge: 3600 }, 'approvals.gates.edge: must be an object { "timeoutSeconds": N }'],
+    [{ edge: { timeoutSeconds: 3600, onTimeout: 'stop' } }, 'approvals.gates.edge.onTimeout: unknown field'],
+    [
+      ['edge'],
+      'approvals.gates: must be an object of gate name to { "timeoutSeconds": N } (gates: start, canary, edge, nodesBeta, nodesProdCanary)',
+    ],
+  ])('approvals.gates %j', (gates, problem) => {
+    expect(problemsOf(makeRaw({ 'approvals.gates': gates }))).toEqual([problem]);
   });
 
   test('approvals.approverRoleArns is refused with what replaced it (nobody but the approval page reads a token)', () => {

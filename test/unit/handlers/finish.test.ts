@@ -336,7 +336,17 @@ describe('finishRotation', () => {
     const state: FinishState = {
       ...STATE,
       error: { Error: errorName, Cause: cause },
-      ...(errorName === 'States.Timeout' ? { approvalTimeout: { gateTimedOut: true } } : {}),
+      ...(errorName === 'States.Timeout'
+        ? {
+            approvalTimeout: {
+              gateTimedOut: true,
+              gate: 'edge',
+              stateName: 'Approval 3: edge rollout OK, continue?',
+              timeoutSeconds: 3600,
+              onTimeout: 'rollback',
+            },
+          }
+        : {}),
     };
 
     // Act
@@ -344,7 +354,12 @@ describe('finishRotation', () => {
 
     // Assert
     expect(result.status).toBe('REJECTED');
-    expect(result.error).toBe(`${errorName}: ${cause}`);
+    // A timeout names the gate and how long it waited (the engine's error says only States.Timeout).
+    expect(result.error).toBe(
+      errorName === 'States.Timeout'
+        ? 'States.Timeout: no answer at "Approval 3: edge rollout OK, continue?" within 3600 s (approvals.onTimeout: rollback)'
+        : `${errorName}: ${cause}`,
+    );
     expect(s3.json<{ status: string }>(ARTIFACTS, REPORT_KEY)!.status).toBe('REJECTED');
     expect(published().Subject).toContain('REJECTED');
   });

@@ -211,7 +211,16 @@ describe('requestApproval: the email', () => {
     await requestApproval(makeParams({ onTimeout: 'stop', title: 'Approval 1' }));
 
     // Assert
-    expect(published().Message).toContain('the rotation stops where it is');
+    expect(published().Message).toContain('No answer by then: the rotation stops here and keeps what it changed');
+  });
+
+  test("the link expires after this gate's own timeout (the state passes it)", async () => {
+    // Act
+    const result = await requestApproval(makeParams({ timeoutSeconds: 600 }));
+
+    // Assert
+    expect(Date.parse(result.expiresAt) - Date.parse(result.requestedAt)).toBe(600_000);
+    expect(published().Message).toContain(`The link expires at ${result.expiresAt}.`);
   });
 
   test('neither the email, the result nor the log holds the task token', async () => {
