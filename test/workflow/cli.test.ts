@@ -64,6 +64,47 @@ describe('rehearsal command line', () => {
     expect(out).toContain('rehearsal REJECTED');
   });
 
+  test('--approve timeout:edge lets Approval 3 time out (the gate named edge, not "canary edge"); with onTimeout: stop it exits 1 and the report says what was kept', async () => {
+    // Arrange
+    const base = JSON.parse(readFileSync('cdk.json', 'utf8')) as { context: { certRotation: Record<string, unknown> } };
+    const config = file('stop.json', { ...base.context.certRotation, approvals: { timeoutSeconds: 3600, onTimeout: 'stop' } });
+    const report = join(dir, 'r.json');
+
+    // Act
+    const code = await main(['--config', config, '--approve', 'timeout:edge', '--report', report]);
+
+    // Assert
+    expect(code).toBe(1);
+    const r = JSON.parse(readFileSync(report, 'utf8')) as {
+      status: string;
+      error: string;
+      approvals: Array<{ gate: string; decision: string }>;
+      stopped: { gate: string; changesKept: boolean; consistent: boolean; keptOnNew: string[] };
+    };
+    expect(r.status).toBe('FAILED');
+    expect(r.error).toMatch(/^GateTimedOut: /);
+    expect(r.approvals.map((a) => a.decision)).toEqual(['approved', 'approved', 'timeout']);
+    expect(r.approvals[2].gate).toBe('Approval 3: edge rollout OK, continue?');
+    expect(r.stopped).toMatchObject({ gate: 'edge', changesKept: true, consistent: true });
+    const out = stderr.join('');
+    expect(out).toContain('not answering "Approval 3: edge rollout OK, continue?" (--approve timeout:edge): it times out');
+    expect(out).toContain('stopped at "Approval 3: edge rollout OK, continue?" after a timeout, changes kept (no rollback)');
+  });
+
+  test('--help shows the approve modes, timeout:GATE included', async () => {
+    const out: string[] = [];
+    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out.push(String(chunk));
+      return true;
+    });
+    try {
+      expect(await main(['--help'])).toBe(0);
+    } finally {
+      stdout.mockRestore();
+    }
+    expect(out.join('')).toContain('[--approve auto|prompt|web|reject:GATE|timeout:GATE]');
+  });
+
   test('--approve prompt reads the answers from the terminal (here: piped), one line per gate', () => {
     // Act: a separate process, as `npm start` runs it.
     const run = spawnSync(
@@ -145,6 +186,12 @@ describe('rehearsal command line', () => {
     ['an --input file that does not exist', () => ['--input', join(dir, 'missing.json')], /--input .*missing\.json/],
     ['an unknown flag', () => ['--bogus'], /bogus/],
     ['a gate that does not exist', () => ['--approve', 'reject:no-such-gate'], /matches no approval gate/],
+    [
+      'a gate to time out that does not exist',
+      () => ['--approve', 'timeout:no-such-gate'],
+      /--approve timeout:no-such-gate matches no approval gate; gates: "Approval 1: start the rotation\?" \(start\)/,
+    ],
+    ['an --approve mode that does not exist', () => ['--approve', 'later:edge'], /auto, prompt, web, reject:GATE or timeout:GATE/],
     ['a certificate directory that does not exist', () => ['--certificate', join(dir, 'missing')], /not a directory/],
     ['a report path that cannot be written', () => ['--report', join(dir, 'no-such-dir', 'r.json')], /--report: cannot write/],
     [
