@@ -94,6 +94,7 @@ function summaryLine(report: RehearsalReport): string {
     ...(report.trigger.kind === 'schedule'
       ? [
           `  schedule: ${report.trigger.daysLeft} days left, threshold ${report.trigger.daysBeforeExpiry}: ${report.trigger.due ? 'due' : 'not due'}; ${report.trigger.decision}${report.trigger.started ? ` (${report.trigger.executions.join(', ')})` : ', nothing started'}`,
+          ...(report.trigger.error ? [`  schedule: the expiry check failed, nothing started: ${report.trigger.error}`] : []),
         ]
       : []),
     ...(report.rollbackIncomplete ? [`  NOT BACK on what they served before: ${report.rollbackIncomplete.join(', ')}`] : []),

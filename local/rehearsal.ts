@@ -27,6 +27,7 @@ import {
   type RehearsalReport,
   type TargetViews,
 } from './report';
+import { notStartedOutcome } from './schedule-trigger';
 import { SimulatedAccount } from './sim';
 import { CALLBACK_RESOURCE, taskHandlers, WaitingGates } from './task-handlers';
 import { synthesizeWorkflow, SIM_ACCOUNT, SIM_REGION } from './template';
@@ -203,7 +204,7 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
     const { history } = accounting;
 
     // The schedule may rightly start nothing: then no execution runs, and the report says so.
-    let outcome: Outcome = { status: run ? 'SUCCEEDED' : 'NOT_STARTED' };
+    let outcome: Outcome = run ? { status: 'SUCCEEDED' } : notStartedOutcome(trigger);
     if (run) {
       // Waits and retry pauses take `pauseMs` of real time; their simulated length is added to the clock.
       const execution = startLocalExecution(definition, run.input, {

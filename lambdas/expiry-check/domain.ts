@@ -166,11 +166,22 @@ export async function checkExpiry(params: ExpiryCheckParams): Promise<ExpiryChec
       logger.info(`rotation ${name} exists already (today's scheduled rotation ran); not starting it again`);
       return { ...base, started: false, decision: 'already-started', execution: name };
     }
+    const input = JSON.stringify({ source: params.automaticSource.input });
     const { subject, message } = scheduleProblemMessage({
       domain,
       daysLeft,
       what: `the scheduled rotation ${name} did not start: ${awsErrorName(error) || 'Error'}: ${error instanceof Error ? error.message : String(error)}`,
-      why: 'Start the rotation from the console once the cause is fixed; the next check tries again.',
+      why: [
+        'Nothing was started and nothing changed. The check fails (its errors alarm fires); the next daily check tries again.',
+        '',
+        'Steps:',
+        "1. Fix the cause named above (for example: the check's role may not start the state machine, the state machine",
+        '   was deleted or is being updated, Step Functions throttled the call).',
+        '2. Start the rotation yourself (the same name: a second start today is refused, never run twice):',
+        `     aws stepfunctions start-execution --state-machine-arn ${params.stateMachineArn} \\`,
+        `       --name ${name} --input '${input}'`,
+        '3. Approve each gate from its email once you have checked what it shows.',
+      ].join('\n'),
       stateMachineArn: params.stateMachineArn,
     });
     await params.sns.send(new PublishCommand({ TopicArn: params.topicArn, Subject: subject, Message: message }));

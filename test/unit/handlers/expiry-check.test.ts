@@ -200,6 +200,11 @@ describe('checkExpiry', () => {
     const published = snsMock.commandCalls(PublishCommand)[0].args[0].input;
     expect(published.Subject).toBe('ACTION NEEDED: scheduled rotation not started: gitter.im, 20 days left');
     expect(published.Message).toContain('scheduled-2026-12-01 did not start: AccessDeniedException: not authorized to StartExecution');
+    // The steps: nothing changed, fix the cause, the exact start command (today's name, the source input), approve.
+    expect(published.Message).toContain('Nothing was started and nothing changed. The check fails (its errors alarm fires)');
+    expect(published.Message).toContain(`aws stepfunctions start-execution --state-machine-arn ${STATE_MACHINE}`);
+    expect(published.Message).toContain(`--name scheduled-2026-12-01 --input '${JSON.stringify({ source: ACME.input })}'`);
+    expect(published.Message).toContain('3. Approve each gate from its email');
   });
 
   test('due after a failed rotation: not retried unattended, the operator is told', async () => {
