@@ -17,11 +17,12 @@ import { Plan } from './phases/plan';
 import { Prune } from './phases/prune';
 import { Rollback } from './phases/rollback';
 import { StartApproval } from './phases/start-approval';
+import { StartNotice } from './phases/start-notice';
 import { Upload } from './phases/upload';
 import { Validate } from './phases/validate';
 import type { HandlerName, RotationFunction } from './rotation-function';
 import type { RotationStorage } from './storage';
-import { createApprovalFunctions, reportPhases, secretPrefix, type Phase, type PhaseContext } from './workflow';
+import { STATE, createApprovalFunctions, reportPhases, secretPrefix, type Phase, type PhaseContext } from './workflow';
 import { restrictArtifactWriters } from './workflow/artifact-writers';
 import { insertPhases, type PhaseFactory } from './workflow/phase';
 import { rotationStateMachine } from './workflow/state-machine';
@@ -73,6 +74,7 @@ export class CertRotation extends Construct {
       ...Obtain.createFunctions(ctx),
       ...Validate.createFunctions(ctx),
       ...Plan.createFunctions(ctx),
+      ...StartNotice.createFunctions(ctx),
       ...createApprovalFunctions(ctx),
       ...Upload.createFunctions(ctx),
       ...CanaryEdge.createFunctions(ctx),
@@ -98,7 +100,8 @@ export class CertRotation extends Construct {
     const canaryEdge = new CanaryEdge(ctx, { functions: fns, next: canaryApproval, onError });
     const upload = new Upload(ctx, { functions: fns, next: canaryEdge, onError });
     const startApproval = new StartApproval(ctx, { functions: fns, next: upload, onError, onTimeout });
-    const plan = new Plan(ctx, { functions: fns, next: startApproval, onError });
+    const startNotice = new StartNotice(ctx, { functions: fns, next: startApproval, onError, approvalFollows: STATE.gateStart });
+    const plan = new Plan(ctx, { functions: fns, next: startNotice, onError });
     const validate = new Validate(ctx, { functions: fns, next: plan, onError });
     const obtain = new Obtain(ctx, { functions: fns, next: validate, onError });
     const guard = new Guard(ctx, { functions: fns, next: obtain, onError });
@@ -109,6 +112,7 @@ export class CertRotation extends Construct {
       obtain,
       validate,
       plan,
+      startNotice,
       startApproval,
       upload,
       canaryEdge,

@@ -13,6 +13,7 @@ export type HandlerName =
   | 'current'
   | 'validate'
   | 'plan'
+  | 'notify-start'
   | 'request-approval'
   | 'approval-page'
   | 'upload'

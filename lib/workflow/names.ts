@@ -10,6 +10,7 @@ export const STATE = {
   current: 'Find the certificate in use on the canary listener',
   validate: 'Validate the new certificate',
   plan: 'Plan: find every target serving the current certificate',
+  notifyStart: 'Notify: the rotation started, with its plan',
   gateStart: 'Approval 1: start the rotation?',
   upload: 'Upload: new certificate to IAM',
   canarySwitch: 'Canary: switch IRC ELB listener',

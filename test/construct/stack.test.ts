@@ -209,6 +209,7 @@ describe('state machine', () => {
         STATE.current,
         STATE.validate,
         STATE.plan,
+        STATE.notifyStart,
         STATE.gateStart,
         STATE.upload,
         STATE.canarySwitch,

@@ -201,6 +201,8 @@ describe('per-prefix grants: each function gets only the documents it uses', () 
         { actions: ['s3:ListBucket'], resources: [''] },
       ],
     ],
+    // The start email reads the plan it summarizes; nothing else (not even a listing).
+    ['notify-start', [{ actions: ['s3:GetObject'], resources: ['executions/*/plan.json'] }]],
   ])('%s', (handler, expected) => {
     const got = artifactStatements(handler).map((st) => ({
       actions: [...st.actions].sort(),
@@ -220,6 +222,7 @@ describe('per-prefix grants: each function gets only the documents it uses', () 
       'node-poll',
       'node-rollback',
       'node-send',
+      'notify-start',
       'plan',
       'prune',
       'request-approval',
