@@ -8,6 +8,7 @@
  */
 import { gateMatches, timeoutGateOf, type ApproveMode } from './approver';
 import type { EngineState } from './local-engine';
+import type { Outcome } from './report';
 import { UsageError } from './sim';
 
 /** Real seconds the gate `timeout:GATE` names waits before the engine times it out (the engine wants whole seconds). */
@@ -46,4 +47,15 @@ export function rehearsalGates(
   );
   if (!timeoutGate) throw new UsageError(`--approve timeout:${approve.gate} matches no approval gate; gates: ${list()}`);
   return { timeoutGate, timeoutOverrides: { [timeoutGate]: TIMEOUT_REAL_SECONDS } };
+}
+
+/**
+ * A gate timeout ends the execution with the engine's own `States.Timeout` (no gate named); the
+ * workflow's report (report.json, written by the failure path) names the gate and how long it
+ * waited: the report's `error` takes that, the status stays what the execution's error gives.
+ */
+export function namedGateTimeout(outcome: Outcome, gateTimedOut: boolean, workflowReportText: () => string | undefined): Outcome {
+  if (!gateTimedOut || !outcome.error?.startsWith('States.Timeout')) return outcome;
+  const named = (JSON.parse(workflowReportText() ?? '{}') as { error?: string }).error;
+  return named?.startsWith('States.Timeout: no answer at ') ? { ...outcome, error: named } : outcome;
 }

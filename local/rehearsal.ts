@@ -12,7 +12,7 @@ import { prepareCertificates } from './certificates';
 import { localOverrides, startLocalExecution, type EngineState } from './local-engine';
 import { ExecutionAccounting, phasesOfStates } from './phase-accounting';
 import type { RehearsalOptions } from './rehearsal-options';
-import { rehearsalGates } from './rehearsal-gates';
+import { namedGateTimeout, rehearsalGates } from './rehearsal-gates';
 import { scanRehearsal } from './rehearsal-scan';
 import { chooseExecution, outcomeOf, stageCertificate, type Certificates } from './rehearsal-start';
 import {
@@ -259,6 +259,7 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
     const previous = certificateFactsOf(certs.current.certPem);
     const phases = accounting.phases(workflow.phases);
     const workflowReport = () => sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/report.json`);
+    outcome = namedGateTimeout(outcome, accounting.gateTimedOut, workflowReport);
     // A stop at a gate (onTimeout: stop) kept its changes on purpose: judged as such, not as a rollback.
     const stopped = judgeStop(outcome, targets, newFacts?.sha256, workflowReport);
     const { status, error, rollbackIncomplete, rollbackStartedBy } = stopped ? outcome : judgeRollback(outcome, targets, workflowReport);

@@ -8,7 +8,7 @@ import { notBackOf, withoutNotBack } from '../shared/not-back';
 import { getCertificateBody } from '../shared/iam-certs';
 import { targetLabel } from '../shared/targets';
 import { fitForSns, listed, LISTED, rollbackAccount, successFollowUp, type ConfigurationManagement } from './message';
-import { finishStopped, timeoutReason, type GateTimeoutState } from './stopped';
+import { finishStopped, timeoutHeadline, timeoutReason, type GateTimeoutState } from './stopped';
 
 /** ROLLBACK_INCOMPLETE: a rollback ran and some target is not proven back on its previous certificate. */
 export type Outcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'ROLLBACK_INCOMPLETE';
@@ -138,6 +138,9 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
   const status = outcomeOf(params.succeeded, state.error, state.approvalTimeout?.gateTimedOut === true, incomplete);
   const timedOut = state.approvalTimeout?.gateTimedOut === true && state.error?.Error === 'States.Timeout';
   const error = params.succeeded ? undefined : timedOut ? timeoutReason(state.approvalTimeout ?? {}) : describeError(state.error);
+  // A rollback-mode timeout that rolled back cleanly says so first (an incomplete one keeps ACTION NEEDED).
+  const headline = timedOut && status === 'REJECTED' ? timeoutHeadline(params.domain, state.approvalTimeout ?? {}) : undefined;
+  const timeoutLine = headline?.firstLine;
   const rollbackError = withoutNotBack(describeError(state.rollbackError));
   const notBackLabels = notBack.map((e) => `${targetLabel(e.target)} [${e.key}]`);
   // A pruning failure comes after the rotation completed: a warning, never a change of outcome.
@@ -180,7 +183,7 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
           '',
         ]
       : []),
-    `Certificate rotation for ${params.domain}: ${status}`,
+    timeoutLine ?? `Certificate rotation for ${params.domain}: ${status}`,
     `Execution: ${params.executionName}`,
     ...(error ? [`Reason: ${error}`] : []),
     ...(rollbackError ? [`ROLLBACK DID NOT COMPLETE: ${rollbackError}`] : []),
@@ -214,7 +217,7 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
   await params.sns.send(
     new PublishCommand({
       TopicArn: params.topicArn,
-      Subject: subjectOf(params.domain, status, notBack.length, pruneWarning !== undefined),
+      Subject: headline?.subject ?? subjectOf(params.domain, status, notBack.length, pruneWarning !== undefined),
       Message: fitForSns(lines, reportKey),
     }),
   );

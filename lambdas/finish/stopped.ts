@@ -27,6 +27,22 @@ export function timeoutReason(timeout: GateTimeoutState): string {
   return `States.Timeout: no answer at "${timeout.stateName ?? timeout.gate ?? 'an approval gate'}" within ${timeout.timeoutSeconds ?? '?'} s (approvals.onTimeout: ${timeout.onTimeout ?? 'rollback'})`;
 }
 
+/**
+ * A rollback-mode timeout, as its email says it: the status stays REJECTED (REHEARSAL.md's statuses;
+ * no approver said yes in time), but the subject and first line say that nobody answered, not that
+ * somebody rejected: `Rotation ROLLED BACK: Approval 3 timed out after 86400 s`.
+ */
+export function timeoutHeadline(domain: string, timeout: GateTimeoutState): { subject: string; firstLine: string } {
+  const name = timeout.stateName ?? timeout.gate ?? 'an approval gate';
+  const short = name.includes(':') ? name.slice(0, name.indexOf(':')) : name;
+  const seconds = timeout.timeoutSeconds ?? '?';
+  const subject = `[cert-rotation ${domain}] Rotation ROLLED BACK: ${short} timed out after ${seconds} s`;
+  return {
+    subject: subject.length <= 100 ? subject : `${subject.slice(0, 99)}…`,
+    firstLine: `Certificate rotation for ${domain}: ROLLED BACK because nobody answered "${name}" within ${seconds} s (reported as REJECTED)`,
+  };
+}
+
 /** The report's `stopped`: where and why it stopped, and what was kept on the new certificate. */
 export interface StoppedReport {
   readonly gate: string;

@@ -34,8 +34,11 @@ describe('a gate that nobody answers', () => {
     });
 
     // Assert
+    // REJECTED as REHEARSAL.md has it (no approval in time), but the error names the gate and its wait.
     expect(report.status).toBe('REJECTED');
-    expect(report.error).toMatch(/^States\.Timeout/);
+    expect(report.error).toBe(
+      'States.Timeout: no answer at "Approval 3: edge rollout OK, continue?" within 86400 s (approvals.onTimeout: rollback)',
+    );
     expect(report.approvals.map((a) => [a.gate, a.decision])).toEqual([
       [STATE.gateStart, 'approved'],
       [STATE.gateCanary, 'approved'],
@@ -49,7 +52,10 @@ describe('a gate that nobody answers', () => {
     // The gate waited its configured day in simulated time.
     expect(report.simulatedSeconds).toBeGreaterThan(86_400);
     const result = sim!.sns.messages.at(-1)!;
-    expect(result.subject).toBe('[cert-rotation gitter.im] Rotation REJECTED');
+    expect(result.subject).toBe('[cert-rotation gitter.im] Rotation ROLLED BACK: Approval 3 timed out after 86400 s');
+    expect(result.message.split('\n')[0]).toBe(
+      'Certificate rotation for gitter.im: ROLLED BACK because nobody answered "Approval 3: edge rollout OK, continue?" within 86400 s (reported as REJECTED)',
+    );
     expect(result.message).toContain('Reason: States.Timeout: no answer at "Approval 3: edge rollout OK, continue?" within 86400 s');
     expect(exitCodeFor(report)).toBe(1);
   });
