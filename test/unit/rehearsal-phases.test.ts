@@ -30,6 +30,8 @@ const HAND_MAP: Record<string, string> = {
   [STATE.current]: 'validate',
   [STATE.validate]: 'validate',
   [STATE.plan]: 'plan',
+  // Issue 9: the start email, reported with the plan.
+  [STATE.notifyStart]: 'plan',
   [STATE.gateStart]: 'approval: start',
   // Each gate records its own timeout (which gate, how long) before the timeout path.
   'Approval 1: no answer in time': 'approval: start',
