@@ -69,7 +69,7 @@ export const ACKNOWLEDGEMENTS: readonly Acknowledgement[] = [
   {
     rule: 'AwsSolutions-IAM5',
     finding: /^Resource::\*$/,
-    path: /\/(CheckInput|Guard|Validate|NotifyStart|RequestApproval|ApprovalPage|VerifyTls|Finish|EdgePrepare)\/Function\//,
+    path: /\/(CheckInput|Guard|Validate|NotifyStart|RequestApproval|ApprovalPage|VerifyTls|Finish|EdgePrepare|MaintenanceWindow)\/Function\//,
     wildcardActions: new RegExp(`^(${XRAY})$`),
     reason: 'X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords, sampling rules) supports no resource-level permissions.',
   },

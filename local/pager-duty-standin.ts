@@ -28,12 +28,24 @@ export interface StandInRequest {
   readonly status: number;
   /** What the stand-in refused in the request (empty when it was well formed). */
   readonly problems: string[];
+  /** The answer was a failure injected by {@link PagerDutyStandIn.failNext} (PagerDuty down), not a judgement of the request. */
+  readonly injected?: true;
+}
+
+/** A failure to answer with, instead of handling the request: the next `count` requests of `method`. */
+export interface StandInFault {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly count: number;
+  /** e.g. 503 (retried by the client), 403 (not retried). */
+  readonly status: number;
 }
 
 export interface PagerDutyStandIn {
   readonly url: string;
   readonly windows: StandInWindow[];
   readonly requests: StandInRequest[];
+  /** Answers the next `count` requests of `method` with `status` (after the Authorization check). */
+  failNext(method: StandInFault['method'], count: number, status: number): void;
   close(): Promise<void>;
 }
 
@@ -45,10 +57,15 @@ export async function startPagerDutyStandIn(options: {
   readonly token: string;
   readonly serviceIds: readonly string[];
   readonly now?: () => Date;
+  /** Failures to inject from the start (the rehearsal's tests). @default none */
+  readonly faults?: readonly StandInFault[];
+  /** Called as each request arrives, before it is answered (the rehearsal notes what had changed by then). */
+  readonly onRequest?: (method: string, path: string) => void;
 }): Promise<PagerDutyStandIn> {
   const now = options.now ?? (() => new Date());
   const windows: StandInWindow[] = [];
   const requests: StandInRequest[] = [];
+  const faults: StandInFault[] = (options.faults ?? []).map((f) => ({ ...f }));
   let next = 1;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -64,9 +81,19 @@ export async function startPagerDutyStandIn(options: {
     };
     const error = (status: number, message: string, code: number) => send(status, { error: { message, code, errors: problems } });
 
+    options.onRequest?.(req.method ?? '', url.pathname);
     if (req.headers.authorization !== `Token token=${options.token}`) {
       problems.push('Authorization must be "Token token=<the API token>"');
       return error(401, 'Unauthorized', 2006);
+    }
+    const fault = faults.findIndex((f) => f.method === req.method && f.count > 0);
+    if (fault >= 0) {
+      const f = faults[fault];
+      faults[fault] = { ...f, count: f.count - 1 };
+      requests.push({ method: req.method ?? '', path: url.pathname, status: f.status, problems, injected: true });
+      res.writeHead(f.status, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: 'injected by the stand-in', code: 2001 } }));
+      return;
     }
     if (req.headers.accept !== ACCEPT) problems.push(`Accept must be ${ACCEPT}`);
     const from = req.headers.from;
@@ -146,6 +173,9 @@ export async function startPagerDutyStandIn(options: {
     url: `http://127.0.0.1:${port}`,
     windows,
     requests,
+    failNext: (method, count, status) => {
+      faults.push({ method, count, status });
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -1,5 +1,6 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import { APPROVAL_REJECTED } from '../shared/errors';
 import { ArtifactStore } from '../shared/artifacts';
 import type { ChangeLedger, LedgerEntry } from '../shared/ledger';
@@ -7,6 +8,7 @@ import type { DomainLogger } from '../shared/logger';
 import { notBackOf, withoutNotBack } from '../shared/not-back';
 import { getCertificateBody } from '../shared/iam-certs';
 import { targetLabel } from '../shared/targets';
+import { maintenanceAccount, monitLines, writeMonitFingerprint, type MaintenanceState } from './after-rotation';
 import { fitForSns, listed, LISTED, rollbackAccount, successFollowUp, type ConfigurationManagement } from './message';
 import { finishStopped, timeoutHeadline, timeoutReason, type GateTimeoutState } from './stopped';
 
@@ -14,7 +16,7 @@ import { finishStopped, timeoutHeadline, timeoutReason, type GateTimeoutState } 
 export type Outcome = 'SUCCEEDED' | 'FAILED' | 'REJECTED' | 'ROLLBACK_INCOMPLETE';
 
 /** The parts of the execution state the report reads (all optional: a run can stop anywhere). */
-export interface FinishState {
+export interface FinishState extends MaintenanceState {
   readonly certificate?: { readonly secretArn?: string };
   readonly current?: {
     readonly arn?: string;
@@ -59,6 +61,8 @@ export interface FinishParams {
   readonly iam: IAMClient;
   /** The SSM parameter monit's fingerprint lives in (config `monit`), named in the success email. */
   readonly monitParameter?: string;
+  /** Writes monitParameter after a success. */
+  readonly ssm: SSMClient;
   /** The Ansible role and vault the success email lists as the follow-up (config `configurationManagement`). */
   readonly configurationManagement?: ConfigurationManagement;
   readonly store: ArtifactStore;
@@ -83,6 +87,10 @@ export interface FinishResult {
   readonly pruneWarning?: string;
   /** A gate timed out with `approvals.onTimeout: stop`: the Cause of the execution's GateTimedOut (what was kept, where the report is). */
   readonly stopCause?: string;
+  /** Set when the PagerDuty maintenance window could not be closed (the status does not change). */
+  readonly maintenanceWarning?: string;
+  /** Set when monit's fingerprint parameter could not be written after a success (the status stays SUCCEEDED). */
+  readonly monitWarning?: string;
 }
 
 /** Subjects longer than this are refused by SNS. */
@@ -148,6 +156,17 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
   const pruned = (state.prune?.pruned ?? []).map((c) => c.name ?? '?');
   const pruneKept = (state.prune?.kept ?? []).map((k) => `${k.name ?? '?'}: ${k.reason ?? ''}`);
   const reportKey = `${ArtifactStore.executionPrefix(params.executionName)}report.json`;
+  // Monit's parameter first (after a success only), then the window's account: the close state ran before finish.
+  const monit =
+    params.succeeded && params.monitParameter
+      ? await writeMonitFingerprint({
+          ssm: params.ssm,
+          parameter: params.monitParameter,
+          md5: state.validation?.summary?.md5,
+          logger: params.logger,
+        })
+      : undefined;
+  const maintenance = maintenanceAccount(state);
   const report = {
     status,
     ...(error ? { error } : {}),
@@ -164,6 +183,8 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
     rollbackError: rollbackError ?? null,
     notBack: notBack.map((e) => e.key),
     prune: state.prune || pruneWarning ? { ...(state.prune ?? {}), pruned, ...(pruneWarning ? { error: pruneWarning } : {}) } : null,
+    maintenanceWindow: maintenance.report,
+    monit: monit ?? null,
   };
   await params.store.putJson(reportKey, report);
 
@@ -208,16 +229,22 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
           ...(state.uploaded?.name ? { iamName: state.uploaded.name } : {}),
           ...(state.certificate?.secretArn ? { secretArn: state.certificate.secretArn } : {}),
           ...(params.monitParameter ? { monitParameter: params.monitParameter } : {}),
+          ...(monit ? { monitWrite: monitLines(monit) } : {}),
           ...(params.configurationManagement ? { configurationManagement: params.configurationManagement } : {}),
         })
       : []),
+    ...maintenance.lines,
     '',
     `Report: ${reportKey}`,
+  ];
+  const warnings = [
+    ...(maintenance.warning ? ['PagerDuty window not closed'] : []),
+    ...(monit?.error ? ['monit parameter not written'] : []),
   ];
   await params.sns.send(
     new PublishCommand({
       TopicArn: params.topicArn,
-      Subject: headline?.subject ?? subjectOf(params.domain, status, notBack.length, pruneWarning !== undefined),
+      Subject: headline?.subject ?? subjectOf(params.domain, status, notBack.length, pruneWarning !== undefined, warnings),
       Message: fitForSns(lines, reportKey),
     }),
   );
@@ -229,15 +256,18 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
     ...(error ? { error } : {}),
     ...(rollbackCause ? { rollbackCause } : {}),
     ...(pruneWarning ? { pruneWarning } : {}),
+    ...(maintenance.warning ? { maintenanceWarning: maintenance.warning } : {}),
+    ...(monit?.error ? { monitWarning: monit.error } : {}),
   };
 }
 
 /** The email subject: "ACTION NEEDED ..." first when targets are not back; at most 100 characters (SNS). */
-export function subjectOf(domain: string, status: Outcome, notBack: number, pruneFailed = false): string {
-  const subject =
+export function subjectOf(domain: string, status: Outcome, notBack: number, pruneFailed = false, warnings: readonly string[] = []): string {
+  const base =
     status === 'ROLLBACK_INCOMPLETE'
       ? `ACTION NEEDED: [cert-rotation ${domain}] rollback incomplete, ${notBack || 'unknown'} target(s) not back`
       : `[cert-rotation ${domain}] Rotation ${status}${pruneFailed ? ' (pruning old IAM certificates failed)' : ''}`;
+  const subject = warnings.length ? `${base} (${warnings.join(', ')})` : base;
   return subject.length <= SUBJECT_MAX ? subject : `${subject.slice(0, SUBJECT_MAX - 1)}…`;
 }
 

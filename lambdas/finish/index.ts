@@ -1,6 +1,7 @@
 import { IAMClient } from '@aws-sdk/client-iam';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { ArtifactStore } from '../shared/artifacts';
 import { defineHandler } from '../shared/handler';
 import { ChangeLedger } from '../shared/ledger';
@@ -21,6 +22,7 @@ export const handler = defineHandler({
       store: new ArtifactStore(awsClient(S3Client), requireEnv('ARTIFACT_BUCKET')),
       sns: awsClient(SNSClient),
       iam: awsClient(IAMClient),
+      ssm: awsClient(SSMClient),
       ...(monitParameter ? { monitParameter } : {}),
       ...(configurationManagement ? { configurationManagement } : {}),
     };

@@ -51,6 +51,8 @@ export function successFollowUp(p: {
   readonly iamName?: string;
   readonly secretArn?: string;
   readonly monitParameter?: string;
+  /** What finish says about writing monitParameter (after-rotation.ts monitLines), in place of "set it". */
+  readonly monitWrite?: readonly string[];
   readonly configurationManagement?: ConfigurationManagement;
 }): string[] {
   const cm = p.configurationManagement;
@@ -64,7 +66,8 @@ export function successFollowUp(p: {
     ...(p.iamName ? [`  IAM     ${p.iamName}`] : []),
     '',
     `monit: the MD5 fingerprint it checks is now ${p.certificate.md5 ?? '?'} (openssl x509 -noout -fingerprint -md5 | tr -d :).`,
-    ...(p.monitParameter ? [`  Set it in the SSM parameter ${p.monitParameter} if your monit configuration reads it from there.`] : []),
+    ...(p.monitWrite ??
+      (p.monitParameter ? [`  Set it in the SSM parameter ${p.monitParameter} if your monit configuration reads it from there.`] : [])),
     '',
     'Configuration management follow-up (a stale role reverts the nodes on its next run):',
     ...(cm

@@ -152,3 +152,20 @@ export class DnsChangeTimeout extends RotationError {
 export class AcmCertificateNotExportable extends RotationError {
   override readonly name = 'AcmCertificateNotExportable';
 }
+
+/**
+ * The PagerDuty maintenance window (config `pagerDuty`) could not be opened after Approval 1: the
+ * rotation stops before the upload, so nothing has changed (changes monit sees would page on-call).
+ * The message names the services and the cause, never the token.
+ */
+export class MaintenanceWindowNotOpened extends RotationError {
+  override readonly name = 'MaintenanceWindowNotOpened';
+}
+
+/**
+ * The PagerDuty maintenance window could not be closed at the end. Caught into
+ * `$.maintenanceCloseError`: a warning in the report and the email, never a change of outcome.
+ */
+export class MaintenanceWindowNotClosed extends RotationError {
+  override readonly name = 'MaintenanceWindowNotClosed';
+}

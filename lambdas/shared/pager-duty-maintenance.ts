@@ -1,6 +1,8 @@
 /**
- * Opening and closing the maintenance window of a rotation (the token from Secrets Manager). Not
- * wired into the state machine yet: the open state and the close in finish are still to come.
+ * Opening and closing the maintenance window of a rotation (the token from Secrets Manager), for
+ * the maintenance-window handler (lambdas/maintenance-window): its open state runs after Approval 1,
+ * before the upload; its close states run before each finish (success, and the failure path after
+ * the rollback).
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { DomainLogger } from './logger';
@@ -32,6 +34,33 @@ export interface OpenMaintenanceResult {
   readonly services: readonly string[];
   readonly endTime: string;
   readonly reused: boolean;
+}
+
+/**
+ * The rehearsal's variable: the local stand-in (local/pager-duty-standin.ts) is plain HTTP on
+ * 127.0.0.1. The stack never sets it (a construct test holds that), the config cannot (no field
+ * maps to it), and only a loopback `http://127.0.0.1:<port>` origin is accepted, so a token can
+ * never travel in clear to another host. It is read from `process.env` here, not declared by the
+ * handler's index.ts, on purpose: no deployment provides it.
+ */
+export const REHEARSAL_API_URL_VARIABLE = 'PAGER_DUTY_REHEARSAL_API_URL';
+const LOOPBACK_HTTP = /^http:\/\/127\.0\.0\.1:\d{1,5}$/;
+const HTTPS_ORIGIN = /^https:\/\/[a-z0-9.-]+(:\d+)?$/;
+
+/**
+ * The PagerDuty settings a function runs with: the stack's (an https origin, as the config
+ * requires; anything else is refused here too), or the rehearsal's loopback stand-in.
+ */
+export function resolvePagerDutyEnv(pd: PagerDutyEnv, rehearsalApiUrl = process.env[REHEARSAL_API_URL_VARIABLE]): PagerDutyEnv {
+  if (rehearsalApiUrl) {
+    if (!LOOPBACK_HTTP.test(rehearsalApiUrl)) {
+      throw new Error(`${REHEARSAL_API_URL_VARIABLE} must be http://127.0.0.1:<port> (the rehearsal's stand-in), not "${rehearsalApiUrl}"`);
+    }
+    return { ...pd, apiUrl: rehearsalApiUrl };
+  }
+  if (!HTTPS_ORIGIN.test(pd.apiUrl))
+    throw new Error(`the PagerDuty apiUrl "${pd.apiUrl}" is not an https:// origin: the token would travel in clear`);
+  return pd;
 }
 
 /** The API settings, the token read from Secrets Manager (never logged or returned). */

@@ -1,15 +1,22 @@
+import { Stack } from 'aws-cdk-lib';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { FinishEvent } from '../../lambdas/finish';
 import { RotationFunction } from '../rotation-function';
 import { ARTIFACTS } from '../storage';
 import { EXECUTION_NAME, Phase, STATE, allow, arns, listArtifacts, payloadFor, task, type Functions, type PhaseContext } from '../workflow';
 
+/** An SSM parameter's ARN: `parameter` followed by its name (a name that starts with `/` gives no second slash). */
+export function monitParameterArn(ctx: PhaseContext, name: string): string {
+  return Stack.of(ctx.scope).formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
+}
+
 export interface FinishProps {
   readonly functions: Functions<'finish'>;
 }
 
 /**
- * The end of a successful rotation: write the report, notify, succeed.
+ * The end of a successful rotation: write monit's fingerprint parameter (config `monit`), the
+ * report, notify, succeed.
  *
  * Verified by: the finish handler builds the report from the ledger (what changed), not from
  * the state alone.
@@ -38,6 +45,9 @@ export class Finish extends Phase {
     allow(fn, ['iam:GetServerCertificate'], [a.rotationCerts]);
     listArtifacts(ctx, fn);
     ctx.notifications.grantPublish(fn.function);
+    // After a success, monit's fingerprint (an MD5: public) goes to exactly its SSM parameter.
+    const monit = ctx.config.monit?.fingerprintParameterName;
+    if (monit) allow(fn, ['ssm:PutParameter'], [monitParameterArn(ctx, monit)]);
     return { finish: fn };
   }
 

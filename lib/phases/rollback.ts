@@ -29,10 +29,15 @@ import {
 
 export interface RollbackProps {
   readonly functions: Functions<'rollback' | 'verify-rollback' | 'finish' | 'edge-poll' | 'node-rollback' | 'node-poll'>;
+  /**
+   * A phase that runs after the rollback, right before its report (the PagerDuty window's close),
+   * built with the report as its `next`. @default none
+   */
+  readonly beforeReport?: (report: sfn.State) => Phase;
 }
 
 /**
- * The failure path: rollback (edge, then nodes) -> verify -> report -> fail. Every phase's errors,
+ * The failure path: rollback (edge, then nodes) -> verify -> [close the PagerDuty window] -> report -> fail. Every phase's errors,
  * rejections and gate timeouts come here. Rollback restores exactly what the change ledger records
  * (nothing before the upload changes anything, so a refusal there rolls back an empty ledger): the
  * edge first (switches are quick; CloudFront deploys them while the nodes go back), then every node
@@ -116,6 +121,7 @@ export class Rollback extends Phase {
   /** Where a gate timeout goes (`approvals.onTimeout`): the rollback, or the stop report that keeps every change. */
   public readonly onTimeout: sfn.State;
   private readonly report: sfn.State;
+  private readonly beforeReport: Phase | undefined;
 
   constructor(ctx: PhaseContext, props: RollbackProps) {
     super('Rollback', 'rollback');
@@ -156,6 +162,9 @@ export class Rollback extends Phase {
       )
       .otherwise(fail);
     report.addCatch(rollbackVerified, { errors: ['States.ALL'], resultPath: '$.reportError' });
+    // Every way to the report passes the phase before it (when there is one).
+    const beforeReport = props.beforeReport?.(report);
+    const toReport = beforeReport ?? report;
 
     const rollback = task({
       scope,
@@ -188,7 +197,7 @@ export class Rollback extends Phase {
       maxAttempts: verifyAttempts(t),
       backoffRate: 1,
     });
-    verify.addCatch(report, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
+    verify.addCatch(toReport, { errors: ['States.ALL'], resultPath: '$.rollbackError' });
 
     // CloudFront restores are Deployed before they are verified (the same wait loop as the rollout).
     const waitForCloudFront = cloudFrontWait({
@@ -206,7 +215,7 @@ export class Rollback extends Phase {
       purpose: 'rollback',
       resultPath: '$.rollbackDeploy',
       next: verify,
-      onError: report,
+      onError: toReport,
       errorPath: '$.rollbackError',
     });
     // Then the nodes (while CloudFront deploys the edge's restores): the deploy document's rollback
@@ -260,7 +269,8 @@ export class Rollback extends Phase {
 
     rollback.next(rollbackDone);
     rollbackDone.when(sfn.Condition.booleanEquals('$.rollback.done', false), rollback).otherwise(nodeRollback);
-    verify.next(report).next(rollbackVerified);
+    verify.next(toReport);
+    report.next(rollbackVerified);
     this.startState = rollback;
     this.onTimeout = gateTimeoutPath({
       scope,
@@ -270,13 +280,16 @@ export class Rollback extends Phase {
       timing: t,
     });
     this.report = report;
+    this.beforeReport = beforeReport;
   }
 
   /** Its restore reports as `rollback`; the failure report, the stop report (onTimeout: stop) and the Fail states as `finish`. */
   protected override parts() {
     const stop = this.onTimeout === this.startState ? [] : [this.onTimeout];
+    const before = this.beforeReport;
     return [
-      { name: 'rollback', starts: [this.startState], until: [this.report] },
+      { name: 'rollback', starts: [this.startState], until: [before ?? this.report, this.report] },
+      ...(before ? [{ name: before.reportPhase, starts: [before.startState], until: [this.report] }] : []),
       { name: 'finish', starts: [this.report, ...stop], until: [] },
     ];
   }

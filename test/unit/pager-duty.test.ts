@@ -1,7 +1,14 @@
-/** PagerDuty maintenance windows (lambdas/shared/pager-duty.ts, lambdas/pager-duty) against the local stand-in on 127.0.0.1. */
+/** PagerDuty maintenance windows (lambdas/shared/pager-duty*.ts, lambdas/maintenance-window) against the local stand-in on 127.0.0.1. */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
-import { closeMaintenance, openMaintenance, type OpenMaintenanceParams } from '../../lambdas/shared/pager-duty-maintenance';
+import { maintenanceWindow, type MaintenanceWindowParams } from '../../lambdas/maintenance-window/domain';
+import { MaintenanceWindowNotClosed, MaintenanceWindowNotOpened } from '../../lambdas/shared/errors';
+import {
+  closeMaintenance,
+  openMaintenance,
+  resolvePagerDutyEnv,
+  type OpenMaintenanceParams,
+} from '../../lambdas/shared/pager-duty-maintenance';
 import { closeWindows, openWindow, PagerDutyError, type PagerDutySettings } from '../../lambdas/shared/pager-duty';
 import { startPagerDutyStandIn, type PagerDutyStandIn } from '../../local/pager-duty-standin';
 import { recordingLogger } from '../support/handler-support';
@@ -105,12 +112,15 @@ describe('maintenance windows against the stand-in', () => {
       executionName: 'x',
       now: NOW,
       minutes: 60,
-    }).catch((e: unknown) => e as Error);
+    }).then(
+      () => new Error('did not throw'),
+      (e: unknown) => e as Error,
+    );
 
     // Assert
     expect(thrown).toBeInstanceOf(PagerDutyError);
-    expect((thrown as Error).message).toContain('HTTP 401');
-    expect((thrown as Error).message).not.toContain('wrong-token-abc');
+    expect(thrown.message).toContain('HTTP 401');
+    expect(thrown.message).not.toContain('wrong-token-abc');
   });
 
   test('the stand-in refuses what the API refuses: a bad From header, an unknown service', async () => {
@@ -120,17 +130,23 @@ describe('maintenance windows against the stand-in', () => {
       executionName: 'x',
       now: NOW,
       minutes: 60,
-    }).catch((e: unknown) => e as Error);
+    }).then(
+      () => new Error('did not throw'),
+      (e: unknown) => e as Error,
+    );
     const unknown = await openWindow(settings({ serviceIds: ['PNOPE99'] }), {
       domain: 'gitter.im',
       executionName: 'y',
       now: NOW,
       minutes: 60,
-    }).catch((e: unknown) => e as Error);
+    }).then(
+      () => new Error('did not throw'),
+      (e: unknown) => e as Error,
+    );
 
     // Assert
-    expect((badFrom as Error).message).toContain('HTTP 400');
-    expect((unknown as Error).message).toContain('service PNOPE99 does not exist');
+    expect(badFrom.message).toContain('HTTP 400');
+    expect(unknown.message).toContain('service PNOPE99 does not exist');
     expect(pd.windows).toHaveLength(0);
   });
 
@@ -157,5 +173,148 @@ describe('maintenance windows against the stand-in', () => {
     // Assert
     expect(closed).toEqual([]);
     expect(pd.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+  });
+});
+
+describe('the maintenance-window handler (lambdas/maintenance-window) against the stand-in', () => {
+  const params = (overrides: Partial<MaintenanceWindowParams> = {}): MaintenanceWindowParams => ({
+    ...makeParams(),
+    action: 'open',
+    ...overrides,
+  });
+
+  test('open returns the window for the state (id, services, end), never the token', async () => {
+    // Act
+    const result = await maintenanceWindow(params());
+
+    // Assert
+    expect(result).toEqual({
+      windowId: 'PMW0001',
+      serviceName: 'monit-prod-critical',
+      services: SERVICES,
+      endTime: '2026-12-01T20:00:00.000Z',
+      reused: false,
+    });
+    expect(JSON.stringify(result)).not.toContain(TOKEN);
+  });
+
+  test('a refused open is MaintenanceWindowNotOpened naming the services and the cause, never the token', async () => {
+    // Arrange: PagerDuty does not know one of the services
+    const pagerDuty = { ...makeParams().pagerDuty, serviceIds: ['PNOPE99'] };
+
+    // Act
+    const thrown = await maintenanceWindow(params({ pagerDuty })).then(
+      () => new Error('did not throw'),
+      (e: unknown) => e as Error,
+    );
+
+    // Assert
+    expect(thrown).toBeInstanceOf(MaintenanceWindowNotOpened);
+    expect(thrown.name).toBe('MaintenanceWindowNotOpened');
+    expect(thrown.message).toContain('monit-prod-critical (PNOPE99) could not be opened, so the rotation stops before any change');
+    expect(thrown.message).toContain('service PNOPE99 does not exist');
+    expect(thrown.message).not.toContain(TOKEN);
+    expect(pd.windows).toHaveLength(0);
+  });
+
+  test('PagerDuty unreachable: MaintenanceWindowNotOpened too', async () => {
+    // Arrange
+    await pd.close();
+
+    // Act
+    const thrown = await maintenanceWindow(params()).then(
+      () => new Error('did not throw'),
+      (e: unknown) => e as Error,
+    );
+
+    // Assert
+    expect(thrown).toBeInstanceOf(MaintenanceWindowNotOpened);
+    expect(thrown.message).toContain('failed after 3 attempts');
+  });
+
+  test('a missing token secret: MaintenanceWindowNotOpened naming the secret', async () => {
+    // Arrange
+    secretsMock.reset();
+    secretsMock
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error("Secrets Manager can't find the specified secret."), { name: 'ResourceNotFoundException' }));
+
+    // Act
+    const thrown = await maintenanceWindow(params()).then(
+      () => new Error('did not throw'),
+      (e: unknown) => e as Error,
+    );
+
+    // Assert
+    expect(thrown).toBeInstanceOf(MaintenanceWindowNotOpened);
+    expect(thrown.message).toContain('ResourceNotFoundException');
+  });
+
+  test('a throttled token read is left to the state to retry (not MaintenanceWindowNotOpened)', async () => {
+    // Arrange
+    secretsMock.reset();
+    secretsMock
+      .on(GetSecretValueCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $metadata: { httpStatusCode: 400 } }));
+
+    // Act
+    const thrown = await maintenanceWindow(params()).then(
+      () => new Error('did not throw'),
+      (e: unknown) => e as Error,
+    );
+
+    // Assert
+    expect(thrown).not.toBeInstanceOf(MaintenanceWindowNotOpened);
+    expect(thrown.name).toBe('ThrottlingException');
+  });
+
+  test("close ends this execution's window; with none open it ends none", async () => {
+    // Arrange
+    await maintenanceWindow(params());
+
+    // Act
+    const closed = await maintenanceWindow(params({ action: 'close' }));
+    const again = await maintenanceWindow(params({ action: 'close' }));
+
+    // Assert
+    expect(closed).toEqual({ closed: ['PMW0001'] });
+    expect(again).toEqual({ closed: [] });
+    expect(pd.requests.every((r) => r.problems.length === 0)).toBe(true);
+  });
+
+  test('a failed close is MaintenanceWindowNotClosed (the state catches it into a warning), never the token', async () => {
+    // Arrange
+    await maintenanceWindow(params());
+    pd.failNext('DELETE', 3, 503);
+
+    // Act
+    const thrown = await maintenanceWindow(params({ action: 'close' })).then(
+      () => new Error('did not throw'),
+      (e: unknown) => e as Error,
+    );
+
+    // Assert
+    expect(thrown).toBeInstanceOf(MaintenanceWindowNotClosed);
+    expect(thrown.message).toContain('could not be closed');
+    expect(thrown.message).toContain('HTTP 503');
+    expect(thrown.message).not.toContain(TOKEN);
+    expect(pd.windows[0]?.endedAt).toBeUndefined();
+  });
+});
+
+describe('resolvePagerDutyEnv: production is https only; the rehearsal reaches its stand-in on loopback only', () => {
+  const env = (apiUrl: string) => ({ ...makeParams().pagerDuty, apiUrl });
+
+  test('https passes; http or anything else is refused, naming the url', () => {
+    expect(resolvePagerDutyEnv(env('https://api.eu.pagerduty.com'), undefined).apiUrl).toBe('https://api.eu.pagerduty.com');
+    expect(() => resolvePagerDutyEnv(env('http://api.pagerduty.com'), undefined)).toThrow(/not an https:\/\/ origin/);
+  });
+
+  test('the rehearsal variable is taken only as http://127.0.0.1:<port>', () => {
+    expect(resolvePagerDutyEnv(env('https://api.pagerduty.com'), 'http://127.0.0.1:40123').apiUrl).toBe('http://127.0.0.1:40123');
+    expect(() => resolvePagerDutyEnv(env('https://api.pagerduty.com'), 'http://evil.example.com')).toThrow(/must be http:\/\/127\.0\.0\.1/);
+    expect(() => resolvePagerDutyEnv(env('https://api.pagerduty.com'), 'http://127.0.0.1.evil.com:80')).toThrow(
+      /must be http:\/\/127\.0\.0\.1/,
+    );
   });
 });

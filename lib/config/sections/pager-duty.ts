@@ -12,6 +12,13 @@ export const pagerDutySection = defineSection({
     if (!pdRaw) return {};
     const serviceName = str(p, pdRaw, 'serviceName', 'pagerDuty.serviceName', true);
     const apiTokenSecretName = str(p, pdRaw, 'apiTokenSecretName', 'pagerDuty.apiTokenSecretName', true);
+    // The rotation's own secrets (cert-rotation/<domain>/*) are readable by obtain, validate and
+    // upload: the token must live elsewhere, so that only the maintenance-window function reads it.
+    if (apiTokenSecretName?.startsWith('cert-rotation/'))
+      p.add(
+        'pagerDuty.apiTokenSecretName',
+        `"${apiTokenSecretName}" must not be under cert-rotation/ (other functions read the rotation's secrets there)`,
+      );
     const serviceIds = strList(p, pdRaw, 'serviceIds', 'pagerDuty.serviceIds');
     if (pdRaw.serviceIds === undefined) p.add('pagerDuty.serviceIds', 'is required (the PagerDuty service ids, e.g. ["PQ8QK9U"])');
     else if (serviceIds?.length === 0) p.add('pagerDuty.serviceIds', 'must hold at least one service id');

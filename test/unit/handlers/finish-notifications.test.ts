@@ -1,6 +1,7 @@
 /** The operator's result emails (lambdas/finish/message.ts through finishRotation): what they must say, and never hold. */
 import { GetServerCertificateCommand, IAMClient } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { finishRotation, type FinishParams, type FinishState } from '../../../lambdas/finish/domain';
 import { ArtifactStore } from '../../../lambdas/shared/artifacts';
@@ -19,6 +20,7 @@ const CM = { role: 'nginx', certificateFile: 'roles/nginx/files/STAR.gitter.im.c
 
 const s3 = createInMemoryS3();
 const snsMock = mockClient(SNSClient);
+const ssmMock = mockClient(SSMClient);
 const iamMock = mockClient(IAMClient);
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 27, 12, minute, 0));
 const ledger = () => new ChangeLedger(new ArtifactStore(s3.client, ARTIFACTS), EXECUTION);
@@ -41,6 +43,8 @@ beforeAll(async () => {
 beforeEach(() => {
   s3.reset();
   snsMock.reset();
+  ssmMock.reset();
+  ssmMock.on(PutParameterCommand).resolves({ Version: 1 });
   iamMock.reset();
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
   iamMock.on(GetServerCertificateCommand, { ServerCertificateName: IAM_NAME }).resolves({
@@ -61,6 +65,7 @@ function makeParams(overrides: Partial<FinishParams> = {}): FinishParams {
   return {
     sns: new SNSClient({ region: 'eu-west-1' }),
     iam: new IAMClient({ region: 'us-east-1' }),
+    ssm: new SSMClient({ region: 'eu-west-1' }),
     store: new ArtifactStore(s3.client, ARTIFACTS),
     ledger: ledger(),
     logger: silentLogger,

@@ -1,5 +1,6 @@
 import { GetServerCertificateCommand, IAMClient } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { describeError, finishRotation, outcomeOf, subjectOf, type FinishParams, type FinishState } from '../../../lambdas/finish/domain';
 import { ArtifactStore } from '../../../lambdas/shared/artifacts';
@@ -18,6 +19,7 @@ const OLD_SHA = 'a'.repeat(64);
 
 const s3 = createInMemoryS3();
 const snsMock = mockClient(SNSClient);
+const ssmMock = mockClient(SSMClient);
 const iamMock = mockClient(IAMClient);
 
 const ledger = () => new ChangeLedger(new ArtifactStore(s3.client, ARTIFACTS), EXECUTION);
@@ -50,6 +52,8 @@ const lambdaCause = (errorType: string, errorMessage: string) =>
 beforeEach(() => {
   s3.reset();
   snsMock.reset();
+  ssmMock.reset();
+  ssmMock.on(PutParameterCommand).resolves({ Version: 1 });
   snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
   iamMock.reset();
   iamMock.on(GetServerCertificateCommand).rejects(new Error('not stubbed: the success email says the PEM could not be read'));
@@ -59,6 +63,7 @@ function makeParams(overrides: Partial<FinishParams> = {}): FinishParams {
   return {
     sns: new SNSClient({ region: 'eu-west-1' }),
     iam: new IAMClient({ region: 'us-east-1' }),
+    ssm: new SSMClient({ region: 'eu-west-1' }),
     store: new ArtifactStore(s3.client, ARTIFACTS),
     ledger: ledger(),
     logger: silentLogger,
