@@ -12,6 +12,7 @@ import { NodePhase } from './phases/node-phase';
 import { buildNodePhases } from './phases/node-phases';
 import { Guard } from './phases/guard';
 import { InputCheck } from './phases/input-check';
+import { maintenanceWindowPhases } from './phases/maintenance-window';
 import { Obtain } from './phases/obtain';
 import { Plan } from './phases/plan';
 import { Prune } from './phases/prune';
@@ -88,10 +89,13 @@ export class CertRotation extends Construct {
     restrictArtifactWriters(props.storage, fns);
 
     // The phases, bottom-up: each receives the state after it and the failure path.
-    const onError = new Rollback(ctx, { functions: fns });
+    // With `pagerDuty`: its window opens after Approval 1 and closes before each finish (else no such states).
+    const pager = maintenanceWindowPhases(ctx);
+    const onError = new Rollback(ctx, { functions: fns, ...(pager ? { beforeReport: (r: sfn.State) => pager.close('failure', r) } : {}) });
     const onTimeout = onError.onTimeout;
     const finish = new Finish(ctx, { functions: fns });
-    const prune = new Prune(ctx, { functions: fns, next: finish });
+    const closing = pager?.close('success', finish);
+    const prune = new Prune(ctx, { functions: fns, next: closing ?? finish });
     const extra = insertPhases(ctx, props.extraPhases ?? [], { next: prune, onError });
     const nodes = buildNodePhases(ctx, { functions: fns, next: extra.start, onError, onTimeout });
     const edgeApproval = new EdgeApproval(ctx, { functions: fns, next: nodes.start, onError, onTimeout });
@@ -99,7 +103,8 @@ export class CertRotation extends Construct {
     const canaryApproval = new CanaryApproval(ctx, { functions: fns, next: edge, onError, onTimeout });
     const canaryEdge = new CanaryEdge(ctx, { functions: fns, next: canaryApproval, onError });
     const upload = new Upload(ctx, { functions: fns, next: canaryEdge, onError });
-    const startApproval = new StartApproval(ctx, { functions: fns, next: upload, onError, onTimeout });
+    const opening = pager?.open({ next: upload, onError });
+    const startApproval = new StartApproval(ctx, { functions: fns, next: opening ?? upload, onError, onTimeout });
     const startNotice = new StartNotice(ctx, { functions: fns, next: startApproval, onError, approvalFollows: STATE.gateStart });
     const plan = new Plan(ctx, { functions: fns, next: startNotice, onError });
     const validate = new Validate(ctx, { functions: fns, next: plan, onError });
@@ -114,6 +119,7 @@ export class CertRotation extends Construct {
       plan,
       startNotice,
       startApproval,
+      ...(opening ? [opening] : []),
       upload,
       canaryEdge,
       canaryApproval,
@@ -122,6 +128,7 @@ export class CertRotation extends Construct {
       ...nodes.phases,
       ...extra.phases,
       prune,
+      ...(closing ? [closing] : []),
       onError,
       finish,
     ];
