@@ -4,6 +4,7 @@ import type { PhaseFactory } from '../lib/workflow';
 import type { ApproveMode } from './approver';
 import type { RehearsalSourceOptions, SourceKind } from './automatic-source';
 import type { FaultSpec, FleetSpec, SimulatedAccount } from './sim';
+import type { StandInFault } from './pager-duty-standin';
 import type { AroundHandler } from './task-handlers';
 
 /** What one rehearsal runs: the CLI's flags (local/cli.ts) and what only tests set. */
@@ -52,6 +53,8 @@ export interface RehearsalOptions {
    * see the secret scan catch it.
    */
   readonly aroundHandlerForTests?: AroundHandler;
+  /** Tests only (the CLI never sets it): failures the PagerDuty stand-in answers with (PagerDuty down, a refused DELETE). */
+  readonly pagerDutyFaultsForTests?: readonly StandInFault[];
   /** Tests only (the CLI never sets it): phases inserted before finish, as `CertRotationProps.extraPhases`. */
   readonly extraPhases?: readonly PhaseFactory[];
 }

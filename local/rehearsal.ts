@@ -13,6 +13,7 @@ import { localOverrides, startLocalExecution, type EngineState } from './local-e
 import { ExecutionAccounting, phasesOfStates } from './phase-accounting';
 import type { RehearsalOptions } from './rehearsal-options';
 import { namedGateTimeout, rehearsalGates } from './rehearsal-gates';
+import { monitReport, startRehearsalPagerDuty } from './rehearsal-pager-duty';
 import { scanRehearsal } from './rehearsal-scan';
 import { chooseExecution, outcomeOf, stageCertificate, type Certificates } from './rehearsal-start';
 import {
@@ -74,11 +75,11 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
     ...base,
     trustedRootCertificates: [...base.trustedRootCertificates, ...certs.trustedRoots],
   };
-  const workflow = synthesizeWorkflow(config, options.extraPhases ? { extraPhases: options.extraPhases } : {});
-  const definition = workflow.definition as AslMachine<EngineState>;
+  const synthesized = synthesizeWorkflow(config, options.extraPhases ? { extraPhases: options.extraPhases } : {});
+  const definition = synthesized.definition as AslMachine<EngineState>;
   // Every state, nested ones (Map, Parallel) included.
   const states = statesByName(definition);
-  const phaseOfState = phasesOfStates(definition, workflow.phases);
+  const phaseOfState = phasesOfStates(definition, synthesized.phases);
   const gateNames = [...states].filter(([, s]) => s.Resource === CALLBACK_RESOURCE).map(([n]) => n);
   // `reject:GATE` / `timeout:GATE` must name a gate; the one that times out runs with a short real TimeoutSeconds.
   const gates = rehearsalGates(approve, states, gateNames);
@@ -97,6 +98,14 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
     nginxPaths: { certificatePath: config.nginx.certificatePath, keyPath: config.nginx.keyPath },
   });
   for (const line of sim.warnings) (options.warn ?? progress)(`warning: ${line}`);
+  // With `pagerDuty`: its token in the simulated Secrets Manager, the stand-in on 127.0.0.1, the functions pointed at it.
+  const pagerDuty = await startRehearsalPagerDuty({
+    config,
+    workflow: synthesized,
+    sim,
+    ...(options.pagerDutyFaultsForTests ? { faults: options.pagerDutyFaultsForTests } : {}),
+  });
+  const workflow = pagerDuty?.workflow ?? synthesized;
   // The stack's deploy document, as CloudFormation would create it.
   for (const doc of workflow.ssmDocuments) sim.ssm.registerDocument(doc.name, doc.content);
   const approver = createApprover(approve, {
@@ -286,6 +295,8 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
       ...(source ? { source } : {}),
       ...pruneOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/report.json`)),
       ...skippedNodesOf(sim.s3.getText(workflow.buckets.artifacts, `executions/${ranName}/plan.json`)),
+      ...(pagerDuty ? { pagerDuty: pagerDuty.report(ranName) } : {}),
+      ...monitOf(monitReport(config, sim, newFacts?.md5)),
     };
     const secretScan = scanRehearsal({
       history,
@@ -294,7 +305,7 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
       sim,
       report: partial,
       keys: [certs.staged.privateKey, certs.current.keyPem],
-      extra: automatic?.secrets(sim, ranName) ?? { keys: [], raw: [] },
+      extra: withToken(automatic?.secrets(sim, ranName) ?? { keys: [], raw: [] }, pagerDuty?.token),
       issuedTokens,
     });
     return { ...partial, secretScan };
@@ -302,6 +313,12 @@ async function rehearse(options: RehearsalOptions, certs: Certificates, automati
     approver.close();
     await pageServer.close();
     captured.restore();
+    await pagerDuty?.close();
     await sim.close();
   }
 }
+
+/** The PagerDuty token is a secret too: the scan searches for it (as the EAB HMAC) everywhere. */
+const withToken = (extra: { keys: readonly string[]; raw: readonly string[] }, token: string | undefined) =>
+  token ? { keys: extra.keys, raw: [...extra.raw, token] } : extra;
+const monitOf = <T>(monit: T | undefined) => (monit ? { monit } : {});

@@ -7,6 +7,7 @@ import type { PhaseReport } from './phase-accounting';
 import type { TriggerReport } from './schedule-trigger';
 import type { SecretScanResult } from './secret-scan';
 import { elbTargetKey, reportKeyOfLedgerKey, type FleetSpec, type SimTarget, type SimulatedAccount } from './sim';
+import type { MonitReport, PagerDutyReport } from './rehearsal-pager-duty';
 
 export interface CertificateFacts {
   readonly serial: string;
@@ -78,6 +79,10 @@ export interface RehearsalReport {
   readonly source?: { readonly kind: 'staged' | 'acme' | 'acm'; readonly issuer: string };
   /** A gate timed out with `approvals.onTimeout: stop` (status FAILED, error GateTimedOut): where, and what was kept. */
   readonly stopped?: StoppedAtGate;
+  /** With `pagerDuty` in the config: what the local stand-in saw (local/rehearsal-pager-duty.ts); absent otherwise. */
+  readonly pagerDuty?: PagerDutyReport;
+  /** With `monit` in the config: what its SSM parameter holds at the end, and whether that is the new MD5; absent otherwise. */
+  readonly monit?: MonitReport;
 }
 
 /**
