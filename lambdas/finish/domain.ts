@@ -220,6 +220,8 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
     ...(pruneWarning
       ? ['', `WARNING: pruning old IAM certificates failed (the rotation itself succeeded; nothing was rolled back): ${pruneWarning}`]
       : []),
+    // Before the follow-up and its PEM: a long email is cut at its end, never this.
+    ...maintenance.lines,
     ...(state.prune ? ['', `Old IAM certificates pruned: ${pruned.length ? pruned.join(', ') : 'none'}`] : []),
     ...(pruneKept.length ? ['Kept in IAM:', ...listed(pruneKept)] : []),
     ...(params.succeeded
@@ -233,7 +235,6 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
           ...(params.configurationManagement ? { configurationManagement: params.configurationManagement } : {}),
         })
       : []),
-    ...maintenance.lines,
     '',
     `Report: ${reportKey}`,
   ];

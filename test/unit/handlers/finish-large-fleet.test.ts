@@ -4,6 +4,7 @@
  */
 import { GetServerCertificateCommand, IAMClient } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { finishRotation, type FinishParams, type FinishState } from '../../../lambdas/finish/domain';
 import { EMAIL_MAX_BYTES, fitForSns, LISTED } from '../../../lambdas/finish/message';
@@ -38,6 +39,8 @@ function params(overrides: Partial<FinishParams>): FinishParams {
   return {
     sns: new SNSClient({ region: 'eu-west-1' }),
     iam: new IAMClient({ region: 'us-east-1' }),
+    // Not called: no monit parameter in these tests.
+    ssm: new SSMClient({ region: 'eu-west-1' }),
     store: new ArtifactStore(s3.client, ARTIFACTS),
     ledger: ledger(),
     logger: silentLogger,
