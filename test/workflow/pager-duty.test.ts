@@ -108,6 +108,17 @@ describe('PagerDuty maintenance window (workflow, config with pagerDuty)', () =>
     expect(lastSubject(report)).toBe('[cert-rotation gitter.im] Rotation FAILED');
   });
 
+  test('the open crashes after PagerDuty created the window: the retry finds it, one window, closed at the end', async () => {
+    // Act
+    const report = await run({ faults: [{ state: 'PagerDuty: open', fault: 'crash-after-side-effects', count: 1 }] });
+
+    // Assert
+    expect(report.status).toBe('SUCCEEDED');
+    expect(report.phases.find((p) => p.name === 'maintenance window')?.retries).toBe(1);
+    expect(report.pagerDuty?.requests.filter((r) => r.startsWith('POST'))).toEqual(['POST /maintenance_windows 201']);
+    expect(report.pagerDuty).toMatchObject({ windowId: 'PMW0001', opened: true, closed: true, changesBeforeOpen: 0, changesAfterClose: 0 });
+  });
+
   test('the secret scan searches for the PagerDuty token: a handler that logs it is caught (then nothing else is)', async () => {
     // Arrange: read the token the rehearsal stored, as the handler does, and leak it to stdout once
     let token = '';
