@@ -91,7 +91,10 @@ export class CertRotation extends Construct {
     // The phases, bottom-up: each receives the state after it and the failure path.
     // With `pagerDuty`: its window opens after Approval 1 and closes before each finish (else no such states).
     const pager = maintenanceWindowPhases(ctx);
-    const onError = new Rollback(ctx, { functions: fns, ...(pager ? { beforeReport: (r: sfn.State) => pager.close('failure', r) } : {}) });
+    const onError = new Rollback(ctx, {
+      functions: fns,
+      ...(pager ? { beforeReport: (r: sfn.State, path: 'failure' | 'stopped') => pager.close(path, r) } : {}),
+    });
     const onTimeout = onError.onTimeout;
     const finish = new Finish(ctx, { functions: fns });
     const closing = pager?.close('success', finish);

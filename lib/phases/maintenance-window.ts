@@ -12,6 +12,7 @@ export const MAINTENANCE_STATE = {
   open: 'PagerDuty: open the maintenance window',
   closeOnSuccess: 'PagerDuty: close the maintenance window',
   closeOnFailure: 'Rollback: close the PagerDuty maintenance window',
+  closeOnStop: 'Stopped: close the PagerDuty maintenance window',
 } as const;
 
 /** The report phase of the open and close states. */
@@ -73,9 +74,20 @@ export class OpenMaintenanceWindow extends Phase {
   }
 }
 
+/** Where a close runs: before the success report, the failure report (after the rollback), or the stop report (a gate timeout with `onTimeout: stop`). */
+export type CloseOutcome = 'success' | 'failure' | 'stopped';
+
+const CLOSE_IDS: Record<CloseOutcome, { phaseId: string; id: string; stateName: string }> = {
+  success: { phaseId: 'CloseMaintenanceWindowSuccess', id: 'CloseMaintenanceWindow', stateName: MAINTENANCE_STATE.closeOnSuccess },
+  failure: { phaseId: 'CloseMaintenanceWindowFailure', id: 'RollbackCloseMaintenanceWindow', stateName: MAINTENANCE_STATE.closeOnFailure },
+  stopped: { phaseId: 'CloseMaintenanceWindowStopped', id: 'StoppedCloseMaintenanceWindow', stateName: MAINTENANCE_STATE.closeOnStop },
+};
+
 /**
  * Before each finish, whatever the outcome (on success after prune; on the failure path after the
- * rollback was verified, before its report): end every maintenance window of this execution.
+ * rollback was verified, before its report; after a gate timeout with `onTimeout: stop`, before the
+ * stop report: the rotation ends there, its changes kept, and on-call must see what monit sees):
+ * end every maintenance window of this execution.
  *
  * Verified by: PagerDuty's answer to each DELETE (204); `$.maintenanceClose.closed` lists the ids.
  * Errors: never a change of outcome. Any error goes to `$.maintenanceCloseError`, the state (and
@@ -85,12 +97,13 @@ export class OpenMaintenanceWindow extends Phase {
 export class CloseMaintenanceWindow extends Phase {
   public readonly startState: sfn.State;
 
-  constructor(ctx: PhaseContext, props: MaintenanceProps & { readonly next: sfn.IChainable; readonly outcome: 'success' | 'failure' }) {
-    super(`CloseMaintenanceWindow${props.outcome === 'success' ? 'Success' : 'Failure'}`, MAINTENANCE_REPORT_PHASE, [props.next]);
+  constructor(ctx: PhaseContext, props: MaintenanceProps & { readonly next: sfn.IChainable; readonly outcome: CloseOutcome }) {
+    const { phaseId, id, stateName } = CLOSE_IDS[props.outcome];
+    super(phaseId, MAINTENANCE_REPORT_PHASE, [props.next]);
     const close = task({
       scope: ctx.scope,
-      id: props.outcome === 'success' ? 'CloseMaintenanceWindow' : 'RollbackCloseMaintenanceWindow',
-      stateName: props.outcome === 'success' ? MAINTENANCE_STATE.closeOnSuccess : MAINTENANCE_STATE.closeOnFailure,
+      id,
+      stateName,
       handler: props.handler,
       payload: payloadFor<MaintenanceWindowEvent>({ executionName: EXECUTION_NAME, action: 'close' }),
       resultPath: '$.maintenanceClose',
@@ -106,7 +119,7 @@ export class CloseMaintenanceWindow extends Phase {
 export interface MaintenanceWindowPhases {
   readonly handler: RotationFunction;
   readonly open: (props: PhaseProps) => OpenMaintenanceWindow;
-  readonly close: (outcome: 'success' | 'failure', next: sfn.IChainable) => CloseMaintenanceWindow;
+  readonly close: (outcome: CloseOutcome, next: sfn.IChainable) => CloseMaintenanceWindow;
 }
 
 /**

@@ -33,7 +33,7 @@ export interface RollbackProps {
    * A phase that runs after the rollback, right before its report (the PagerDuty window's close),
    * built with the report as its `next`. @default none
    */
-  readonly beforeReport?: (report: sfn.State) => Phase;
+  readonly beforeReport?: (report: sfn.State, path: 'failure' | 'stopped') => Phase;
 }
 
 /**
@@ -122,6 +122,9 @@ export class Rollback extends Phase {
   public readonly onTimeout: sfn.State;
   private readonly report: sfn.State;
   private readonly beforeReport: Phase | undefined;
+  /** With `approvals.onTimeout: stop`: the stop report, and the phase before it (when there is one). */
+  private readonly stopReport: sfn.State | undefined;
+  private readonly beforeStop: Phase | undefined;
 
   constructor(ctx: PhaseContext, props: RollbackProps) {
     super('Rollback', 'rollback');
@@ -163,7 +166,7 @@ export class Rollback extends Phase {
       .otherwise(fail);
     report.addCatch(rollbackVerified, { errors: ['States.ALL'], resultPath: '$.reportError' });
     // Every way to the report passes the phase before it (when there is one).
-    const beforeReport = props.beforeReport?.(report);
+    const beforeReport = props.beforeReport?.(report, 'failure');
     const toReport = beforeReport ?? report;
 
     const rollback = task({
@@ -272,24 +275,31 @@ export class Rollback extends Phase {
     verify.next(toReport);
     report.next(rollbackVerified);
     this.startState = rollback;
-    this.onTimeout = gateTimeoutPath({
+    const timeoutPath = gateTimeoutPath({
       scope,
       onTimeout: ctx.config.approvals.onTimeout,
       rollback,
       finish: props.functions.finish,
       timing: t,
     });
+    // A stop keeps every change and ends there: its report gets the phase before it too.
+    this.stopReport = timeoutPath === rollback ? undefined : timeoutPath;
+    this.beforeStop = this.stopReport ? props.beforeReport?.(this.stopReport, 'stopped') : undefined;
+    this.onTimeout = this.beforeStop?.startState ?? timeoutPath;
     this.report = report;
     this.beforeReport = beforeReport;
   }
 
   /** Its restore reports as `rollback`; the failure report, the stop report (onTimeout: stop) and the Fail states as `finish`. */
   protected override parts() {
-    const stop = this.onTimeout === this.startState ? [] : [this.onTimeout];
-    const before = this.beforeReport;
+    const stop = this.stopReport ? [this.stopReport] : [];
+    const before = [
+      ...(this.beforeReport ? [{ phase: this.beforeReport, until: [this.report] }] : []),
+      ...(this.beforeStop ? [{ phase: this.beforeStop, until: stop }] : []),
+    ];
     return [
-      { name: 'rollback', starts: [this.startState], until: [before ?? this.report, this.report] },
-      ...(before ? [{ name: before.reportPhase, starts: [before.startState], until: [this.report] }] : []),
+      { name: 'rollback', starts: [this.startState], until: [this.beforeReport ?? this.report, this.report] },
+      ...before.map((b) => ({ name: b.phase.reportPhase, starts: [b.phase.startState], until: b.until })),
       { name: 'finish', starts: [this.report, ...stop], until: [] },
     ];
   }

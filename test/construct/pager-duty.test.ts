@@ -7,6 +7,7 @@
 import { resolveConfig } from '../../lib/config';
 import { MAINTENANCE_STATE, windowMinutes } from '../../lib/phases/maintenance-window';
 import { STATE } from '../../lib/cert-rotation';
+import { STOP_STATE } from '../../lib/workflow';
 import { REHEARSAL_API_URL_VARIABLE } from '../../lambdas/shared/pager-duty-maintenance';
 import { RotationFunction } from '../../lib/rotation-function';
 import {
@@ -116,6 +117,26 @@ describe('the maintenance window in the flow (config with pagerDuty)', () => {
     // After the rollback was verified or could not be (its Next and Catch), or CloudFront's restores did not deploy.
     expect(intoClose).toEqual([STATE.rollbackPoll, STATE.verifyRollback].sort());
     expect(transitionProblems(definition)).toEqual([]);
+  });
+
+  test('onTimeout: stop: a gate timeout passes the close before the stop report (the rotation ends there)', () => {
+    // Arrange
+    const stop = synthesize(
+      resolveConfig({ ...exampleRawConfig(), pagerDuty: PAGER_DUTY, approvals: { timeoutSeconds: 3600, onTimeout: 'stop' } }),
+    );
+    const d = definitionOf(stop.json);
+    const into = (name: string) =>
+      allStates(d)
+        .filter((w) => successors(w.state).includes(name))
+        .map((w) => w.name);
+
+    // Assert
+    expect(stateNamed(d, MAINTENANCE_STATE.closeOnStop).Next).toBe(STOP_STATE.finishStopped);
+    expect(into(STOP_STATE.finishStopped)).toEqual([MAINTENANCE_STATE.closeOnStop]);
+    expect(into(MAINTENANCE_STATE.closeOnStop).every((n) => n.endsWith('no answer in time'))).toBe(true);
+    expect(into(MAINTENANCE_STATE.closeOnStop).length).toBeGreaterThan(0);
+    expect(stop.stack.rotation.phases.find((p) => p.name === 'maintenance window')?.states).toContain(MAINTENANCE_STATE.closeOnStop);
+    expect(transitionProblems(d)).toEqual([]);
   });
 
   test('the report phases: open and both closes report as "maintenance window", not as rollback or finish', () => {

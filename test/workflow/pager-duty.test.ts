@@ -75,6 +75,22 @@ describe('PagerDuty maintenance window (workflow, config with pagerDuty)', () =>
     expect(lastSubject(report)).toBe('[cert-rotation gitter.im] Rotation REJECTED');
   });
 
+  test('a gate timeout with onTimeout: stop (changes kept): the window closes before the stop report', async () => {
+    // Arrange
+    const stopping = { ...config(), approvals: { ...config().approvals, onTimeout: 'stop' as const } };
+
+    // Act
+    const report = await run({ config: stopping, approve: { mode: 'timeout', gate: 'edge' } });
+
+    // Assert
+    expect(report.status).toBe('FAILED');
+    expect(report.error).toMatch(/^GateTimedOut/);
+    expect(report.targets.some((t) => t.changed)).toBe(true);
+    expect(report.pagerDuty).toMatchObject({ windowId: 'PMW0001', opened: true, closed: true, changesBeforeOpen: 0, changesAfterClose: 0 });
+    expect(phase(report, 'maintenance window')).toBe('SUCCEEDED');
+    expect(report.monit).toMatchObject({ value: null });
+  });
+
   test('a close that fails (PagerDuty answers 503 to every DELETE): still SUCCEEDED, the close FAILED, the email warns', async () => {
     // Act
     const report = await run({ pagerDutyFaultsForTests: [{ method: 'DELETE', count: 3, status: 503 }] });

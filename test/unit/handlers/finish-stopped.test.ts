@@ -5,6 +5,7 @@
  */
 import { IAMClient } from '@aws-sdk/client-iam';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { finishRotation, type FinishParams, type FinishState } from '../../../lambdas/finish/domain';
 import { ArtifactStore } from '../../../lambdas/shared/artifacts';
@@ -43,6 +44,8 @@ function makeParams(overrides: Partial<FinishParams> = {}): FinishParams {
   return {
     sns: new SNSClient({ region: 'eu-west-1' }),
     iam: new IAMClient({ region: 'us-east-1' }),
+    // Not called: a stop is no success, so monit's parameter is not written.
+    ssm: new SSMClient({ region: 'eu-west-1' }),
     store: new ArtifactStore(s3.client, ARTIFACTS),
     ledger: ledger(),
     logger: silentLogger,
