@@ -11,6 +11,7 @@ import type { LedgerEntry } from '../shared/ledger';
 import { targetLabel } from '../shared/targets';
 import { wrap } from '../request-approval/email';
 import type { FinishParams, FinishResult, Outcome } from './domain';
+import { maintenanceAccount } from './after-rotation';
 
 /** What a gate's timeout path recorded at `$.approvalTimeout` (lib/workflow/gate.ts). */
 export interface GateTimeoutState {
@@ -184,6 +185,8 @@ export async function finishStopped(params: FinishParams, ledger: LedgerEntry[])
     next: state.validation?.summary,
     reportKey,
   });
+  // The PagerDuty window closed before this report (after-rotation.ts): said here too, a failed close a warning.
+  const maintenance = maintenanceAccount(state);
   await params.store.putJson(reportKey, {
     status: 'FAILED' satisfies Outcome,
     error: stop.error,
@@ -198,17 +201,30 @@ export async function finishStopped(params: FinishParams, ledger: LedgerEntry[])
     stopped: stop.report,
     rollback: null,
     notBack: [],
+    maintenanceWindow: maintenance.report,
   });
   await params.sns.send(
     new PublishCommand({
       TopicArn: params.topicArn,
-      Subject: stop.subject,
-      Message: [...stop.lines, '', `Report: ${reportKey}`].join('\n'),
+      Subject: maintenance.warning ? withWarning(stop.subject, 'PagerDuty window not closed') : stop.subject,
+      Message: [...stop.lines, ...maintenance.lines, '', `Report: ${reportKey}`].join('\n'),
     }),
   );
   params.logger.info('rotation stopped at a gate after a timeout; changes kept', {
     gate: stop.report.gate,
     kept: stop.report.keptOnNew.length,
   });
-  return { status: 'FAILED', reportKey, error: stop.error, stopCause: stop.cause };
+  return {
+    status: 'FAILED',
+    reportKey,
+    error: stop.error,
+    stopCause: stop.cause,
+    ...(maintenance.warning ? { maintenanceWarning: maintenance.warning } : {}),
+  };
+}
+
+/** The subject with a warning in brackets, at most 100 characters (SNS): the subject is cut, never the warning. */
+function withWarning(subject: string, warning: string): string {
+  const suffix = ` (${warning})`;
+  return subject.length + suffix.length <= 100 ? `${subject}${suffix}` : `${subject.slice(0, 99 - suffix.length)}…${suffix}`;
 }

@@ -218,6 +218,35 @@ describe('the PagerDuty window in the report and the email', () => {
     expect(email().Subject).toBe('[cert-rotation gitter.im] Rotation REJECTED (PagerDuty window not closed)');
   });
 
+  test('a failed close before the stop report (onTimeout: stop): the stop email warns too', async () => {
+    // Arrange
+    const stopped: FinishState = {
+      ...state,
+      approvalTimeout: {
+        gateTimedOut: true,
+        gate: 'edge',
+        stateName: 'Approval 3: edge rollout OK, continue?',
+        timeoutSeconds: 3600,
+        onTimeout: 'stop',
+        stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:CertRotation-gitter-im',
+      },
+      error: { Error: 'States.Timeout', Cause: 'no answer' },
+      maintenanceClose: undefined,
+      maintenanceCloseError: { Error: 'MaintenanceWindowNotClosed', Cause: 'HTTP 503' },
+    };
+
+    // Act
+    const result = await finishRotation(makeParams({ succeeded: false, state: stopped }));
+
+    // Assert
+    expect(result.status).toBe('FAILED');
+    expect(result.maintenanceWarning).toBe('MaintenanceWindowNotClosed: HTTP 503');
+    expect(email().Subject).toMatch(/\(PagerDuty window not closed\)$/);
+    expect(email().Message).toContain('WARNING: the PagerDuty maintenance window PMW0001 for monit-prod-critical could not be closed');
+    expect(report()?.maintenanceWindow).toMatchObject({ windowId: 'PMW0001', error: 'MaintenanceWindowNotClosed: HTTP 503' });
+    expect(ssmMock.commandCalls(PutParameterCommand)).toHaveLength(0);
+  });
+
   test('a workflow without PagerDuty says nothing about it', async () => {
     // Act
     await finishRotation(makeParams({ state: { ...state, maintenance: undefined, maintenanceClose: undefined } }));
