@@ -3,7 +3,7 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { MaintenanceWindowEvent } from '../../lambdas/maintenance-window';
 import type { PagerDutyEnv } from '../../lambdas/shared/pager-duty-maintenance';
-import type { ResolvedConfig } from '../config';
+import { gateNamesOf, gateTimeoutSeconds, type ResolvedConfig } from '../config';
 import { RotationFunction } from '../rotation-function';
 import { EXECUTION_NAME, Phase, allow, payloadFor, task, type PhaseContext, type PhaseProps } from '../workflow';
 
@@ -20,13 +20,15 @@ export const MAINTENANCE_REPORT_PHASE = 'maintenance window';
 
 /**
  * How long the window lasts if nothing closes it: every gate after Approval 1 waiting its full
- * timeout (canary, edge, one between two node phases) plus a day of work, the longest the rest of
+ * timeout (canary, edge, one between two node phases; each its own `approvals.gates.<gate>` or
+ * `approvals.timeoutSeconds`) plus a day of work, the longest the rest of
  * an execution can run. So it never ends in the middle of a rotation; the close at the end
  * shortens it to what the rotation took.
  */
 export function windowMinutes(config: ResolvedConfig): number {
-  const gatesAfterStart = 2 + Math.max(0, config.nodePhases.length - 1);
-  return Math.ceil((gatesAfterStart * config.approvals.timeoutSeconds + 86_400) / 60);
+  const gatesAfterStart = gateNamesOf(config.nodePhases.map((p) => p.name)).filter((g) => g !== 'start');
+  const waits = gatesAfterStart.reduce((n, g) => n + gateTimeoutSeconds(config.approvals, g), 0);
+  return Math.ceil((waits + 86_400) / 60);
 }
 
 /** The token secret's ARN: Secrets Manager appends six random characters to a secret's name. */

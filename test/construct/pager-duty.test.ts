@@ -155,6 +155,13 @@ describe('the maintenance window in the flow (config with pagerDuty)', () => {
     // Assert
     expect(windowMinutes(s.config)).toBe((4 * 86_400 + 86_400) / 60);
     expect(env.windowMinutes).toBe(windowMinutes(s.config));
+    // A gate's own timeout counts for that gate; Approval 1's does not (the window opens after it).
+    const own = resolveConfig({
+      ...exampleRawConfig(),
+      pagerDuty: PAGER_DUTY,
+      approvals: { timeoutSeconds: 3600, gates: { start: { timeoutSeconds: 600 }, edge: { timeoutSeconds: 7200 } } },
+    });
+    expect(windowMinutes(own)).toBe((3600 + 7200 + 3600 + 3600 + 86_400) / 60);
   });
 });
 
