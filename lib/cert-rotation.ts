@@ -88,13 +88,9 @@ export class CertRotation extends Construct {
     this.functions = fns;
     restrictArtifactWriters(props.storage, fns);
 
-    // The phases, bottom-up: each receives the state after it and the failure path.
-    // With `pagerDuty`: its window opens after Approval 1 and closes before each finish (else no such states).
+    // The phases, bottom-up: each receives the state after it and the failure path (`pager`: lib/phases/maintenance-window.ts).
     const pager = maintenanceWindowPhases(ctx);
-    const onError = new Rollback(ctx, {
-      functions: fns,
-      ...(pager ? { beforeReport: (r: sfn.State, path: 'failure' | 'stopped') => pager.close(path, r) } : {}),
-    });
+    const onError = new Rollback(ctx, { functions: fns, ...(pager ? { beforeReport: pager.beforeReport } : {}) });
     const onTimeout = onError.onTimeout;
     const finish = new Finish(ctx, { functions: fns });
     const closing = pager?.close('success', finish);

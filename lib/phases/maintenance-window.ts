@@ -122,6 +122,8 @@ export interface MaintenanceWindowPhases {
   readonly handler: RotationFunction;
   readonly open: (props: PhaseProps) => OpenMaintenanceWindow;
   readonly close: (outcome: CloseOutcome, next: sfn.IChainable) => CloseMaintenanceWindow;
+  /** Rollback's `beforeReport`: the close before the failure report and before the stop report. */
+  readonly beforeReport: (report: sfn.State, path: 'failure' | 'stopped') => CloseMaintenanceWindow;
 }
 
 /**
@@ -152,5 +154,6 @@ export function maintenanceWindowPhases(ctx: PhaseContext): MaintenanceWindowPha
     handler,
     open: (props) => new OpenMaintenanceWindow(ctx, { ...props, handler }),
     close: (outcome, next) => new CloseMaintenanceWindow(ctx, { handler, next, outcome }),
+    beforeReport: (report, path) => new CloseMaintenanceWindow(ctx, { handler, next: report, outcome: path }),
   };
 }
