@@ -6,6 +6,7 @@
  */
 import { PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import type { DomainLogger } from '../shared/logger';
+import { describeError } from './message';
 
 /** The parts of the execution state about the window (all optional: a run can stop anywhere). */
 export interface MaintenanceState {
@@ -37,18 +38,6 @@ export interface MaintenanceAccount {
   readonly warning?: string;
 }
 
-/** Lambda errors reach Catch as `{"errorMessage": ...}` JSON; other errors as text. */
-function causeText(error: { readonly Error?: string; readonly Cause?: string }): string {
-  let message = error.Cause ?? '';
-  try {
-    const parsed = JSON.parse(message) as { errorMessage?: string };
-    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
-  } catch {
-    // plain text cause
-  }
-  return `${error.Error ?? 'Error'}: ${message}`.trim();
-}
-
 /** The window's account: opened (id, services), closed or not (and then when it ends by itself). */
 export function maintenanceAccount(state: MaintenanceState): MaintenanceAccount {
   const opened = state.maintenance;
@@ -57,7 +46,7 @@ export function maintenanceAccount(state: MaintenanceState): MaintenanceAccount 
   if (!opened && !failed && !state.maintenanceClose) return { report: null, lines: [] };
   const id = opened?.windowId ?? null;
   const name = opened?.serviceName ?? 'the configured services';
-  const warning = failed ? causeText(failed) : undefined;
+  const warning = failed ? describeError(failed) : undefined;
   const report = {
     windowId: id,
     serviceName: opened?.serviceName ?? null,

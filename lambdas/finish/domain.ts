@@ -9,7 +9,8 @@ import { notBackOf, withoutNotBack } from '../shared/not-back';
 import { getCertificateBody } from '../shared/iam-certs';
 import { targetLabel } from '../shared/targets';
 import { maintenanceAccount, monitLines, writeMonitFingerprint, type MaintenanceState } from './after-rotation';
-import { fitForSns, listed, LISTED, rollbackAccount, successFollowUp, type ConfigurationManagement } from './message';
+import { describeError, fitForSns, listed, LISTED, rollbackAccount, successFollowUp, type ConfigurationManagement } from './message';
+import { reportCommon } from './report';
 import { finishStopped, timeoutHeadline, timeoutReason, type GateTimeoutState } from './stopped';
 
 /** ROLLBACK_INCOMPLETE: a rollback ran and some target is not proven back on its previous certificate. */
@@ -98,18 +99,7 @@ const SUBJECT_MAX = 100;
 /** At most this many targets are named in the execution's Cause (the report names all). */
 const CAUSE_TARGETS = 50;
 
-/** Lambda errors reach Catch as `{"errorType","errorMessage","trace"}` JSON; other errors as text. */
-export function describeError(error: FinishState['error']): string | undefined {
-  if (!error) return undefined;
-  let message = error.Cause ?? '';
-  try {
-    const parsed = JSON.parse(message) as { errorMessage?: string };
-    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
-  } catch {
-    // plain text cause
-  }
-  return `${error.Error ?? 'Error'}: ${message}`.trim();
-}
+export { describeError } from './message';
 
 /**
  * Rejected = an approver said no, or nobody answered a gate in time; any other stop is a failure.
@@ -170,14 +160,7 @@ export async function finishRotation(params: FinishParams): Promise<FinishResult
   const report = {
     status,
     ...(error ? { error } : {}),
-    domain: params.domain,
-    execution: params.executionName,
-    finishedAt: params.now().toISOString(),
-    certificate: { new: state.validation?.summary ?? null, previous: state.current ?? null },
-    uploaded: state.uploaded ?? null,
-    plan: state.plan ?? null,
-    canaryCheck: state.canaryCheck ?? null,
-    changes: ledger.map((e) => ({ target: targetLabel(e.target), phase: e.phase, status: e.status, note: e.note ?? null })),
+    ...reportCommon(params, state, ledger),
     rollback: state.rollback ?? null,
     rollbackVerification: state.rollbackVerification ?? null,
     rollbackError: rollbackError ?? null,

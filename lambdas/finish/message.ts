@@ -106,3 +106,16 @@ export function rollbackAccount(p: {
     ...(p.notBack.length ? [`NOT verified back (${p.notBack.length}): see ACTION NEEDED above.`] : []),
   ];
 }
+
+/** Lambda errors reach Catch as `{"errorType","errorMessage","trace"}` JSON; other errors as text. */
+export function describeError(error: { readonly Error?: string; readonly Cause?: string } | undefined): string | undefined {
+  if (!error) return undefined;
+  let message = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: string };
+    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // plain text cause
+  }
+  return `${error.Error ?? 'Error'}: ${message}`.trim();
+}

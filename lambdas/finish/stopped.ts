@@ -12,6 +12,7 @@ import { targetLabel } from '../shared/targets';
 import { wrap } from '../request-approval/email';
 import type { FinishParams, FinishResult, Outcome } from './domain';
 import { maintenanceAccount } from './after-rotation';
+import { reportCommon } from './report';
 
 /** What a gate's timeout path recorded at `$.approvalTimeout` (lib/workflow/gate.ts). */
 export interface GateTimeoutState {
@@ -190,14 +191,7 @@ export async function finishStopped(params: FinishParams, ledger: LedgerEntry[])
   await params.store.putJson(reportKey, {
     status: 'FAILED' satisfies Outcome,
     error: stop.error,
-    domain: params.domain,
-    execution: params.executionName,
-    finishedAt: params.now().toISOString(),
-    certificate: { new: state.validation?.summary ?? null, previous: state.current ?? null },
-    uploaded: state.uploaded ?? null,
-    plan: state.plan ?? null,
-    canaryCheck: state.canaryCheck ?? null,
-    changes: ledger.map((e) => ({ target: targetLabel(e.target), phase: e.phase, status: e.status, note: e.note ?? null })),
+    ...reportCommon(params, state, ledger),
     stopped: stop.report,
     rollback: null,
     notBack: [],
