@@ -142,6 +142,8 @@ export interface ScriptResult {
   readonly previous?: string | null;
   readonly installed?: string | null;
   readonly changed?: boolean;
+  /** The monit control files the run rewrote (the document's `monitFiles`). */
+  readonly monitUpdated?: readonly string[];
 }
 
 /** The last line of stdout that parses as the script's JSON object, or undefined. */

@@ -171,6 +171,13 @@ export interface ConfigurationManagementConfig {
 export interface MonitConfig {
   /** SSM parameter that holds the MD5 fingerprint monit checks. */
   readonly fingerprintParameterName: string;
+  /**
+   * The nodes' monit control files whose `certmd5` the deploy document rewrites from the replaced
+   * certificate's MD5 to the new one (and back on rollback). @default none
+   */
+  readonly controlFiles?: readonly string[];
+  /** The command that reloads monit after a control file changed. @default the document's (`monit reload`) */
+  readonly reloadCommand?: string;
 }
 
 /** What the nodes that run the deploy document get (lib/node-deployment). */

@@ -96,6 +96,8 @@ export function configDefaults(config: ResolvedConfig): Partial<DeployParameters
     nginxTestCommand: config.nginx.testCommand,
     nginxReloadCommand: config.nginx.reloadCommand,
     serverName: config.domain,
+    ...(config.monit?.controlFiles ? { monitFiles: config.monit.controlFiles.join(' ') } : {}),
+    ...(config.monit?.reloadCommand ? { monitReloadCommand: config.monit.reloadCommand } : {}),
   };
 }
 

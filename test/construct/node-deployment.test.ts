@@ -104,6 +104,21 @@ describe('the deploy document', () => {
     expect(new RegExp(content.parameters.nginxReloadCommand.allowedPattern!).test('nginx -s reload; curl evil')).toBe(false);
   });
 
+  test('monit.controlFiles and reloadCommand become the monitFiles and monitReloadCommand defaults; without them, none and monit reload', () => {
+    expect([content.parameters.monitFiles.default, content.parameters.monitReloadCommand.default]).toEqual(['', 'monit reload']);
+    const raw = exampleRawConfig() as { monit: Record<string, unknown> };
+    const config = resolveConfig({
+      ...raw,
+      monit: { ...raw.monit, controlFiles: ['/etc/monit/conf.d/cert', '/etc/monit/conf.d/irc'], reloadCommand: 'systemctl reload monit' },
+    });
+    const withMonit = Object.values(synthesize(config).json.Resources).find((r) => r.Type === 'AWS::SSM::Document')!;
+    const parameters = (withMonit.Properties?.Content as Content).parameters;
+    expect([parameters.monitFiles.default, parameters.monitReloadCommand.default]).toEqual([
+      '/etc/monit/conf.d/cert /etc/monit/conf.d/irc',
+      'systemctl reload monit',
+    ]);
+  });
+
   test('a config default that the document could never accept stops the synth, naming it', () => {
     const raw = exampleRawConfig() as { nginx: Record<string, unknown> };
     const config = resolveConfig({ ...raw, nginx: { ...raw.nginx, reloadCommand: 'nginx -s reload && echo done' } });

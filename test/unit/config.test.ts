@@ -654,6 +654,35 @@ describe('resolveConfig: each problem is reported, naming its field', () => {
       `monit.fingerprintParameterName: "${name}" must be an SSM parameter path like "/monit/cert-md5"`,
     ]);
   });
+
+  test('monit.controlFiles must be absolute paths, and monit.reloadCommand a plain command line', () => {
+    expect(
+      problemsOf(
+        makeRaw({
+          'monit.controlFiles': ['/etc/monit/conf.d/cert', 'conf.d/cert', '/etc/monit rc'],
+          'monit.reloadCommand': 'monit reload; rm -rf /',
+        }),
+      ),
+    ).toEqual([
+      'monit.controlFiles[1]: "conf.d/cert" must be an absolute path of letters, digits, . _ - /',
+      'monit.controlFiles[2]: "/etc/monit rc" must be an absolute path of letters, digits, . _ - /',
+      'monit.reloadCommand: "monit reload; rm -rf /" must be a plain command line (no quotes, $, ;, |, &, <, > or backslashes)',
+    ]);
+    expect(problemsOf(makeRaw({ 'monit.controlFiles': '/etc/monit/conf.d/cert' }))).toEqual([
+      'monit.controlFiles: must be a list of non-empty strings',
+    ]);
+  });
+
+  test('monit.controlFiles and reloadCommand are kept as given', () => {
+    const config = resolveConfig(
+      makeRaw({ 'monit.controlFiles': ['/etc/monit/conf.d/cert'], 'monit.reloadCommand': 'systemctl reload monit' }),
+    );
+    expect(config.monit).toEqual({
+      fingerprintParameterName: '/gitter/monit/certificate-md5',
+      controlFiles: ['/etc/monit/conf.d/cert'],
+      reloadCommand: 'systemctl reload monit',
+    });
+  });
 });
 
 describe('resolveConfig: several problems at once', () => {
