@@ -21,6 +21,7 @@ import { createSocket } from 'node:dgram';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRootCa, issueCertificate } from './certs';
+import { freeLoopbackPort } from './sim/nginx-process';
 
 export const PEBBLE_BIN = '/usr/bin/pebble';
 export const CHALLTESTSRV_BIN = '/usr/bin/pebble-challtestsrv';
@@ -48,19 +49,6 @@ export interface PebbleServer {
   readonly challtestsrvUrl: string;
   /** Stops both processes and removes the temp directory. */
   close(): Promise<void>;
-}
-
-/** A TCP port the kernel picked (free at the time of the call). */
-export async function freeTcpPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** A port free on both UDP and TCP (a DNS server listens on both). */
@@ -171,7 +159,7 @@ export async function startPebble(options: PebbleOptions = {}): Promise<PebbleSe
     let dnsPort = 0;
     for (let attempt = 0; ; attempt++) {
       dnsPort = await freeDnsPort();
-      const mgmtPort = await freeTcpPort();
+      const mgmtPort = await freeLoopbackPort();
       const started = startProcess(
         CHALLTESTSRV_BIN,
         [
@@ -205,7 +193,7 @@ export async function startPebble(options: PebbleOptions = {}): Promise<PebbleSe
     let directoryUrl = '';
     let managementUrl = '';
     for (let attempt = 0; ; attempt++) {
-      const [acmePort, mgmtPort] = [await freeTcpPort(), await freeTcpPort()];
+      const [acmePort, mgmtPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
       const config = {
         pebble: {
           listenAddress: `127.0.0.1:${acmePort}`,

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freeLoopbackPort } from '../../local/sim/nginx-process';
 
 /**
  * `moto_server` (an AWS API emulator speaking the real wire protocols) for the request-shape
@@ -11,20 +11,6 @@ import { createServer } from 'node:net';
 export function hasMotoServer(): boolean {
   const probe = spawnSync('moto_server', ['--help'], { stdio: 'ignore', timeout: 15_000 });
   return probe.error === undefined && probe.status === 0;
-}
-
-/** A port nobody listens on right now (the kernel picks it). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no free port'))));
-    });
-  });
 }
 
 export interface MotoServer {
@@ -40,7 +26,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Starts `moto_server -H 127.0.0.1 -p <free port>` and waits until `/moto-api/` answers. */
 export async function startMotoServer(options: { readonly timeoutMs?: number } = {}): Promise<MotoServer> {
   const timeoutMs = options.timeoutMs ?? 30_000;
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const endpoint = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
